@@ -1,0 +1,89 @@
+package io.switchboard.errors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.codec.DecodingException;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.security.access.AccessDeniedException;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.ServerWebInputException;
+import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.publisher.Mono;
+
+/**
+ * Turns every exception that reaches the web layer into an OpenAI-shaped error. Runs before Spring
+ * Boot's default handler so no whitelabel page, stack trace or class name is ever rendered.
+ */
+@Component
+@Order(-2)
+public class GatewayErrorWebExceptionHandler implements WebExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayErrorWebExceptionHandler.class);
+
+    @Override
+    public Mono<Void> handle(ServerWebExchange exchange, Throwable ex) {
+        if (exchange.getResponse().isCommitted()) {
+            return Mono.error(ex);
+        }
+        return ErrorResponses.write(exchange, translate(exchange, ex));
+    }
+
+    static GatewayException translate(ServerWebExchange exchange, Throwable ex) {
+        if (ex instanceof GatewayException gateway) {
+            return gateway;
+        }
+        if (ex instanceof DataBufferLimitException) {
+            return GatewayException.of(ErrorCode.BODY_TOO_LARGE, "Request body is too large.");
+        }
+        if (ex instanceof AuthenticationException) {
+            return GatewayException.of(ErrorCode.INVALID_API_KEY, InvalidKeyMessage.TEXT);
+        }
+        if (ex instanceof AccessDeniedException) {
+            return GatewayException.of(ErrorCode.FORBIDDEN, "This key may not use this endpoint.");
+        }
+        if (ex instanceof DecodingException || ex instanceof ServerWebInputException) {
+            return GatewayException.of(ErrorCode.INVALID_REQUEST, "The request could not be read.");
+        }
+        if (ex instanceof ResponseStatusException status) {
+            return fromStatus(exchange, status.getStatusCode());
+        }
+        log.error(
+                "Unhandled error on {} {}",
+                exchange.getRequest().getMethod(),
+                exchange.getRequest().getPath(),
+                ex);
+        return GatewayException.of(ErrorCode.INTERNAL, "The gateway failed to handle the request.");
+    }
+
+    private static GatewayException fromStatus(ServerWebExchange exchange, HttpStatusCode status) {
+        return switch (status.value()) {
+            case 404 -> GatewayException.of(ErrorCode.NOT_FOUND, "Unknown path: " + safePath(exchange));
+            case 405 -> GatewayException.of(ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed on this path.");
+            case 413 -> GatewayException.of(ErrorCode.BODY_TOO_LARGE, "Request body is too large.");
+            case 415 -> GatewayException.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json.");
+            case 401 -> GatewayException.of(ErrorCode.INVALID_API_KEY, InvalidKeyMessage.TEXT);
+            case 403 -> GatewayException.of(ErrorCode.FORBIDDEN, "Forbidden.");
+            case 503 -> GatewayException.of(ErrorCode.SERVICE_UNAVAILABLE, "The gateway is not available.");
+            default ->
+                status.is4xxClientError()
+                        ? GatewayException.of(ErrorCode.INVALID_REQUEST, "The request was refused.")
+                        : GatewayException.of(ErrorCode.INTERNAL, "The gateway failed to handle the request.");
+        };
+    }
+
+    /** The path, trimmed and stripped of anything but plain characters, so it cannot inject into the body. */
+    private static String safePath(ServerWebExchange exchange) {
+        String path = exchange.getRequest().getPath().value();
+        StringBuilder clean = new StringBuilder(Math.min(path.length(), 100));
+        for (int i = 0; i < path.length() && clean.length() < 100; i++) {
+            char c = path.charAt(i);
+            clean.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return clean.toString();
+    }
+}

@@ -1,0 +1,80 @@
+package io.switchboard.exchange;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * The typed state of one request, kept under a single exchange attribute. Each part is set once,
+ * by the stage that owns it, and read by the stages after it: the request id by the first filter,
+ * the caller by authentication, the parsed request by the body filter, the provider by the proxy.
+ */
+public final class GatewayExchange {
+
+    private static final String ATTRIBUTE = GatewayExchange.class.getName();
+
+    private final String requestId;
+    private final long startNanos;
+    private final long startEpochMillis;
+    private volatile @Nullable CallerKey caller;
+    private volatile @Nullable ProxyRequest request;
+    private volatile @Nullable String provider;
+
+    public GatewayExchange(String requestId, long startNanos, long startEpochMillis) {
+        this.requestId = requestId;
+        this.startNanos = startNanos;
+        this.startEpochMillis = startEpochMillis;
+    }
+
+    public static void attach(ServerWebExchange exchange, GatewayExchange state) {
+        exchange.getAttributes().put(ATTRIBUTE, state);
+    }
+
+    public static @Nullable GatewayExchange find(ServerWebExchange exchange) {
+        return exchange.getAttribute(ATTRIBUTE);
+    }
+
+    /** The state of an exchange that passed the request-id filter; every data-plane exchange has one. */
+    public static GatewayExchange of(ServerWebExchange exchange) {
+        GatewayExchange state = find(exchange);
+        if (state == null) {
+            throw new IllegalStateException("request-id filter did not run");
+        }
+        return state;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public long startEpochMillis() {
+        return startEpochMillis;
+    }
+
+    public @Nullable CallerKey caller() {
+        return caller;
+    }
+
+    public void caller(CallerKey caller) {
+        this.caller = caller;
+    }
+
+    public @Nullable ProxyRequest request() {
+        return request;
+    }
+
+    public void request(ProxyRequest request) {
+        this.request = request;
+    }
+
+    public @Nullable String provider() {
+        return provider;
+    }
+
+    public void provider(String provider) {
+        this.provider = provider;
+    }
+}

@@ -1,0 +1,54 @@
+package io.switchboard.exchange;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpMethod;
+
+/** The data-plane operations, each served at {@code /v1/...} and at OpenRouter's {@code /api/v1/...}. */
+public enum ProxyEndpoint {
+    CHAT_COMPLETIONS(HttpMethod.POST, "/chat/completions"),
+    COMPLETIONS(HttpMethod.POST, "/completions"),
+    EMBEDDINGS(HttpMethod.POST, "/embeddings"),
+    MODELS(HttpMethod.GET, "/models");
+
+    public static final String V1 = "/v1";
+    public static final String API_V1 = "/api/v1";
+
+    private final HttpMethod method;
+    private final String upstreamPath;
+
+    ProxyEndpoint(HttpMethod method, String upstreamPath) {
+        this.method = method;
+        this.upstreamPath = upstreamPath;
+    }
+
+    public HttpMethod method() {
+        return method;
+    }
+
+    /** The path below the upstream's base URL, e.g. {@code /chat/completions}. */
+    public String upstreamPath() {
+        return upstreamPath;
+    }
+
+    public boolean hasBody() {
+        return method == HttpMethod.POST;
+    }
+
+    /** The endpoint served at {@code path}, whatever the method; null when none is. */
+    public static @Nullable ProxyEndpoint forPath(String path) {
+        String rest;
+        if (path.startsWith(V1 + "/")) {
+            rest = path.substring(V1.length());
+        } else if (path.startsWith(API_V1 + "/")) {
+            rest = path.substring(API_V1.length());
+        } else {
+            return null;
+        }
+        for (ProxyEndpoint endpoint : values()) {
+            if (endpoint.upstreamPath.equals(rest)) {
+                return endpoint;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,83 @@
+package io.switchboard.upstream;
+
+import java.net.URI;
+import java.time.Duration;
+import org.springframework.util.PatternMatchUtils;
+import reactor.netty.http.client.HttpClient;
+
+/**
+ * One upstream as the data plane uses it: an immutable snapshot of its configuration plus its HTTP
+ * client, built once at start-up. The credential is kept only as the prepared header value.
+ */
+public final class Provider {
+
+    private final String name;
+    private final URI baseUrl;
+    private final String basePath;
+    private final String authorization;
+    private final Duration responseTimeout;
+    private final Duration idleTimeout;
+    private final StreamUsage streamUsage;
+    private final String[] modelPatterns;
+    private final HttpClient httpClient;
+
+    Provider(String name, ProviderProperties props, StreamUsage streamUsage, HttpClient httpClient) {
+        this.name = name;
+        this.baseUrl = props.baseUrl();
+        String path = baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath();
+        this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        this.authorization = props.hasApiKey() ? "Bearer " + props.apiKey().strip() : "";
+        this.responseTimeout = props.responseTimeout();
+        this.idleTimeout = props.idleTimeout();
+        this.streamUsage = streamUsage;
+        this.modelPatterns = props.models().toArray(String[]::new);
+        this.httpClient = httpClient;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public URI baseUrl() {
+        return baseUrl;
+    }
+
+    /** The request path for an operation below the base URL, e.g. {@code /api/v1/chat/completions}. */
+    public String pathFor(String operationPath) {
+        return basePath + operationPath;
+    }
+
+    /** {@code Bearer <api-key>}, or empty when the provider needs none. Never log it. */
+    String authorization() {
+        return authorization;
+    }
+
+    public Duration responseTimeout() {
+        return responseTimeout;
+    }
+
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public StreamUsage streamUsage() {
+        return streamUsage;
+    }
+
+    public boolean serves(String model) {
+        return modelPatterns.length == 0 || PatternMatchUtils.simpleMatch(modelPatterns, model);
+    }
+
+    boolean isCatchAll() {
+        return modelPatterns.length == 0;
+    }
+
+    public HttpClient httpClient() {
+        return httpClient;
+    }
+
+    @Override
+    public String toString() {
+        return "Provider[" + name + " " + baseUrl + "]";
+    }
+}

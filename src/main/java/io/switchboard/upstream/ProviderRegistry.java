@@ -1,0 +1,99 @@
+package io.switchboard.upstream;
+
+import io.netty.channel.ChannelOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * The configured upstreams in declaration order, with the rule that picks one for a model. Built
+ * once; the data plane only reads it. The client can never name an upstream URL: every base URL
+ * comes from configuration.
+ */
+public final class ProviderRegistry implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProviderRegistry.class);
+
+    private final List<Provider> providers;
+    private final List<ConnectionProvider> pools = new ArrayList<>();
+
+    public ProviderRegistry(Map<String, ProviderProperties> configured) {
+        List<Provider> built = new ArrayList<>();
+        configured.forEach((name, props) -> {
+            if (props.baseUrl() == null) {
+                log.warn("Provider '{}' has no base-url and is ignored", name);
+                return;
+            }
+            built.add(build(name, props));
+        });
+        // Providers that name their models are asked first, so a catch-all (OpenRouter) can be
+        // declared anywhere without shadowing them; the sort is stable, keeping declaration order.
+        built.sort(java.util.Comparator.comparing(Provider::isCatchAll));
+        this.providers = Collections.unmodifiableList(built);
+    }
+
+    private Provider build(String name, ProviderProperties props) {
+        StreamUsage usage = props.streamUsage() != null
+                ? props.streamUsage()
+                : ("openrouter".equals(name) ? StreamUsage.ALWAYS : StreamUsage.ON_REQUEST);
+        ConnectionProvider pool = ConnectionProvider.builder("upstream-" + name)
+                .maxConnections(props.maxConnections())
+                // Streams hold a connection for minutes: never queue a request behind them.
+                .pendingAcquireMaxCount(-1)
+                .pendingAcquireTimeout(props.connectTimeout().plus(Duration.ofSeconds(5)))
+                .maxIdleTime(props.maxIdleTime())
+                .evictInBackground(props.maxIdleTime())
+                .build();
+        pools.add(pool);
+        HttpClient client = HttpClient.create(pool)
+                .protocol(HttpProtocol.HTTP11)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        props.connectTimeout().toMillis())
+                .followRedirect(false)
+                .compress(false)
+                .keepAlive(true);
+        if (props.baseUrl().getScheme().equals("https")) {
+            client = client.secure();
+        }
+        Provider provider = new Provider(name, props, usage, client);
+        log.info(
+                "Upstream '{}' at {} (credential {}, stream usage {})",
+                name,
+                props.baseUrl(),
+                props.hasApiKey() ? "set" : "not set",
+                usage.name().toLowerCase(java.util.Locale.ROOT));
+        return provider;
+    }
+
+    /** The provider that serves {@code model}: the first with matching patterns, else the first catch-all. */
+    public @Nullable Provider forModel(String model) {
+        for (Provider provider : providers) {
+            if (provider.serves(model)) {
+                return provider;
+            }
+        }
+        return null;
+    }
+
+    /** The provider asked for the model list: the first one configured. */
+    public @Nullable Provider primary() {
+        return providers.isEmpty() ? null : providers.get(0);
+    }
+
+    public List<Provider> all() {
+        return providers;
+    }
+
+    @Override
+    public void close() {
+        pools.forEach(ConnectionProvider::dispose);
+    }
+}
