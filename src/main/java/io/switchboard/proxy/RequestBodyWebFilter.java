@@ -93,7 +93,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 requested = span.value();
                 model = models.rewrite(requested);
                 if (!model.equals(requested)) {
-                    splice.replace(span.start(), span.end(), BodySplice.jsonString(model));
+                    replaceString(scanned, span, model, splice);
                 }
             } else {
                 requested = models.defaultModel();
@@ -117,7 +117,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 String rewritten = models.rewrite(entry.value());
                 fallbacks.add(rewritten);
                 if (!rewritten.equals(entry.value())) {
-                    splice.replace(entry.start(), entry.end(), BodySplice.jsonString(rewritten));
+                    replaceString(scanned, entry, rewritten, splice);
                 }
             }
             Provider provider = providers.forModel(model);
@@ -150,6 +150,22 @@ public class RequestBodyWebFilter implements WebFilter {
             scanned.discard();
             return Mono.error(e);
         }
+    }
+
+    /**
+     * Replaces a JSON string, quotes included. The parser's token offset may point at the opening
+     * quote or just after it (Jackson's non-blocking parser does the latter), so the bytes decide.
+     */
+    private static void replaceString(
+            ScannedBody scanned, RequestBodyScanner.StringSpan span, String value, BodySplice splice) {
+        long start = span.start();
+        if (scanned.byteAt(start) != '"' && start > 0 && scanned.byteAt(start - 1) == '"') {
+            start--;
+        }
+        if (scanned.byteAt(start) != '"' || scanned.byteAt(span.end() - 1) != '"') {
+            throw new IllegalStateException("model offsets do not frame a JSON string");
+        }
+        splice.replace(start, span.end(), BodySplice.jsonString(value));
     }
 
     /** Adds {@code stream_options.include_usage=true}, where the body has room for it. */
@@ -203,6 +219,10 @@ public class RequestBodyWebFilter implements WebFilter {
             }
             chunks.addComponent(true, buf);
             scanner.feed(buf.nioBuffer());
+        }
+
+        synchronized byte byteAt(long offset) {
+            return chunks.getByte(chunks.readerIndex() + (int) offset);
         }
 
         synchronized ScannedBody finish() {
