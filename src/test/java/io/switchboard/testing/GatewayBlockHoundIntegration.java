@@ -15,5 +15,8 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         // a file read BlockHound cannot tell apart from disk I/O, but one that never blocks on Linux.
         builder.allowBlockingCallsInside("io.netty.resolver.dns.DnsQueryIdSpace$DnsQueryIdRange", "pushId");
         builder.allowBlockingCallsInside("io.netty.resolver.dns.DnsQueryIdSpace", "newBucket");
+        // Logback's AsyncAppender in neverBlock mode only offers to its queue; the queue's lock is
+        // held for the length of an array store.
+        builder.allowBlockingCallsInside("ch.qos.logback.core.AsyncAppenderBase", "put");
     }
 }
