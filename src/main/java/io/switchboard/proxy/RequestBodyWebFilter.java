@@ -105,7 +105,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 }
                 model = models.rewrite(requested);
                 splice.insert(
-                        scan.rootStart() + 1,
+                        scanned.anchor(scan.rootStart(), '{') + 1,
                         member(
                                 BodySplice.ascii("\"model\":"
                                         + new String(
