@@ -234,6 +234,13 @@ public final class FakeUpstream implements AutoCloseable {
 
     /** Sends events forever, one every {@code period}, until the connection closes. */
     public static Step endless(Duration period, Function<Long, String> event) {
+        if (period.isZero()) {
+            // As fast as the connection takes it: pulled on demand, so backpressure reaches here.
+            return response -> Flux.<ByteBuf, Long>generate(() -> 0L, (i, sink) -> {
+                sink.next(Unpooled.copiedBuffer(event.apply(i), StandardCharsets.UTF_8));
+                return i + 1;
+            });
+        }
         return response ->
                 Flux.interval(period).map(i -> Unpooled.copiedBuffer(event.apply(i), StandardCharsets.UTF_8));
     }
