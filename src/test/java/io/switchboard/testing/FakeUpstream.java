@@ -27,8 +27,10 @@ import reactor.netty.http.server.HttpServerResponse;
 /**
  * An OpenAI-compatible upstream on a loopback port for tests: records every request it receives
  * (method, path, headers, exact body bytes) and answers with scripted replies, including streams
- * that pause, wait for the test, go silent or reset. Replies are taken from a queue in order; with
- * none queued it answers a small chat completion.
+ * that pause, wait for the test, go silent or reset. POST replies are taken from a queue in order;
+ * with none queued it answers a small chat completion. GET requests (the gateway's own background
+ * calls: {@code /models}, {@code /generation}) are answered by path and never take a queued reply,
+ * so a background call cannot steal the reply a test set up for its data-plane request.
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -62,6 +64,7 @@ public final class FakeUpstream implements AutoCloseable {
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final List<Received> all = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
+    private final Map<String, Reply> getReplies = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
 
     private FakeUpstream() {
@@ -91,9 +94,16 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
-    /** Forgets recorded requests and queued replies. */
+    /** Answers GET requests whose path ends with {@code pathSuffix} (before any query) with {@code reply}. */
+    public FakeUpstream whenGet(String pathSuffix, Reply reply) {
+        getReplies.put(pathSuffix, reply);
+        return this;
+    }
+
+    /** Forgets recorded requests, queued replies and GET replies. */
     public void reset() {
         replies.clear();
+        getReplies.clear();
         received.clear();
         all.clear();
     }
@@ -135,6 +145,9 @@ public final class FakeUpstream implements AutoCloseable {
                             body,
                             connection);
                     all.add(r);
+                    if (request.method().name().equals("GET")) {
+                        return Mono.from(getReply(request.uri()).answer(request, response, r));
+                    }
                     received.add(r);
                     Reply reply = replies.poll();
                     if (reply == null) {
@@ -143,6 +156,25 @@ public final class FakeUpstream implements AutoCloseable {
                     return Mono.from(reply.answer(request, response, r));
                 });
     }
+
+    private Reply getReply(String uri) {
+        String path = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
+        for (Map.Entry<String, Reply> entry : getReplies.entrySet()) {
+            if (path.endsWith(entry.getKey())) {
+                return entry.getValue();
+            }
+        }
+        if (path.endsWith("/models")) {
+            return json(200, MODELS, Map.of());
+        }
+        return json(404, "{\"error\":{\"message\":\"not found\",\"code\":404}}", Map.of());
+    }
+
+    /** A model list in OpenRouter's shape, prices in USD per token. */
+    public static final String MODELS = "{\"object\":\"list\",\"data\":["
+            + "{\"id\":\"openai/gpt-5-nano\",\"name\":\"GPT-5 Nano\",\"pricing\":{\"prompt\":\"0.00000005\",\"completion\":\"0.0000004\"}},"
+            + "{\"id\":\"anthropic/claude-3.5-haiku\",\"name\":\"Claude 3.5 Haiku\",\"pricing\":{\"prompt\":\"0.0000008\",\"completion\":\"0.000004\"}},"
+            + "{\"id\":\"strict/model\",\"pricing\":{\"prompt\":\"0.000001\",\"completion\":\"0.000002\"}}]}";
 
     @Override
     public void close() {
