@@ -67,17 +67,25 @@ public final class FakeUpstream implements AutoCloseable {
     private final Map<String, Reply> getReplies = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
 
-    private FakeUpstream() {
-        this.server = HttpServer.create()
+    private FakeUpstream(Duration keepAlive) {
+        HttpServer server = HttpServer.create()
                 .host("127.0.0.1")
                 .port(0)
                 .childOption(ChannelOption.SO_LINGER, 0)
-                .handle(this::handle)
-                .bindNow();
+                .handle(this::handle);
+        if (keepAlive != null) {
+            server = server.idleTimeout(keepAlive);
+        }
+        this.server = server.bindNow();
     }
 
     public static FakeUpstream start() {
-        return new FakeUpstream();
+        return new FakeUpstream(null);
+    }
+
+    /** An upstream that closes a keep-alive connection idle for {@code keepAlive}, as load balancers do. */
+    public static FakeUpstream withKeepAlive(Duration keepAlive) {
+        return new FakeUpstream(keepAlive);
     }
 
     /** The base URL as OpenRouter spells it: {@code http://127.0.0.1:<port>/api/v1}. */
