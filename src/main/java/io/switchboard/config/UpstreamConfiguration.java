@@ -6,13 +6,27 @@ import io.switchboard.upstream.UpstreamProperties;
 import io.switchboard.upstream.UpstreamRequestHeaders;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.client.ReactorResourceFactory;
 
 @Configuration(proxyBeanMethods = false)
 class UpstreamConfiguration {
 
+    /**
+     * Event loops owned by this application context rather than Reactor Netty's global ones: the
+     * server and the upstream clients share them (an upstream connection is served on the loop of
+     * the client's request), and closing one context never tears down another's loops (several
+     * gateways in one JVM, as the tests run them).
+     */
+    @Bean
+    ReactorResourceFactory reactorResourceFactory() {
+        ReactorResourceFactory factory = new ReactorResourceFactory();
+        factory.setUseGlobalResources(false);
+        return factory;
+    }
+
     @Bean(destroyMethod = "close")
-    ProviderRegistry providerRegistry(UpstreamProperties properties) {
-        return new ProviderRegistry(properties.providers());
+    ProviderRegistry providerRegistry(UpstreamProperties properties, ReactorResourceFactory resources) {
+        return new ProviderRegistry(properties.providers(), resources.getLoopResources());
     }
 
     @Bean
