@@ -1,0 +1,100 @@
+package io.switchboard.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.testing.RunningGateway;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/** The console's files come out of the jar, unauthenticated, under a strict content security policy. */
+@RunningGateway
+class ConsoleResourcesIT {
+
+    @LocalServerPort
+    int port;
+
+    WebTestClient http;
+
+    @BeforeEach
+    void client() {
+        http = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).build();
+    }
+
+    @Test
+    void consoleWithoutSlashRedirectsToTheConsolePage() {
+        http.get()
+                .uri("/console")
+                .exchange()
+                .expectStatus()
+                .isEqualTo(HttpStatus.PERMANENT_REDIRECT)
+                .expectHeader()
+                .valueEquals("Location", "/console/");
+    }
+
+    @Test
+    void consolePageIsServedWithoutAuthenticationUnderAStrictPolicy() {
+        String page = http.get()
+                .uri("/console/")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectHeader()
+                .contentTypeCompatibleWith(MediaType.TEXT_HTML)
+                .expectHeader()
+                .valueEquals("Content-Security-Policy", ConsoleHeadersWebFilter.POLICY)
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(page)
+                .contains("id=\"login-form\"", "js/app.js", "vendor/uPlot.iife.min.js")
+                // No inline script: the policy would block it, and the page must not need it.
+                .doesNotContainPattern("<script(?![^>]*\\bsrc=)[^>]*>");
+    }
+
+    @Test
+    void scriptsAndTheVendoredChartLibraryWithItsLicenceAreServed() {
+        for (String path :
+                new String[] {"/console/js/app.js", "/console/js/pages/keys.js", "/console/vendor/uPlot.iife.min.js"}) {
+            http.get()
+                    .uri(path)
+                    .exchange()
+                    .expectStatus()
+                    .isOk()
+                    .expectHeader()
+                    .valueEquals("Content-Security-Policy", ConsoleHeadersWebFilter.POLICY);
+        }
+        http.get()
+                .uri("/console/vendor/uPlot.min.css")
+                .exchange()
+                .expectStatus()
+                .isOk();
+        String licence = http.get()
+                .uri("/console/vendor/uPlot.LICENSE")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(licence).contains("MIT License", "Leon Sorokin");
+    }
+
+    @Test
+    void theConsoleNeverPutsTheAdminKeyInAUrlOrACookie() {
+        String api = http.get()
+                .uri("/console/js/api.js")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(api)
+                .contains("sessionStorage", "Authorization: `Bearer ${key ?? ''}`", "credentials: 'omit'")
+                .doesNotContain("document.cookie", "localStorage");
+    }
+}

@@ -1,0 +1,29 @@
+package io.switchboard.testing;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * The whole gateway on a random port with the demo upstream on and a known admin key. Every test
+ * class with this annotation shares one application context (Spring's test context cache).
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gateway.admin.key=" + RunningGateway.ADMIN_KEY,
+            "gateway.demo.enabled=true",
+            "gateway.demo.first-token-delay=20ms",
+            "gateway.demo.token-interval=5ms",
+            "gateway.providers.openrouter.api-key="
+        })
+public @interface RunningGateway {
+
+    String ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789";
+}
