@@ -27,13 +27,15 @@ export function disposeCharts() {
  * A time chart. times: epoch seconds; series: [{label, values, color, bars, format}];
  * unit: the y axis label, e.g. "requests / hour" or "ms".
  */
-export function timeChart(container, { times, series, unit, format, height = 240 }) {
+export function timeChart(container, { times, series, unit, format, step, height = 240 }) {
+  // Half a bucket of room on each side, so the first and last bars are drawn whole.
+  const pad = (step ?? 0) / 2;
   const opts = {
     width: Math.max(200, container.clientWidth || 600),
     height,
     cursor: { drag: { x: false, y: false }, points: { size: 7 } },
     legend: { live: true },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       { ...AXIS, label: 'time (local)', labelSize: 18, labelFont: '600 11px system-ui', font: '11px system-ui' },
       {
@@ -63,6 +65,9 @@ export function timeChart(container, { times, series, unit, format, height = 240
       }),
     ],
   };
+  // The legend shows the latest bucket instead of dashes until the pointer moves over the chart.
+  const latest = (u) => { if (times.length && u.cursor.idx == null) u.setLegend({ idx: times.length - 1 }); };
+  opts.hooks = { ready: [latest], setCursor: [latest] };
   const chart = new window.uPlot(opts, [times, ...series.map((s) => s.values)], container);
   container.uplot = chart;
   live.add(chart);

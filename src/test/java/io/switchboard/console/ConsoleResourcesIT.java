@@ -2,10 +2,10 @@ package io.switchboard.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.switchboard.testing.HttpText;
 import io.switchboard.testing.RunningGateway;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -14,15 +14,8 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @RunningGateway
 class ConsoleResourcesIT {
 
-    @LocalServerPort
-    int port;
-
+    @Autowired
     WebTestClient http;
-
-    @BeforeEach
-    void client() {
-        http = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).build();
-    }
 
     @Test
     void consoleWithoutSlashRedirectsToTheConsolePage() {
@@ -72,27 +65,13 @@ class ConsoleResourcesIT {
                 .exchange()
                 .expectStatus()
                 .isOk();
-        String licence = http.get()
-                .uri("/console/vendor/uPlot.LICENSE")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String licence = HttpText.get(http, "/console/vendor/uPlot.LICENSE");
         assertThat(licence).contains("MIT License", "Leon Sorokin");
     }
 
     @Test
     void theConsoleNeverPutsTheAdminKeyInAUrlOrACookie() {
-        String api = http.get()
-                .uri("/console/js/api.js")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String api = HttpText.get(http, "/console/js/api.js");
         assertThat(api)
                 .contains("sessionStorage", "Authorization: `Bearer ${key ?? ''}`", "credentials: 'omit'")
                 .doesNotContain("document.cookie", "localStorage");

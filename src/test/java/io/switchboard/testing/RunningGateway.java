@@ -6,14 +6,17 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 
 /**
  * The whole gateway on a random port with the demo upstream on and a known admin key. Every test
- * class with this annotation shares one application context (Spring's test context cache).
+ * class with this annotation shares one application context (Spring's test context cache); an
+ * injected {@code WebTestClient} talks to it over a real socket.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@AutoConfigureWebTestClient
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
@@ -21,7 +24,10 @@ import org.springframework.boot.test.context.SpringBootTest;
             "gateway.demo.enabled=true",
             "gateway.demo.first-token-delay=20ms",
             "gateway.demo.token-interval=5ms",
-            "gateway.providers.openrouter.api-key="
+            "gateway.providers.openrouter.api-key=",
+            // The keys branch keeps the embedded database here; a directory of our own avoids sharing
+            // the H2 file with the other integration contexts of the same run.
+            "gateway.storage.path=target/ops-it-data"
         })
 public @interface RunningGateway {
 

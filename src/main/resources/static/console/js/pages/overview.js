@@ -86,6 +86,7 @@ export function overview(view) {
     const count = (v, axis) => (axis ? compact(v) : integer(v));
     timeChart(panel('Requests', `per ${per}`), {
       times: buckets.times,
+      step: range.seconds,
       unit: `requests / ${per}`,
       format: count,
       series: [
@@ -95,6 +96,7 @@ export function overview(view) {
     });
     timeChart(panel('Tokens', `per ${per}`), {
       times: buckets.times,
+      step: range.seconds,
       unit: `tokens / ${per}`,
       format: count,
       series: [
@@ -104,12 +106,14 @@ export function overview(view) {
     });
     timeChart(panel('Cost', `USD per ${per}`), {
       times: buckets.times,
+      step: range.seconds,
       unit: `USD / ${per}`,
       format: (v) => usd(v),
       series: [{ label: 'cost', values: series('cost_usd'), color: '#10b981' }],
     });
     timeChart(panel('Error rate', `failed share of requests per ${per}`), {
       times: buckets.times,
+      step: range.seconds,
       unit: '% of requests',
       format: (v) => percent(v),
       series: [{
@@ -123,6 +127,7 @@ export function overview(view) {
     });
     timeChart(panel('Latency', 'whole request, milliseconds'), {
       times: buckets.times,
+      step: range.seconds,
       unit: 'ms',
       format: (v, axis) => (axis ? `${Math.round(v)}` : ms(v)),
       series: [
@@ -132,6 +137,7 @@ export function overview(view) {
     });
     timeChart(panel('Time to first token', 'streams, milliseconds'), {
       times: buckets.times,
+      step: range.seconds,
       unit: 'ms',
       format: (v, axis) => (axis ? `${Math.round(v)}` : ms(v)),
       series: [
