@@ -27,6 +27,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -42,8 +43,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The console in a real headless Chromium, the way an operator uses it: sign in with the admin key,
- * create a key and see its secret once, send traffic with it through the data plane to the demo
- * upstream, find that traffic in the overview and the by-key table, revoke the key and see the data
+ * create a key and see its secret once, edit its limits, rotate it, send traffic with it through
+ * the data plane to the demo upstream, find that traffic in the overview and the by-key table, revoke the key and see the data
  * plane refuse it. Screenshots of every page land in {@code target/screenshots/}.
  */
 @RunningGateway
@@ -172,8 +173,30 @@ class ConsoleBrowserIT {
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-key-name='browser-team']")));
         assertThat(browser.getPageSource()).doesNotContain(secret);
 
-        // Traffic with that key through the data plane, to the demo upstream: two answers, one stream.
-        OpenAIClient client = client(secret);
+        // Edit its limits in the dialog.
+        keyButton(keyId, "edit").click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-dialog")));
+        type("key-rpm", "900");
+        screenshot("04-keys-edit");
+        browser.findElement(By.id("key-submit")).click();
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("edit-dialog")));
+        wait.until(d -> d.findElement(By.cssSelector("tr[data-key-id='" + keyId + "']"))
+                .getText()
+                .contains("900 rpm"));
+
+        // Rotate it without grace: a new secret, shown once; the old one is refused at once.
+        keyButton(keyId, "rotate").click();
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("rotate-dialog-ok")))
+                .click();
+        String rotated = wait.until(d -> {
+            String shown = d.findElement(By.id("key-secret")).getText();
+            return shown.startsWith("sk-gw-") && !shown.equals(secret) ? shown : null;
+        });
+        browser.findElement(By.id("dismiss-secret")).click();
+        assertRefused(secret);
+
+        // Traffic with the new secret through the data plane, to the demo upstream: two answers, one stream.
+        OpenAIClient client = client(rotated);
         try {
             client.chat().completions().create(chat());
             client.chat().completions().create(chat());
@@ -187,49 +210,59 @@ class ConsoleBrowserIT {
 
         // The overview counts it (usage is written in batches: reload until it shows).
         navigate("overview");
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            browser.navigate().refresh();
-            WebElement requests =
-                    wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#card-requests .value")));
-            assertThat(Long.parseLong(requests.getText().replace(",", ""))).isGreaterThanOrEqualTo(3);
-        });
+        await().atMost(WAIT)
+                .pollInterval(Duration.ofMillis(500))
+                // The page re-renders when its sparklines arrive: an element may go stale mid-check.
+                .ignoreExceptionsInstanceOf(StaleElementReferenceException.class)
+                .untilAsserted(() -> {
+                    browser.navigate().refresh();
+                    WebElement requests = wait.until(
+                            ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#card-requests .value")));
+                    assertThat(Long.parseLong(requests.getText().replace(",", "")))
+                            .isGreaterThanOrEqualTo(3);
+                });
         wait.until(d -> d.findElements(By.cssSelector(".charts .uplot")).size() >= 4);
-        screenshot("04-overview");
+        screenshot("05-overview");
 
         // The by-key table has a row for the key with its three requests.
         navigate("by-key");
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            browser.navigate().refresh();
-            WebElement keyRow = wait.until(ExpectedConditions.presenceOfElementLocated(
-                    By.cssSelector("#breakdown-table tr[data-group='" + keyId + "']")));
-            List<WebElement> cells = keyRow.findElements(By.tagName("td"));
-            assertThat(cells.get(0).getText()).contains("browser-team");
-            assertThat(cells.get(1).getText()).isEqualTo("3");
-        });
-        screenshot("05-by-key");
+        await().atMost(WAIT)
+                .pollInterval(Duration.ofMillis(500))
+                // The page re-renders when its sparklines arrive: an element may go stale mid-check.
+                .ignoreExceptionsInstanceOf(StaleElementReferenceException.class)
+                .untilAsserted(() -> {
+                    browser.navigate().refresh();
+                    WebElement keyRow = wait.until(ExpectedConditions.presenceOfElementLocated(
+                            By.cssSelector("#breakdown-table tr[data-group='" + keyId + "']")));
+                    List<WebElement> cells = keyRow.findElements(By.tagName("td"));
+                    assertThat(cells.get(0).getText()).contains("browser-team");
+                    assertThat(cells.get(1).getText()).isEqualTo("3");
+                });
+        screenshot("06-by-key");
 
         navigate("by-model");
         wait.until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#breakdown-table tr[data-group='demo/chat']")));
-        screenshot("06-by-model");
+        screenshot("07-by-model");
 
         navigate("live");
         WebElement live = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("live-table")));
         assertThat(live.getText()).contains("demo/chat", "browser-team");
-        screenshot("07-live");
+        screenshot("08-live");
 
         // Phone width: the same pages still work.
         browser.manage().window().setSize(new Dimension(390, 844));
         navigate("overview");
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#card-requests .value")));
-        screenshot("08-overview-phone");
+        screenshot("09-overview-phone");
+        navigate("keys");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-key-id='" + keyId + "']")));
+        screenshot("09-keys-phone");
         browser.manage().window().setSize(new Dimension(1280, 900));
 
         // Revoke it from the keys page; the data plane refuses it at once.
         navigate("keys");
-        wait.until(ExpectedConditions.elementToBeClickable(
-                        By.cssSelector("tr[data-key-id='" + keyId + "'] button.revoke")))
-                .click();
+        keyButton(keyId, "revoke").click();
         wait.until(ExpectedConditions.elementToBeClickable(By.id("revoke-dialog-ok")))
                 .click();
         wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("tr[data-key-id='" + keyId + "']")));
@@ -237,14 +270,8 @@ class ConsoleBrowserIT {
         WebElement revoked = wait.until(
                 ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-key-id='" + keyId + "']")));
         assertThat(revoked.getText()).contains("Revoked");
-        screenshot("09-keys-revoked");
-        OpenAIClient refused = client(secret);
-        try {
-            assertThatThrownBy(() -> refused.chat().completions().create(chat()))
-                    .isInstanceOf(UnauthorizedException.class);
-        } finally {
-            refused.close();
-        }
+        screenshot("10-keys-revoked");
+        assertRefused(rotated);
 
         // No script error on any page (the refused sign-in's 401 is the only failed load expected).
         List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
@@ -253,6 +280,21 @@ class ConsoleBrowserIT {
                 .filter(m -> !m.contains("Failed to load resource"))
                 .toList();
         assertThat(errors).as("errors in the browser console").isEmpty();
+    }
+
+    private WebElement keyButton(String keyId, String action) {
+        return wait.until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("tr[data-key-id='" + keyId + "'] button." + action)));
+    }
+
+    private void assertRefused(String secret) {
+        OpenAIClient refused = client(secret);
+        try {
+            assertThatThrownBy(() -> refused.chat().completions().create(chat()))
+                    .isInstanceOf(UnauthorizedException.class);
+        } finally {
+            refused.close();
+        }
     }
 
     private void signIn(String key) {
