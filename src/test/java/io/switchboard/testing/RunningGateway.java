@@ -16,7 +16,8 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
-@AutoConfigureWebTestClient
+// Generous: this machine and CI runners share few cores between many JVMs.
+@AutoConfigureWebTestClient(timeout = "30s")
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
@@ -27,7 +28,9 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
             "gateway.providers.openrouter.api-key=",
             // The keys branch keeps the embedded database here; a directory of our own avoids sharing
             // the H2 file with the other integration contexts of the same run.
-            "gateway.storage.path=target/ops-it-data"
+            "gateway.storage.path=target/ops-it-data",
+            // No Redis answers here: health must not depend on Spring Data Redis (see application.yml).
+            "spring.data.redis.url=redis://127.0.0.1:9"
         })
 public @interface RunningGateway {
 
