@@ -97,11 +97,14 @@ final class DemoCompletionsHandler {
     private Mono<Void> stream(HttpServerResponse response, Exchange exchange) {
         AtomicInteger sent = new AtomicInteger();
         int total = exchange.answer.tokens().size();
-        Flux<String> tokens = Flux.interval(firstTokenDelay, tokenInterval)
-                .take(total)
+        // Each token waits its interval after the previous one was sent (not a fixed rate that would
+        // catch up in a burst after a stall), so an answer is never faster than a real model's.
+        Flux<String> tokens = Flux.range(0, total)
+                .concatMap(i ->
+                        Mono.delay(i == 0 ? firstTokenDelay : tokenInterval).thenReturn(i))
                 .map(i -> {
                     sent.incrementAndGet();
-                    return event(exchange.chunk(exchange.answer.tokens().get(i.intValue()), i == 0, null));
+                    return event(exchange.chunk(exchange.answer.tokens().get(i), i == 0, null));
                 });
         Flux<String> ending = Flux.defer(() -> Flux.just(
                 event(exchange.chunk("", false, exchange.answer.finishReason())),
