@@ -1,9 +1,14 @@
 package io.switchboard.config;
 
+import io.switchboard.demo.DemoUpstreamServer;
 import io.switchboard.upstream.AttributionProperties;
+import io.switchboard.upstream.ProviderProperties;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.upstream.UpstreamProperties;
 import io.switchboard.upstream.UpstreamRequestHeaders;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.client.ReactorResourceFactory;
@@ -24,9 +29,16 @@ class UpstreamConfiguration {
         return factory;
     }
 
+    /**
+     * The configured providers, plus the demo upstream when it runs: it is a bean created first, so
+     * its loopback port is known here and the registry never changes after start.
+     */
     @Bean(destroyMethod = "close")
-    ProviderRegistry providerRegistry(UpstreamProperties properties, ReactorResourceFactory resources) {
-        return new ProviderRegistry(properties.providers(), resources.getLoopResources());
+    ProviderRegistry providerRegistry(
+            UpstreamProperties properties, ObjectProvider<DemoUpstreamServer> demo, ReactorResourceFactory resources) {
+        Map<String, ProviderProperties> providers = new LinkedHashMap<>(properties.providers());
+        demo.ifAvailable(server -> providers.put(DemoUpstreamServer.PROVIDER_NAME, server.providerProperties()));
+        return new ProviderRegistry(providers, resources.getLoopResources());
     }
 
     @Bean
