@@ -68,7 +68,7 @@ class KeysConfiguration {
 
     @Bean(destroyMethod = "close")
     LastUsedRecorder lastUsedRecorder(KeyRepository repository, KeysProperties properties) {
-        return new LastUsedRecorder(repository, CLOCK, properties.lastUsedFlush());
+        return new LastUsedRecorder(repository::touch, CLOCK, properties.lastUsedFlush());
     }
 
     @Bean

@@ -2,9 +2,12 @@ package io.switchboard.keys;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -21,12 +24,15 @@ public final class LastUsedRecorder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LastUsedRecorder.class);
 
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
-    private final KeyRepository repository;
+    private final BiFunction<Collection<String>, Instant, Mono<Long>> writer;
     private final Clock clock;
     private final Disposable schedule;
 
-    public LastUsedRecorder(KeyRepository repository, Clock clock, Duration every) {
-        this.repository = repository;
+    /**
+     * @param writer sets {@code last_used_at} of the given keys in one statement ({@link KeyRepository#touch})
+     */
+    public LastUsedRecorder(BiFunction<Collection<String>, Instant, Mono<Long>> writer, Clock clock, Duration every) {
+        this.writer = writer;
         this.clock = clock;
         this.schedule = Flux.interval(every, every, Schedulers.parallel())
                 .onBackpressureDrop()
@@ -49,7 +55,7 @@ public final class LastUsedRecorder implements AutoCloseable {
         }
         List<String> batch = List.copyOf(pending);
         pending.removeAll(batch);
-        return repository.touch(batch, clock.instant());
+        return writer.apply(batch, clock.instant());
     }
 
     @Override
