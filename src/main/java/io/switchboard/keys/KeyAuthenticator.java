@@ -3,6 +3,8 @@ package io.switchboard.keys;
 import io.switchboard.exchange.CallerKey;
 import java.time.Clock;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
@@ -11,6 +13,8 @@ import reactor.core.publisher.Mono;
  * Missing, unknown, revoked and expired all end the same way (empty) so callers cannot tell them apart.
  */
 public final class KeyAuthenticator {
+
+    private static final Logger log = LoggerFactory.getLogger(KeyAuthenticator.class);
 
     private final SecretHasher hasher;
     private final StaticKeys staticKeys;
@@ -41,7 +45,10 @@ public final class KeyAuthenticator {
             return Mono.just(configured);
         }
         return cache.get(hash)
-                .onErrorMap(error -> new KeyStoreUnavailableException(error))
+                .onErrorMap(error -> {
+                    log.warn("Key lookup failed, answering 503: {}", error.toString());
+                    return new KeyStoreUnavailableException(error);
+                })
                 .flatMap(this::admit);
     }
 

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Secret hash to key, found or not found, so that a request almost never waits for the database:
@@ -26,7 +27,10 @@ public final class KeyCache {
                 .maximumSize(settings.maximumSize())
                 .refreshAfterWrite(settings.refresh())
                 .expireAfterWrite(settings.maxStaleness())
+                // The read never runs inside the cache's own bookkeeping or on the caller's event
+                // loop: the embedded H2 driver does its file I/O on the subscribing thread.
                 .buildAsync((hash, executor) -> lookup.apply(hash)
+                        .subscribeOn(Schedulers.boundedElastic())
                         .map(Optional::of)
                         .defaultIfEmpty(Optional.empty())
                         .timeout(lookupTimeout)

@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Issues, edits, rotates and revokes keys. Every change is written to the database first, then
@@ -43,9 +44,15 @@ public final class KeyService {
     }
 
     public Mono<Issued> create(KeyEdit edit) {
+        return fresh(() -> ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22) + " " + ApiKeyFormat.generate(random))
+                .flatMap(idAndSecret -> {
+                    String[] parts = idAndSecret.split(" ");
+                    return create(edit, parts[0], parts[1]);
+                });
+    }
+
+    private Mono<Issued> create(KeyEdit edit, String id, String secret) {
         Instant now = now();
-        String secret = ApiKeyFormat.generate(random);
-        String id = ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22);
         ApiKey blank = new ApiKey(
                 id,
                 "",
@@ -101,17 +108,28 @@ public final class KeyService {
      * {@code grace}, so that deployments can roll over without an outage.
      */
     public Mono<Issued> rotate(String id, Duration grace) {
-        return repository.findById(id).flatMap(existing -> {
-            Instant now = now();
-            String secret = ApiKeyFormat.generate(random);
-            String hash = hasher.hash(secret);
-            return repository
-                    .rotate(id, hash, ApiKeyFormat.displayPrefix(secret), now, now.plus(grace))
-                    .then(Mono.fromRunnable(() -> cache.invalidateHash(hash)))
-                    .then(changes.announce(id))
-                    .then(repository.findById(id))
-                    .map(updated -> new Issued(updated, secret));
-        });
+        return repository
+                .findById(id)
+                .zipWith(fresh(() -> ApiKeyFormat.generate(random)))
+                .flatMap(found -> {
+                    String secret = found.getT2();
+                    Instant now = now();
+                    String hash = hasher.hash(secret);
+                    return repository
+                            .rotate(id, hash, ApiKeyFormat.displayPrefix(secret), now, now.plus(grace))
+                            .then(Mono.fromRunnable(() -> cache.invalidateHash(hash)))
+                            .then(changes.announce(id))
+                            .then(repository.findById(id))
+                            .map(updated -> new Issued(updated, secret));
+                });
+    }
+
+    /**
+     * Randomness off the event loop: {@link SecureRandom} may read the operating system's entropy
+     * source, a blocking file read.
+     */
+    private static Mono<String> fresh(java.util.function.Supplier<String> random) {
+        return Mono.fromSupplier(random).subscribeOn(Schedulers.boundedElastic());
     }
 
     private Instant now() {

@@ -5,8 +5,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -28,7 +30,9 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
 
     private final KeyCache cache;
     private final RedisClient client;
-    private final Mono<StatefulRedisConnection<String, String>> publisher;
+    private final RedisURI uri;
+    private final Duration timeout;
+    private final AtomicReference<StatefulRedisConnection<String, String>> publisher = new AtomicReference<>();
     private final Disposable subscription;
     private volatile boolean listening;
 
@@ -41,11 +45,9 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .autoReconnect(true)
                 .build());
-        this.publisher = Mono.fromCompletionStage(
-                        () -> client.connectAsync(io.lettuce.core.codec.StringCodec.UTF8, uri))
-                .cache(connection -> Duration.ofDays(365_000), error -> Duration.ZERO, () -> Duration.ZERO);
-        this.subscription = Mono.fromCompletionStage(
-                        () -> client.connectPubSubAsync(io.lettuce.core.codec.StringCodec.UTF8, uri))
+        this.uri = uri;
+        this.timeout = timeout;
+        this.subscription = Mono.fromCompletionStage(() -> client.connectPubSubAsync(StringCodec.UTF8, uri))
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                         .maxBackoff(Duration.ofSeconds(5))
                         .doBeforeRetry(signal -> log.warn(
@@ -69,7 +71,8 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
     @Override
     public Mono<Void> announce(String keyId) {
         return Mono.fromRunnable(() -> cache.invalidateKey(keyId))
-                .then(publisher.flatMap(connection -> connection.reactive().publish(CHANNEL, keyId)))
+                .then(publisher().flatMap(connection -> connection.reactive().publish(CHANNEL, keyId)))
+                .timeout(timeout.multipliedBy(2))
                 .onErrorResume(error -> {
                     log.warn(
                             "Could not announce a key change over Redis; other replicas see it within the cache refresh time: {}",
@@ -77,6 +80,22 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
                     return Mono.empty();
                 })
                 .then();
+    }
+
+    /** The connection announcements go out on, opened on first use and again after it closed. */
+    private Mono<StatefulRedisConnection<String, String>> publisher() {
+        StatefulRedisConnection<String, String> current = publisher.get();
+        if (current != null && current.isOpen()) {
+            return Mono.just(current);
+        }
+        return Mono.fromCompletionStage(() -> client.connectAsync(StringCodec.UTF8, uri))
+                .map(opened -> {
+                    if (publisher.compareAndSet(current, opened)) {
+                        return opened;
+                    }
+                    opened.closeAsync();
+                    return publisher.get();
+                });
     }
 
     /** Whether this replica receives other replicas' changes right now. */

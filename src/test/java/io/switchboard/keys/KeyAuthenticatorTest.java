@@ -175,4 +175,20 @@ class KeyAuthenticatorTest {
         assertThat(callers).hasSize(1000);
         assertThat(reads).hasValue(1);
     }
+
+    @Test
+    void aThousandUnknownKeysAreReadOnceEachAndThenAnsweredFromMemory() {
+        KeyAuthenticator keys = authenticator(Duration.ofHours(1), List.of());
+        List<String> unknown = java.util.stream.IntStream.range(0, 1000)
+                .mapToObj(i -> ApiKeyFormat.generate(random))
+                .toList();
+        for (int pass = 0; pass < 2; pass++) {
+            long admitted = reactor.core.publisher.Flux.fromIterable(unknown)
+                    .flatMap(keys::authenticate, 64)
+                    .count()
+                    .block(TIMEOUT);
+            assertThat(admitted).isZero();
+            assertThat(reads).hasValue(1000);
+        }
+    }
 }

@@ -39,6 +39,10 @@ import org.springframework.test.context.ContextConfiguration;
             "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
             "gateway.admin.key=" + TestGateway.ADMIN_KEY,
             "gateway.storage.path=target/it-data",
+            // Long enough that a burst of requests on a loaded machine sees no background re-read.
+            "gateway.keys.cache.refresh=5m",
+            "gateway.keys.lookup-timeout=10s",
+            "spring.r2dbc.pool.max-acquire-time=10s",
         })
 @ContextConfiguration(initializers = FakeUpstreamInitializer.class)
 public @interface GatewayIntegrationTest {}
