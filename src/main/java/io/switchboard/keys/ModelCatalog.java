@@ -8,7 +8,6 @@ import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.CallerKey;
 import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,8 +71,7 @@ public final class ModelCatalog {
         if (provider == null) {
             return Mono.just(List.of());
         }
-        URI base = provider.baseUrl();
-        String uri = base.getScheme() + "://" + base.getRawAuthority() + provider.pathFor("/models");
+        String uri = provider.uriFor("/models");
         Duration wait = provider.responseTimeout().compareTo(MAX_WAIT) < 0 ? provider.responseTimeout() : MAX_WAIT;
         return provider.httpClient()
                 .headers(headers -> {

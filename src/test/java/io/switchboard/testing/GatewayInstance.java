@@ -23,8 +23,10 @@ public final class GatewayInstance implements AutoCloseable {
     public static GatewayInstance start(Map<String, String> settings) {
         List<String> args = new ArrayList<>();
         args.add("--server.port=0");
-        // No network in tests: the default upstream points at a closed loopback port.
-        args.add("--gateway.providers.openrouter.base-url=http://127.0.0.1:9/api/v1");
+        if (!settings.containsKey("gateway.providers.openrouter.base-url")) {
+            // No network in tests: the default upstream points at a closed loopback port.
+            args.add("--gateway.providers.openrouter.base-url=http://127.0.0.1:9/api/v1");
+        }
         settings.forEach((name, value) -> args.add("--" + name + "=" + value));
         return new GatewayInstance(
                 new SpringApplicationBuilder(SwitchboardApplication.class).run(args.toArray(String[]::new)));
