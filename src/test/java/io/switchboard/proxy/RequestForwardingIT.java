@@ -9,6 +9,7 @@ import io.switchboard.testing.RawHttp;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -144,15 +145,30 @@ class RequestForwardingIT {
     }
 
     @Test
-    void modelsListIsRelayedFromTheUpstream() {
-        upstream.enqueue(
-                FakeUpstream.json(200, "{\"object\":\"list\",\"data\":[{\"id\":\"openai/gpt-5-nano\"}]}", Map.of()));
+    void usageIsRequestedFromProvidersThatOnlySendItOnRequest() {
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson("/v1/chat/completions", "{\"model\":\"strict/m\",\"stream\":true,\"messages\":[]}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo("{\"stream_options\":{\"include_usage\":true},\"model\":\"strict/m\",\"stream\":true,"
+                        + "\"messages\":[]}");
+
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\": false}}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo("{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\": true}}");
+
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/x\",\"stream\":true}");
+        assertThat(upstream.takeRequest().bodyText()).isEqualTo("{\"model\":\"openai/x\",\"stream\":true}");
+    }
+
+    @Test
+    void modelsListComesFromTheUpstream() {
         HttpResponse<String> response =
                 gateway.send(gateway.request("/v1/models").GET().build());
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("openai/gpt-5-nano");
-        FakeUpstream.Received received = upstream.takeRequest();
-        assertThat(received.method()).isEqualTo("GET");
-        assertThat(received.path()).isEqualTo("/api/v1/models");
+        assertThat(response.body()).contains("\"object\":\"list\"").contains("openai/gpt-5-nano");
     }
 }
