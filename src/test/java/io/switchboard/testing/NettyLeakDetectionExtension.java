@@ -54,7 +54,9 @@ public final class NettyLeakDetectionExtension implements BeforeAllCallback, Bef
         }
         List<String> found = List.copyOf(LEAKS);
         LEAKS.clear();
-        assertThat(found).as("Netty buffer leaks reported during or before this test").isEmpty();
+        assertThat(found)
+                .as("Netty buffer leaks reported during or before this test")
+                .isEmpty();
     }
 
     private static synchronized void install() {
