@@ -14,6 +14,7 @@ public final class Provider {
     private final String name;
     private final URI baseUrl;
     private final String basePath;
+    private final String origin;
     private final String authorization;
     private final Duration responseTimeout;
     private final Duration idleTimeout;
@@ -26,6 +27,7 @@ public final class Provider {
         this.baseUrl = props.baseUrl();
         String path = baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        this.origin = baseUrl.getScheme() + "://" + baseUrl.getRawAuthority();
         this.authorization = props.hasApiKey() ? "Bearer " + props.apiKey().strip() : "";
         this.responseTimeout = props.responseTimeout();
         this.idleTimeout = props.idleTimeout();
@@ -45,6 +47,11 @@ public final class Provider {
     /** The request path for an operation below the base URL, e.g. {@code /api/v1/chat/completions}. */
     public String pathFor(String operationPath) {
         return basePath + operationPath;
+    }
+
+    /** The absolute URI of an operation, e.g. {@code https://openrouter.ai/api/v1/chat/completions}. */
+    public String uriFor(String operationPath) {
+        return origin + basePath + operationPath;
     }
 
     /** {@code Bearer <api-key>}, or empty when the provider needs none. Never log it. */

@@ -83,8 +83,22 @@ public final class ProviderRegistry implements AutoCloseable {
         return null;
     }
 
-    /** The provider asked for the model list: the first one configured. */
+    public @Nullable Provider byName(String name) {
+        for (Provider provider : providers) {
+            if (provider.name().equals(name)) {
+                return provider;
+            }
+        }
+        return null;
+    }
+
+    /** The provider asked for the model list: the first catch-all, else the first provider. */
     public @Nullable Provider primary() {
+        for (Provider provider : providers) {
+            if (provider.isCatchAll()) {
+                return provider;
+            }
+        }
         return providers.isEmpty() ? null : providers.get(0);
     }
 

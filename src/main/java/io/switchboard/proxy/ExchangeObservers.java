@@ -1,0 +1,123 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.exchange.ExchangeObserver;
+import io.switchboard.exchange.ExchangeObserverFactory;
+import io.switchboard.exchange.ExchangeOutcome;
+import io.switchboard.exchange.GatewayExchange;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+
+/**
+ * The observers of one exchange, called in order. Guarantees what the SPI promises: {@code onFinish}
+ * exactly once, and an observer that throws never breaks the relay (it is logged and skipped).
+ */
+final class ExchangeObservers {
+
+    private static final Logger log = LoggerFactory.getLogger(ExchangeObservers.class);
+    private static final ExchangeObserver[] NONE = new ExchangeObserver[0];
+
+    private final ExchangeObserver[] observers;
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final AtomicBoolean firstByte = new AtomicBoolean();
+
+    private ExchangeObservers(ExchangeObserver[] observers) {
+        this.observers = observers;
+    }
+
+    static ExchangeObservers open(List<ExchangeObserverFactory> factories, GatewayExchange exchange) {
+        if (factories.isEmpty()) {
+            return new ExchangeObservers(NONE);
+        }
+        ExchangeObserver[] opened = new ExchangeObserver[factories.size()];
+        int count = 0;
+        for (ExchangeObserverFactory factory : factories) {
+            ExchangeObserver observer = factory.open(exchange);
+            if (observer != null) {
+                opened[count++] = observer;
+            }
+        }
+        return new ExchangeObservers(count == opened.length ? opened : java.util.Arrays.copyOf(opened, count));
+    }
+
+    void onUpstreamResponse(int status, HttpHeaders headers) {
+        for (ExchangeObserver observer : observers) {
+            try {
+                observer.onUpstreamResponse(status, headers);
+            } catch (RuntimeException e) {
+                log.warn(
+                        "Exchange observer {} failed on response",
+                        observer.getClass().getSimpleName(),
+                        e);
+            }
+        }
+    }
+
+    /** False when an observer wants the event kept from the client. */
+    boolean onEvent(ByteBuf event) {
+        boolean relay = true;
+        for (ExchangeObserver observer : observers) {
+            try {
+                relay &= observer.onEvent(event.duplicate());
+            } catch (RuntimeException e) {
+                log.warn(
+                        "Exchange observer {} failed on an event",
+                        observer.getClass().getSimpleName(),
+                        e);
+            }
+        }
+        return relay;
+    }
+
+    void onBodyChunk(ByteBuf chunk) {
+        for (ExchangeObserver observer : observers) {
+            try {
+                observer.onBodyChunk(chunk.duplicate());
+            } catch (RuntimeException e) {
+                log.warn(
+                        "Exchange observer {} failed on a chunk",
+                        observer.getClass().getSimpleName(),
+                        e);
+            }
+        }
+    }
+
+    void onFirstByte() {
+        if (!firstByte.compareAndSet(false, true)) {
+            return;
+        }
+        for (ExchangeObserver observer : observers) {
+            try {
+                observer.onFirstByte();
+            } catch (RuntimeException e) {
+                log.warn(
+                        "Exchange observer {} failed on first byte",
+                        observer.getClass().getSimpleName(),
+                        e);
+            }
+        }
+    }
+
+    void finish(ExchangeOutcome outcome) {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        for (ExchangeObserver observer : observers) {
+            try {
+                observer.onFinish(outcome);
+            } catch (RuntimeException e) {
+                log.warn(
+                        "Exchange observer {} failed on finish",
+                        observer.getClass().getSimpleName(),
+                        e);
+            }
+        }
+    }
+
+    boolean isFinished() {
+        return finished.get();
+    }
+}

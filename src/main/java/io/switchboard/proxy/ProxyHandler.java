@@ -1,0 +1,109 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpMethod;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.Attribution;
+import io.switchboard.exchange.CallerKey;
+import io.switchboard.exchange.ExchangeObserverFactory;
+import io.switchboard.exchange.ExchangeOutcome;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.upstream.Provider;
+import io.switchboard.upstream.ProviderRegistry;
+import io.switchboard.upstream.UpstreamRequestHeaders;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.ServerWebExchange;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.http.client.HttpClientResponse;
+
+/**
+ * The data plane's one handler: sends the prepared request to the chosen upstream and hands the
+ * answer to {@link ResponseRelay} the moment its headers arrive. Reads a bounded body that the
+ * body filter already parsed; never reads the answer whole.
+ */
+@Component
+public class ProxyHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    private final ProviderRegistry providers;
+    private final UpstreamRequestHeaders requestHeaders;
+    private final List<ExchangeObserverFactory> observerFactories;
+    private final ResponseRelay relay;
+
+    public ProxyHandler(
+            ProviderRegistry providers,
+            UpstreamRequestHeaders requestHeaders,
+            List<ExchangeObserverFactory> observerFactories,
+            ResponseRelay relay) {
+        this.providers = providers;
+        this.requestHeaders = requestHeaders;
+        this.observerFactories = List.copyOf(observerFactories);
+        this.relay = relay;
+    }
+
+    public Mono<ServerResponse> handle(ServerRequest request, ProxyEndpoint endpoint) {
+        ServerWebExchange exchange = request.exchange();
+        GatewayExchange state = GatewayExchange.of(exchange);
+        Provider provider = pickProvider(endpoint, state);
+        UpstreamBody body = UpstreamBody.find(exchange);
+        if (endpoint.hasBody() && body == null) {
+            return Mono.error(GatewayException.of(ErrorCode.INVALID_REQUEST, "The request has no body."));
+        }
+        ExchangeObservers observers = ExchangeObservers.open(observerFactories, state);
+        CallerKey caller = state.caller();
+        Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
+        long length = body == null ? -1 : body.length();
+        return provider.httpClient()
+                .headers(upstream -> requestHeaders.write(
+                        exchange.getRequest().getHeaders(), upstream, provider, attribution, state.requestId(), length))
+                .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
+                .uri(provider.uriFor(endpoint.upstreamPath()))
+                .send((req, out) -> {
+                    // Idle limit between reads, for the whole answer; the header deadline is below.
+                    req.responseTimeout(provider.idleTimeout());
+                    ByteBuf bytes = body == null ? null : body.retainedDuplicate();
+                    return bytes == null ? out : out.send(Mono.just(bytes));
+                })
+                .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
+                .next()
+                .timeout(provider.responseTimeout())
+                .onErrorMap(UpstreamFailures::beforeHeaders)
+                .doOnError(GatewayException.class, e -> {
+                    log.info(
+                            "{} upstream {} failed before answering: {}",
+                            state.requestId(),
+                            provider.name(),
+                            e.getMessage());
+                    observers.finish(UpstreamFailures.outcomeBeforeHeaders(e));
+                })
+                .doOnCancel(() -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 0, null)))
+                .flatMap(upstream -> relay.respond(state, upstream.response(), upstream.connection(), observers));
+    }
+
+    private Provider pickProvider(ProxyEndpoint endpoint, GatewayExchange state) {
+        Provider provider = null;
+        if (endpoint.hasBody() && state.provider() != null) {
+            provider = providers.byName(state.provider());
+        } else if (!endpoint.hasBody()) {
+            provider = providers.primary();
+            if (provider != null) {
+                state.provider(provider.name());
+            }
+        }
+        if (provider == null) {
+            throw GatewayException.of(ErrorCode.UPSTREAM_UNREACHABLE, "No upstream is configured for this request.");
+        }
+        return provider;
+    }
+
+    private record Upstream(HttpClientResponse response, Connection connection) {}
+}

@@ -1,0 +1,340 @@
+package io.switchboard.proxy;
+
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.async.ByteBufferFeeder;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
+
+/**
+ * Reads a request body in one pass as its chunks arrive, with Jackson's non-blocking parser, and
+ * records what the gateway needs (the top-level {@code model} and where its bytes are, the
+ * {@code models} fallback array, {@code stream}, {@code max_tokens}, {@code stream_options}) without
+ * building a tree. Everything else is validated as JSON and left as bytes: the rewrite splices the
+ * original body instead of re-serialising it.
+ *
+ * <p>Offsets are byte offsets in the whole body. Not thread-safe: one scanner per request.
+ */
+final class RequestBodyScanner {
+
+    /** A JSON string value and the bytes it occupies, quotes included. */
+    record StringSpan(String value, long start, long end) {}
+
+    private static final Set<String> SINGLE_USE_FIELDS =
+            Set.of("model", "models", "stream", "stream_options", "max_tokens", "max_completion_tokens");
+
+    private final JsonParser parser;
+    private final ByteBufferFeeder feeder;
+    private final Set<String> seenTopLevel = new HashSet<>(8);
+
+    private int depth;
+    private boolean rootClosed;
+    private int rootMembers;
+    private long rootStart = -1;
+    private @Nullable String field;
+    private boolean inModels;
+    private boolean inStreamOptions;
+    private @Nullable String streamOptionsField;
+
+    private @Nullable StringSpan model;
+    private final List<StringSpan> models = new ArrayList<>(0);
+    private boolean stream;
+    private @Nullable Long maxTokens;
+    private long streamOptionsStart = -1;
+    private int streamOptionsMembers;
+    private @Nullable Boolean includeUsage;
+    private long includeUsageStart = -1;
+    private long includeUsageEnd = -1;
+
+    RequestBodyScanner(JsonFactory factory) {
+        this.parser = factory.createNonBlockingByteBufferParser(ObjectReadContext.empty());
+        this.feeder = (ByteBufferFeeder) parser.nonBlockingInputFeeder();
+    }
+
+    /** A JSON factory with the limits of {@code limits}: nesting depth, number and string length. */
+    static JsonFactory factory(BodyLimitProperties limits) {
+        long maxBody = limits.maxBodySize().toBytes();
+        return JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(limits.maxJsonDepth())
+                        .maxNumberLength(64)
+                        .maxStringLength((int) Math.min(Integer.MAX_VALUE, maxBody))
+                        .maxDocumentLength(maxBody)
+                        .build())
+                .build();
+    }
+
+    /** Parses the next chunk; the buffer must stay unchanged until this returns. */
+    void feed(ByteBuffer chunk) {
+        try {
+            feeder.feedInput(chunk);
+            drain();
+        } catch (StreamConstraintsException e) {
+            throw GatewayException.of(
+                    ErrorCode.INVALID_JSON, "The request body exceeds a JSON limit (nesting or size).");
+        } catch (JacksonException e) {
+            throw invalidJson();
+        }
+    }
+
+    /** Ends the input; throws 400 unless the body was exactly one JSON object. */
+    void finish() {
+        try {
+            feeder.endOfInput();
+            drain();
+        } catch (StreamConstraintsException e) {
+            throw GatewayException.of(
+                    ErrorCode.INVALID_JSON, "The request body exceeds a JSON limit (nesting or size).");
+        } catch (JacksonException e) {
+            throw invalidJson();
+        } finally {
+            parser.close();
+        }
+        if (!rootClosed) {
+            throw rootStart < 0
+                    ? GatewayException.of(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")
+                    : invalidJson();
+        }
+    }
+
+    void close() {
+        parser.close();
+    }
+
+    private void drain() {
+        JsonToken token;
+        while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
+            onToken(token);
+        }
+    }
+
+    private void onToken(JsonToken token) {
+        if (rootClosed) {
+            throw GatewayException.of(ErrorCode.INVALID_JSON, "The request body must hold exactly one JSON object.");
+        }
+        if (depth == 0) {
+            if (token != JsonToken.START_OBJECT) {
+                throw GatewayException.of(ErrorCode.INVALID_JSON, "The request body must be a JSON object.");
+            }
+            rootStart = parser.currentTokenLocation().getByteOffset();
+            depth = 1;
+            return;
+        }
+        if (depth == 1) {
+            onTopLevel(token);
+        } else if (depth == 2 && inModels) {
+            onModelsEntry(token);
+        } else if (depth == 2 && inStreamOptions) {
+            onStreamOptionsMember(token);
+        } else {
+            track(token);
+        }
+    }
+
+    private void onTopLevel(JsonToken token) {
+        if (token == JsonToken.END_OBJECT) {
+            depth = 0;
+            rootClosed = true;
+            return;
+        }
+        if (token == JsonToken.PROPERTY_NAME) {
+            String name = parser.currentName();
+            rootMembers++;
+            if (SINGLE_USE_FIELDS.contains(name) && !seenTopLevel.add(name)) {
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST, "The field '" + name + "' appears more than once.", name);
+            }
+            field = name;
+            return;
+        }
+        String name = field;
+        field = null;
+        if (name == null) {
+            track(token);
+            return;
+        }
+        switch (name) {
+            case "model" -> readModel(token);
+            case "models" -> {
+                if (token != JsonToken.START_ARRAY && token != JsonToken.VALUE_NULL) {
+                    throw GatewayException.of(
+                            ErrorCode.INVALID_REQUEST, "'models' must be an array of strings.", "models");
+                }
+                inModels = token == JsonToken.START_ARRAY;
+                track(token);
+            }
+            case "stream" -> {
+                if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) {
+                    stream = token == JsonToken.VALUE_TRUE;
+                } else if (token != JsonToken.VALUE_NULL) {
+                    throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'stream' must be a boolean.", "stream");
+                }
+            }
+            case "max_tokens", "max_completion_tokens" -> readMaxTokens(name, token);
+            case "stream_options" -> {
+                if (token == JsonToken.START_OBJECT) {
+                    inStreamOptions = true;
+                    streamOptionsStart = parser.currentTokenLocation().getByteOffset();
+                } else if (token != JsonToken.VALUE_NULL) {
+                    throw GatewayException.of(
+                            ErrorCode.INVALID_REQUEST, "'stream_options' must be an object.", "stream_options");
+                }
+                track(token);
+            }
+            default -> track(token);
+        }
+    }
+
+    private void readModel(JsonToken token) {
+        if (token == JsonToken.VALUE_NULL) {
+            return;
+        }
+        if (token != JsonToken.VALUE_STRING) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'model' must be a string.", "model");
+        }
+        model = span("model");
+    }
+
+    private void onModelsEntry(JsonToken token) {
+        if (token == JsonToken.END_ARRAY) {
+            inModels = false;
+            depth--;
+            return;
+        }
+        if (token != JsonToken.VALUE_STRING) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'models' must be an array of strings.", "models");
+        }
+        models.add(span("models"));
+    }
+
+    private void onStreamOptionsMember(JsonToken token) {
+        if (token == JsonToken.END_OBJECT) {
+            inStreamOptions = false;
+            depth--;
+            return;
+        }
+        if (token == JsonToken.PROPERTY_NAME) {
+            streamOptionsField = parser.currentName();
+            streamOptionsMembers++;
+            return;
+        }
+        if ("include_usage".equals(streamOptionsField)
+                && (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE)) {
+            includeUsage = token == JsonToken.VALUE_TRUE;
+            includeUsageStart = parser.currentTokenLocation().getByteOffset();
+            includeUsageEnd = includeUsageStart + (includeUsage ? 4 : 5);
+        }
+        streamOptionsField = null;
+        track(token);
+    }
+
+    private void readMaxTokens(String name, JsonToken token) {
+        if (token == JsonToken.VALUE_NULL) {
+            return;
+        }
+        if (token != JsonToken.VALUE_NUMBER_INT) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'" + name + "' must be a positive integer.", name);
+        }
+        long value;
+        try {
+            value = parser.getLongValue();
+        } catch (JacksonException e) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'" + name + "' is too large.", name);
+        }
+        if (value < 0) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'" + name + "' must be a positive integer.", name);
+        }
+        maxTokens = value;
+    }
+
+    private StringSpan span(String param) {
+        String value = parser.getString();
+        if (value.isEmpty() || value.length() > 256 || hasControlCharacter(value)) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "Invalid model name.", param);
+        }
+        long start = parser.currentTokenLocation().getByteOffset();
+        long end = parser.currentLocation().getByteOffset();
+        return new StringSpan(value, start, end);
+    }
+
+    private static boolean hasControlCharacter(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void track(JsonToken token) {
+        if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+            depth++;
+        } else if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+            depth--;
+        }
+    }
+
+    private static GatewayException invalidJson() {
+        return GatewayException.of(ErrorCode.INVALID_JSON, "The request body is not valid JSON.");
+    }
+
+    // what the pass found
+
+    @Nullable
+    StringSpan model() {
+        return model;
+    }
+
+    List<StringSpan> models() {
+        return models;
+    }
+
+    boolean stream() {
+        return stream;
+    }
+
+    @Nullable
+    Long maxTokens() {
+        return maxTokens;
+    }
+
+    long rootStart() {
+        return rootStart;
+    }
+
+    int rootMembers() {
+        return rootMembers;
+    }
+
+    long streamOptionsStart() {
+        return streamOptionsStart;
+    }
+
+    int streamOptionsMembers() {
+        return streamOptionsMembers;
+    }
+
+    @Nullable
+    Boolean includeUsage() {
+        return includeUsage;
+    }
+
+    long includeUsageStart() {
+        return includeUsageStart;
+    }
+
+    long includeUsageEnd() {
+        return includeUsageEnd;
+    }
+}

@@ -1,0 +1,247 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.ErrorResponses;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.PipelineOrder;
+import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.upstream.Provider;
+import io.switchboard.upstream.ProviderRegistry;
+import io.switchboard.upstream.StreamUsage;
+import java.util.List;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.NettyDataBuffer;
+import org.springframework.http.HttpMethod;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.json.JsonFactory;
+
+/**
+ * Reads the body of a data-plane POST once, bounded by {@code gateway.limits.max-body-size}, parsing
+ * it as it arrives; then rewrites the model, picks the upstream and prepares the exact bytes to send.
+ * Runs after authentication, so no body is read for an unknown caller, and before the limits, which
+ * need the model and the token estimate.
+ */
+@Component
+@Order(PipelineOrder.REQUEST_BODY)
+public class RequestBodyWebFilter implements WebFilter {
+
+    private static final byte[] INCLUDE_USAGE = BodySplice.ascii("\"include_usage\":true");
+    private static final byte[] TRUE = BodySplice.ascii("true");
+
+    private final long maxBodySize;
+    private final JsonFactory json;
+    private final ModelRewrite models;
+    private final ProviderRegistry providers;
+
+    public RequestBodyWebFilter(BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers) {
+        this.maxBodySize = limits.maxBodySize().toBytes();
+        this.json = RequestBodyScanner.factory(limits);
+        this.models = models;
+        this.providers = providers;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        ProxyEndpoint endpoint =
+                ProxyEndpoint.forPath(exchange.getRequest().getPath().value());
+        if (endpoint == null || !endpoint.hasBody() || exchange.getRequest().getMethod() != HttpMethod.POST) {
+            return chain.filter(exchange);
+        }
+        long declared = exchange.getRequest().getHeaders().getContentLength();
+        if (declared > maxBodySize) {
+            return ErrorResponses.write(exchange, tooLarge());
+        }
+        return read(exchange)
+                .flatMap(scanned -> prepare(exchange, endpoint, scanned))
+                .flatMap(body -> chain.filter(exchange).doFinally(signal -> body.release()));
+    }
+
+    /** The whole body, parsed as it arrives; each chunk is kept (not copied) for the splice. */
+    private Mono<ScannedBody> read(ServerWebExchange exchange) {
+        ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+        return Mono.defer(() -> {
+            ScannedBody scanned = new ScannedBody(new RequestBodyScanner(json), alloc.compositeBuffer(64));
+            return exchange.getRequest()
+                    .getBody()
+                    .doOnNext(chunk -> scanned.add(chunk, maxBodySize))
+                    .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
+                    .then(Mono.fromCallable(scanned::finish))
+                    .doOnError(e -> scanned.discard())
+                    .doOnCancel(scanned::discard);
+        });
+    }
+
+    private Mono<UpstreamBody> prepare(ServerWebExchange exchange, ProxyEndpoint endpoint, ScannedBody scanned) {
+        try {
+            RequestBodyScanner scan = scanned.scanner;
+            BodySplice splice = new BodySplice();
+            String requested;
+            String model;
+            RequestBodyScanner.StringSpan span = scan.model();
+            if (span != null) {
+                requested = span.value();
+                model = models.rewrite(requested);
+                if (!model.equals(requested)) {
+                    replaceString(scanned, span, model, splice);
+                }
+            } else {
+                requested = models.defaultModel();
+                if (requested == null) {
+                    throw GatewayException.of(
+                            ErrorCode.MISSING_MODEL,
+                            "The request names no model and no default is configured.",
+                            "model");
+                }
+                model = models.rewrite(requested);
+                splice.insert(
+                        scan.rootStart() + 1,
+                        member(
+                                BodySplice.ascii("\"model\":"
+                                        + new String(
+                                                BodySplice.jsonString(model), java.nio.charset.StandardCharsets.UTF_8)),
+                                scan.rootMembers() > 0));
+            }
+            List<String> fallbacks = new java.util.ArrayList<>(scan.models().size());
+            for (RequestBodyScanner.StringSpan entry : scan.models()) {
+                String rewritten = models.rewrite(entry.value());
+                fallbacks.add(rewritten);
+                if (!rewritten.equals(entry.value())) {
+                    replaceString(scanned, entry, rewritten, splice);
+                }
+            }
+            Provider provider = providers.forModel(model);
+            if (provider == null) {
+                throw GatewayException.of(ErrorCode.NOT_FOUND, "No upstream serves this model.", "model");
+            }
+            boolean usageRequested = Boolean.TRUE.equals(scan.includeUsage());
+            boolean injectUsage = scan.stream()
+                    && endpoint != ProxyEndpoint.EMBEDDINGS
+                    && provider.streamUsage() == StreamUsage.ON_REQUEST
+                    && !usageRequested;
+            if (injectUsage) {
+                askForUsage(scan, splice);
+            }
+            ByteBuf body = splice.apply(scanned.detach(), ByteBufAllocator.DEFAULT);
+            GatewayExchange state = GatewayExchange.of(exchange);
+            state.provider(provider.name());
+            state.request(new ProxyRequest(
+                    endpoint,
+                    requested,
+                    model,
+                    List.copyOf(fallbacks),
+                    scan.stream(),
+                    scan.maxTokens(),
+                    Math.max(1, body.readableBytes() / 4),
+                    usageRequested,
+                    injectUsage));
+            return Mono.just(UpstreamBody.attach(exchange, body));
+        } catch (RuntimeException e) {
+            scanned.discard();
+            return Mono.error(e);
+        }
+    }
+
+    /**
+     * Replaces a JSON string, quotes included. The parser's token offset may point at the opening
+     * quote or just after it (Jackson's non-blocking parser does the latter), so the bytes decide.
+     */
+    private static void replaceString(
+            ScannedBody scanned, RequestBodyScanner.StringSpan span, String value, BodySplice splice) {
+        long start = span.start();
+        if (scanned.byteAt(start) != '"' && start > 0 && scanned.byteAt(start - 1) == '"') {
+            start--;
+        }
+        if (scanned.byteAt(start) != '"' || scanned.byteAt(span.end() - 1) != '"') {
+            throw new IllegalStateException("model offsets do not frame a JSON string");
+        }
+        splice.replace(start, span.end(), BodySplice.jsonString(value));
+    }
+
+    /** Adds {@code stream_options.include_usage=true}, where the body has room for it. */
+    private static void askForUsage(RequestBodyScanner scan, BodySplice splice) {
+        if (scan.streamOptionsStart() < 0) {
+            byte[] member = BodySplice.ascii("\"stream_options\":{\"include_usage\":true}");
+            splice.insert(scan.rootStart() + 1, member(member, scan.rootMembers() > 0));
+        } else if (scan.includeUsage() == null) {
+            splice.insert(scan.streamOptionsStart() + 1, member(INCLUDE_USAGE, scan.streamOptionsMembers() > 0));
+        } else {
+            splice.replace(scan.includeUsageStart(), scan.includeUsageEnd(), TRUE);
+        }
+    }
+
+    /** An object member to insert after an opening brace: followed by a comma when others follow. */
+    private static byte[] member(byte[] member, boolean othersFollow) {
+        if (!othersFollow) {
+            return member;
+        }
+        byte[] out = java.util.Arrays.copyOf(member, member.length + 1);
+        out[member.length] = ',';
+        return out;
+    }
+
+    private static GatewayException tooLarge() {
+        return GatewayException.of(ErrorCode.BODY_TOO_LARGE, "Request body is too large.");
+    }
+
+    /** The body's chunks as they arrive, and the parse of them. */
+    private static final class ScannedBody {
+
+        final RequestBodyScanner scanner;
+        private CompositeByteBuf chunks;
+
+        ScannedBody(RequestBodyScanner scanner, CompositeByteBuf chunks) {
+            this.scanner = scanner;
+            this.chunks = chunks;
+        }
+
+        synchronized void add(DataBuffer chunk, long max) {
+            ByteBuf buf = chunk instanceof NettyDataBuffer netty
+                    ? netty.getNativeBuffer()
+                    : io.netty.buffer.Unpooled.wrappedBuffer(chunk.asByteBuffer());
+            if (chunks == null) {
+                DataBufferUtils.release(chunk);
+                return;
+            }
+            if ((long) chunks.readableBytes() + buf.readableBytes() > max) {
+                DataBufferUtils.release(chunk);
+                throw tooLarge();
+            }
+            chunks.addComponent(true, buf);
+            scanner.feed(buf.nioBuffer());
+        }
+
+        synchronized byte byteAt(long offset) {
+            return chunks.getByte(chunks.readerIndex() + (int) offset);
+        }
+
+        synchronized ScannedBody finish() {
+            scanner.finish();
+            return this;
+        }
+
+        synchronized ByteBuf detach() {
+            ByteBuf out = chunks;
+            chunks = null;
+            return out;
+        }
+
+        synchronized void discard() {
+            scanner.close();
+            if (chunks != null) {
+                chunks.release();
+                chunks = null;
+            }
+        }
+    }
+}

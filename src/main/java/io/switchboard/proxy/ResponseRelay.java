@@ -1,0 +1,273 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.errors.OpenAiErrorBody;
+import io.switchboard.exchange.ExchangeOutcome;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.upstream.UpstreamResponseHeaders;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ReactiveHttpOutputMessage;
+import org.springframework.http.support.Netty4HeadersAdapter;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.BodyInserter;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+import reactor.core.publisher.Sinks;
+import reactor.netty.Connection;
+import reactor.netty.http.client.HttpClientResponse;
+
+/**
+ * Relays an upstream answer to the client as it arrives. Server-sent events go through event by
+ * event, each flushed at once, with a comment while the upstream is silent; other bodies stream
+ * through chunk by chunk. Nothing is aggregated except an upstream error body (bounded), which is
+ * checked so that a load balancer's HTML page never reaches an OpenAI client.
+ */
+@Component
+public class ResponseRelay {
+
+    private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
+    private static final int MAX_ERROR_BODY = 256 * 1024;
+    private static final ByteBuf HEARTBEAT = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
+            .writeBytes(": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    private static final NettyDataBufferFactory BUFFERS =
+            new NettyDataBufferFactory(io.netty.buffer.ByteBufAllocator.DEFAULT);
+
+    private final Duration heartbeat;
+    private final int maxEventSize;
+
+    public ResponseRelay(StreamingProperties streaming) {
+        this.heartbeat = streaming.heartbeat();
+        this.maxEventSize =
+                (int) Math.min(Integer.MAX_VALUE, streaming.maxEventSize().toBytes());
+    }
+
+    Mono<ServerResponse> respond(
+            GatewayExchange state, HttpClientResponse response, Connection connection, ExchangeObservers observers) {
+        int status = response.status().code();
+        HttpHeaders upstreamHeaders = new HttpHeaders(new Netty4HeadersAdapter(response.responseHeaders()));
+        observers.onUpstreamResponse(status, upstreamHeaders);
+        if (status >= 300 && status < 400) {
+            // Redirects are not followed, and their Location is not the client's business.
+            connection.dispose();
+            GatewayException error =
+                    GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream answered with a redirect.");
+            observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.UPSTREAM_UNREACHABLE, 502, error.getMessage()));
+            return Mono.error(error);
+        }
+        MediaType type = contentType(upstreamHeaders);
+        if (status >= 400) {
+            return relayError(state, status, type, response, connection, observers);
+        }
+        boolean sse = type != null && MediaType.TEXT_EVENT_STREAM.isCompatibleWith(type);
+        ServerResponse.BodyBuilder builder = ServerResponse.status(status).headers(client -> {
+            UpstreamResponseHeaders.copy(response.responseHeaders(), client, !sse);
+            if (sse) {
+                client.setCacheControl("no-cache");
+                client.set("X-Accel-Buffering", "no");
+            }
+        });
+        Flux<ByteBuf> in = connection.inbound().receive().retain();
+        return builder.body(
+                sse
+                        ? streamEvents(state, status, in, connection, observers)
+                        : streamBody(status, in, connection, observers));
+    }
+
+    /** A non-streaming answer: chunk by chunk, observers shown each chunk, nothing held. */
+    private BodyInserter<Void, ReactiveHttpOutputMessage> streamBody(
+            int status, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
+        return (message, context) -> message.writeWith(in.map(chunk -> {
+                    observers.onBodyChunk(chunk);
+                    observers.onFirstByte();
+                    return (DataBuffer) BUFFERS.wrap(chunk);
+                })
+                .doFinally(signal -> finish(signal, status, connection, observers, false))
+                .doOnDiscard(DataBuffer.class, DataBufferUtils::release));
+    }
+
+    /** Server-sent events: whole events, flushed one chunk at a time, with heartbeats in the silences. */
+    private BodyInserter<Void, ReactiveHttpOutputMessage> streamEvents(
+            GatewayExchange state, int status, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
+        return (message, context) -> {
+            SseEventSplitter splitter = new SseEventSplitter(maxEventSize);
+            StreamActivity activity = new StreamActivity();
+            AtomicBoolean failed = new AtomicBoolean();
+            Sinks.Empty<Void> ended = Sinks.empty();
+            Flux<DataBuffer> events = in.concatMapIterable(
+                            chunk -> {
+                                activity.touch();
+                                return kept(splitter.split(chunk), observers);
+                            },
+                            1)
+                    .concatWith(Mono.fromSupplier(() -> remainder(splitter)))
+                    .onErrorResume(error -> {
+                        GatewayException cut = UpstreamFailures.midway(error);
+                        failed.set(true);
+                        splitter.discard();
+                        log.info("{} stream cut: {}", state.requestId(), cut.getMessage());
+                        byte[] event = OpenAiErrorBody.renderEvent(cut.code(), cut.getMessage(), state.requestId());
+                        // Error after the event: the connection is aborted, so the client also
+                        // sees an incomplete response, never a clean end.
+                        return Flux.<DataBuffer>just(BUFFERS.wrap(Unpooled.wrappedBuffer(event)))
+                                .concatWith(Mono.error(cut));
+                    })
+                    .doOnNext(buffer -> observers.onFirstByte())
+                    .doFinally(signal -> {
+                        ended.tryEmitEmpty();
+                        splitter.discard();
+                    });
+            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat)
+                    .filter(tick -> splitter.atBoundary() && activity.quietFor(heartbeat))
+                    .map(tick -> (DataBuffer) BUFFERS.wrap(HEARTBEAT.duplicate()))
+                    .onBackpressureDrop()
+                    .takeUntilOther(ended.asMono());
+            Flux<DataBuffer> out = Flux.merge(1, events, beats)
+                    .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
+                    .doOnDiscard(DataBuffer.class, DataBufferUtils::release);
+            return message.writeAndFlushWith(out.map(Mono::just));
+        };
+    }
+
+    /** The pieces of one chunk that go to the client, as one buffer (one flush); empty if none. */
+    private static List<DataBuffer> kept(List<SseEventSplitter.Piece> pieces, ExchangeObservers observers) {
+        if (pieces.isEmpty()) {
+            return List.of();
+        }
+        ByteBuf out = null;
+        CompositeByteBuf many = null;
+        for (SseEventSplitter.Piece piece : pieces) {
+            if (piece.wholeEvent() && !observers.onEvent(piece.bytes())) {
+                piece.bytes().release();
+                continue;
+            }
+            if (out == null) {
+                out = piece.bytes();
+            } else {
+                if (many == null) {
+                    many = Unpooled.compositeBuffer(pieces.size());
+                    many.addComponent(true, out);
+                    out = many;
+                }
+                many.addComponent(true, piece.bytes());
+            }
+        }
+        return out == null ? List.of() : List.of(BUFFERS.wrap(out));
+    }
+
+    private static DataBuffer remainder(SseEventSplitter splitter) {
+        ByteBuf rest = splitter.remainder();
+        return rest == null ? null : BUFFERS.wrap(rest);
+    }
+
+    private static void finish(
+            SignalType signal, int status, Connection connection, ExchangeObservers observers, boolean failed) {
+        switch (signal) {
+            case ON_COMPLETE -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, status, null));
+            case ON_ERROR -> {
+                observers.finish(new ExchangeOutcome(
+                        ExchangeOutcome.Kind.UPSTREAM_FAILED_MIDWAY, status, "upstream failed mid-answer"));
+                connection.dispose();
+            }
+            default -> {
+                // The client left (cancel): stop reading and close the upstream connection now, so the
+                // upstream stops generating (and billing) as soon as possible.
+                connection.dispose();
+                observers.finish(new ExchangeOutcome(
+                        failed ? ExchangeOutcome.Kind.UPSTREAM_FAILED_MIDWAY : ExchangeOutcome.Kind.CLIENT_CLOSED,
+                        status,
+                        null));
+            }
+        }
+    }
+
+    /**
+     * An upstream error status: its body is read (bounded) and passed through when it is a JSON
+     * object; otherwise (an HTML page, an empty body) it becomes an OpenAI-shaped error with the same
+     * status that does not echo the page.
+     */
+    private Mono<ServerResponse> relayError(
+            GatewayExchange state,
+            int status,
+            MediaType type,
+            HttpClientResponse response,
+            Connection connection,
+            ExchangeObservers observers) {
+        return connection
+                .inbound()
+                .receive()
+                .retain()
+                .collect(() -> Unpooled.compositeBuffer(64), (CompositeByteBuf all, ByteBuf chunk) -> {
+                    if (all.readableBytes() > MAX_ERROR_BODY) {
+                        chunk.release();
+                    } else {
+                        all.addComponent(true, chunk);
+                    }
+                })
+                .timeout(Duration.ofSeconds(30))
+                .onErrorResume(error -> Mono.just(Unpooled.compositeBuffer(1)))
+                .flatMap(body -> {
+                    ServerResponse.BodyBuilder builder = ServerResponse.status(status)
+                            .headers(client -> UpstreamResponseHeaders.copy(response.responseHeaders(), client, false));
+                    DataBuffer out;
+                    if (body.readableBytes() <= MAX_ERROR_BODY && JsonObjectSniffer.isJsonObject(type, body)) {
+                        observers.onBodyChunk(body);
+                        out = BUFFERS.wrap(body);
+                    } else {
+                        body.release();
+                        connection.dispose();
+                        ErrorCode code = status >= 500 ? ErrorCode.UPSTREAM_ERROR : ErrorCode.INVALID_REQUEST;
+                        byte[] bytes = OpenAiErrorBody.render(
+                                code,
+                                "The upstream answered " + status + " without a usable error body.",
+                                null,
+                                state.requestId());
+                        out = BUFFERS.wrap(Unpooled.wrappedBuffer(bytes));
+                        builder.contentType(MediaType.APPLICATION_JSON);
+                    }
+                    builder.contentLength(out.readableByteCount());
+                    return builder.body((message, context) -> message.writeWith(Mono.just(out))
+                            .doFinally(signal -> observers.finish(new ExchangeOutcome(
+                                    signal == SignalType.CANCEL
+                                            ? ExchangeOutcome.Kind.CLIENT_CLOSED
+                                            : ExchangeOutcome.Kind.UPSTREAM_ERROR_STATUS,
+                                    status,
+                                    "upstream answered " + status))));
+                });
+    }
+
+    private static MediaType contentType(HttpHeaders headers) {
+        try {
+            return headers.getContentType();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** When the upstream last sent something; read by the heartbeat timer on another thread. */
+    private static final class StreamActivity {
+        private volatile long lastNanos = System.nanoTime();
+
+        void touch() {
+            lastNanos = System.nanoTime();
+        }
+
+        boolean quietFor(Duration period) {
+            return System.nanoTime() - lastNanos >= period.toNanos() - 50_000_000L;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Splits a server-sent-event byte stream into whole events as chunks arrive. An event ends at a
+ * blank line; lines may end in CR, LF or CRLF (the SSE grammar allows all three). Nothing is held
+ * back past the end of the current event, and an event larger than {@code maxEventSize} is let
+ * through in pieces rather than gathered, so one huge event cannot grow memory.
+ *
+ * <p>Not thread-safe: one splitter per stream, fed from one event loop. {@link #atBoundary()} may be
+ * read from another thread (the heartbeat timer).
+ */
+final class SseEventSplitter {
+
+    /** A piece to relay: a whole event, or part of an oversized one that observers must not see. */
+    record Piece(ByteBuf bytes, boolean wholeEvent) {}
+
+    private final int maxEventSize;
+    private @Nullable CompositeByteBuf pending;
+    private boolean lastWasCr;
+    private boolean lineEmpty = true;
+    private boolean oversized;
+    private volatile boolean atBoundary = true;
+
+    SseEventSplitter(int maxEventSize) {
+        this.maxEventSize = maxEventSize;
+    }
+
+    /**
+     * The pieces completed by {@code chunk}, in order. Takes over the caller's reference to
+     * {@code chunk}; each returned piece must be released by whoever consumes it.
+     */
+    List<Piece> split(ByteBuf chunk) {
+        List<Piece> out = new ArrayList<>(2);
+        int start = chunk.readerIndex();
+        int end = chunk.writerIndex();
+        int eventStart = start;
+        for (int i = start; i < end; i++) {
+            byte b = chunk.getByte(i);
+            if (b == '\n' && lastWasCr) {
+                // The LF of a CRLF; if its CR closed an event in an earlier chunk, this LF leads
+                // the next piece: the bytes stay exactly as the upstream sent them.
+                lastWasCr = false;
+                continue;
+            }
+            if (b != '\n' && b != '\r') {
+                lastWasCr = false;
+                lineEmpty = false;
+                continue;
+            }
+            lastWasCr = b == '\r';
+            if (!lineEmpty) {
+                lineEmpty = true;
+                continue;
+            }
+            // A line terminator on an empty line: the event ends here (with the LF of a CRLF).
+            int eventEnd = i + 1;
+            if (b == '\r' && eventEnd < end && chunk.getByte(eventEnd) == '\n') {
+                eventEnd++;
+                lastWasCr = false;
+                i++;
+            }
+            out.add(take(chunk, eventStart, eventEnd, true));
+            eventStart = eventEnd;
+        }
+        if (eventStart < end) {
+            hold(chunk.retainedSlice(eventStart, end - eventStart));
+            if (oversized || pending.readableBytes() > maxEventSize) {
+                oversized = true;
+                out.add(new Piece(drainPending(), false));
+            }
+        }
+        chunk.release();
+        atBoundary = pending == null && !oversized;
+        return out;
+    }
+
+    private Piece take(ByteBuf chunk, int from, int to, boolean complete) {
+        ByteBuf tail = chunk.retainedSlice(from, to - from);
+        boolean whole = complete && !oversized;
+        oversized = false;
+        if (pending == null) {
+            return new Piece(tail, whole);
+        }
+        CompositeByteBuf event = pending;
+        pending = null;
+        event.addComponent(true, tail);
+        return new Piece(event, whole);
+    }
+
+    private void hold(ByteBuf part) {
+        if (pending == null) {
+            pending = Unpooled.compositeBuffer(16);
+        }
+        pending.addComponent(true, part);
+    }
+
+    private ByteBuf drainPending() {
+        ByteBuf out = pending;
+        pending = null;
+        return out;
+    }
+
+    /** True when the bytes relayed so far end on an event boundary: a comment may go in here. */
+    boolean atBoundary() {
+        return atBoundary;
+    }
+
+    /** Whatever is held of an unfinished event, to relay as-is at the end of the stream. */
+    @Nullable
+    ByteBuf remainder() {
+        return pending == null ? null : drainPending();
+    }
+
+    void discard() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+}

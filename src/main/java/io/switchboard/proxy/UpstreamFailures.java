@@ -1,0 +1,60 @@
+package io.switchboard.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.ExchangeOutcome;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeoutException;
+import reactor.netty.http.client.PrematureCloseException;
+
+/**
+ * Names what went wrong with an upstream in words safe for a client: never the upstream's host,
+ * address, credential or exception text.
+ */
+final class UpstreamFailures {
+
+    private UpstreamFailures() {}
+
+    /** A failure before the upstream's status arrived: 504 for time, 502 for the rest. */
+    static GatewayException beforeHeaders(Throwable error) {
+        if (error instanceof GatewayException gateway) {
+            return gateway;
+        }
+        if (error instanceof TimeoutException || error instanceof ReadTimeoutException) {
+            return GatewayException.of(ErrorCode.UPSTREAM_TIMEOUT, "The upstream did not answer in time.");
+        }
+        if (error instanceof ConnectTimeoutException
+                || error instanceof ConnectException
+                || error instanceof UnknownHostException
+                || error.getCause() instanceof ConnectException) {
+            return GatewayException.of(ErrorCode.UPSTREAM_UNREACHABLE, "The upstream could not be reached.");
+        }
+        if (error instanceof PrematureCloseException) {
+            return GatewayException.of(
+                    ErrorCode.UPSTREAM_ERROR, "The upstream closed the connection before answering.");
+        }
+        return GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream connection failed.");
+    }
+
+    static ExchangeOutcome outcomeBeforeHeaders(GatewayException error) {
+        ExchangeOutcome.Kind kind = error.code() == ErrorCode.UPSTREAM_TIMEOUT
+                ? ExchangeOutcome.Kind.UPSTREAM_TIMEOUT
+                : ExchangeOutcome.Kind.UPSTREAM_UNREACHABLE;
+        return new ExchangeOutcome(kind, error.code().status().value(), error.getMessage());
+    }
+
+    /** A failure after the status was sent: the stream is cut with this error. */
+    static GatewayException midway(Throwable error) {
+        if (error instanceof GatewayException gateway) {
+            return gateway;
+        }
+        if (error instanceof ReadTimeoutException) {
+            return GatewayException.of(
+                    ErrorCode.UPSTREAM_TIMEOUT, "The upstream went silent for longer than its idle timeout.");
+        }
+        return GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream connection was lost mid-answer.");
+    }
+}

@@ -1,0 +1,39 @@
+package io.switchboard.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.ContextConfiguration;
+
+/**
+ * The one shared application context of the integration tests: the gateway on a random port, its
+ * {@code openrouter} provider pointed at the shared {@link FakeUpstream}, a second provider
+ * {@code strict} (models {@code strict/*}) with short timeouts for the timeout tests, an alias and
+ * attribution set. Every test class with this annotation reuses the same running gateway.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gateway.providers.openrouter.api-key=" + TestGateway.UPSTREAM_KEY,
+            "gateway.providers.openrouter.idle-timeout=5s",
+            "gateway.providers.strict.api-key=" + TestGateway.UPSTREAM_KEY,
+            "gateway.providers.strict.models=strict/*",
+            "gateway.providers.strict.response-timeout=700ms",
+            "gateway.providers.strict.idle-timeout=700ms",
+            "gateway.providers.strict.stream-usage=on-request",
+            "gateway.providers.dead.base-url=http://127.0.0.1:9/v1",
+            "gateway.providers.dead.models=dead/*",
+            "gateway.providers.dead.connect-timeout=2s",
+            "gateway.models.aliases[gpt-4o-mini]=openai/gpt-5-nano",
+            "gateway.attribution.referer=https://switchboard.example",
+            "gateway.attribution.title=Switchboard Tests",
+            "gateway.attribution.categories=programming",
+            "gateway.streaming.heartbeat=400ms",
+            "gateway.limits.max-body-size=1MB",
+        })
+@ContextConfiguration(initializers = FakeUpstreamInitializer.class)
+public @interface GatewayIntegrationTest {}
