@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -56,7 +55,7 @@ public final class GenerationSettler {
 
     void schedule(UsageRecord record) {
         String generationId = record.generationId();
-        Provider provider = provider(record.provider());
+        Provider provider = providers.byName(record.provider());
         if (generationId == null || provider == null || !settled.contains(provider.name())) {
             return;
         }
@@ -74,15 +73,6 @@ public final class GenerationSettler {
                                 "Usage of request {} stays estimated: generation look-up failed ({})",
                                 record.requestId(),
                                 error.toString()));
-    }
-
-    private @Nullable Provider provider(String name) {
-        for (Provider provider : providers.all()) {
-            if (provider.name().equals(name)) {
-                return provider;
-            }
-        }
-        return null;
     }
 
     private Mono<JsonNode> lookup(Provider provider, String generationId) {

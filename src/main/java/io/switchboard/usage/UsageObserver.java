@@ -9,7 +9,6 @@ import io.switchboard.exchange.ProxyRequest;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -189,7 +188,7 @@ final class UsageObserver implements ExchangeObserver {
         String provider = exchange.provider();
         long start = exchange.startNanos();
         return new UsageRecord(
-                UUID.randomUUID().toString(),
+                UsageRecord.newEntryId(),
                 exchange.requestId(),
                 caller == null ? ANONYMOUS : caller.id(),
                 caller == null ? ANONYMOUS : caller.name(),

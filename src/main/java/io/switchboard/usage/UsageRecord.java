@@ -46,6 +46,17 @@ public record UsageRecord(
         @Nullable Long ttftMs,
         Instant createdAt) {
 
+    /**
+     * A random (version 4) UUID from ThreadLocalRandom: unique enough for a row id, and unlike
+     * {@code UUID.randomUUID()} it never waits on the system's entropy source on an event loop.
+     */
+    public static String newEntryId() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+        long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new java.util.UUID(high, low).toString();
+    }
+
     /** Whether the numbers are still worth checking against the upstream's own accounting later. */
     public boolean needsSettlement() {
         return generationId != null && (estimated || outcome == UsageOutcome.CLIENT_CLOSED);

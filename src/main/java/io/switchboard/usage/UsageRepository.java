@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The {@code usage} table (migration V10): batched appends, one-row corrections, and the reads of the
@@ -139,12 +140,14 @@ public final class UsageRepository {
     /** A key's spend. */
     public record KeySpend(String keyId, BigDecimal spentUsd) {}
 
+    // Subscribed on the bounded-elastic scheduler: the embedded H2 driver does its I/O on the
+    // subscribing thread, which must never be an event loop (PostgreSQL's driver does not care).
     private <T> Flux<T> many(Function<Connection, Publisher<T>> work) {
-        return Flux.usingWhen(connections.create(), work, Connection::close);
+        return Flux.usingWhen(connections.create(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
     }
 
     private <T> Mono<T> one(Function<Connection, Mono<T>> work) {
-        return Mono.usingWhen(connections.create(), work, Connection::close);
+        return Mono.usingWhen(connections.create(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
     }
 
     private static void bindInsert(Statement statement, UsageRecord r) {
