@@ -100,8 +100,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private Mono<Slot> fallbackAcquire(String slots, int max) {
         return switch (mode) {
             case LOCAL -> local.acquire(slots, (int) share(max));
-            case OPEN -> Mono.just(OPEN_SLOT);
-            case CLOSED -> Mono.just(LocalLimitStore.REFUSED_SLOT);
+            case OPEN -> Mono.just(Slot.FREE);
+            case CLOSED -> Mono.just(Slot.REFUSED);
         };
     }
 
@@ -110,8 +110,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             // Spend is tracked locally too (seeded at start, added on settlement), so the local
             // account knows the whole spend; only reservations of other replicas are unseen.
             case LOCAL -> local.reserve(account, limit, amount);
-            case OPEN -> Mono.just(OPEN_HOLD);
-            case CLOSED -> Mono.just(LocalLimitStore.REFUSED_HOLD);
+            case OPEN -> Mono.just(Hold.FREE);
+            case CLOSED -> Mono.just(Hold.REFUSED);
         };
     }
 
@@ -175,28 +175,4 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     public boolean isRunning() {
         return probe != null;
     }
-
-    private static final Slot OPEN_SLOT = new Slot() {
-        @Override
-        public boolean granted() {
-            return true;
-        }
-
-        @Override
-        public Mono<Void> release() {
-            return Mono.empty();
-        }
-    };
-
-    private static final Hold OPEN_HOLD = new Hold() {
-        @Override
-        public boolean granted() {
-            return true;
-        }
-
-        @Override
-        public Mono<Void> settle(long actual) {
-            return Mono.empty();
-        }
-    };
 }

@@ -48,6 +48,11 @@ interface LimitStore {
 
     /** A concurrency slot; release it exactly once. */
     interface Slot {
+        /** A slot granted with nothing to release (no limit, or the open fall-back). */
+        Slot FREE = new Fixed(true);
+
+        Slot REFUSED = new Fixed(false);
+
         boolean granted();
 
         Mono<Void> release();
@@ -55,8 +60,26 @@ interface LimitStore {
 
     /** A budget reservation; settle it exactly once, with the real cost (0 to release). */
     interface Hold {
+        /** A hold granted with nothing to settle (the open fall-back). */
+        Hold FREE = new Fixed(true);
+
+        Hold REFUSED = new Fixed(false);
+
         boolean granted();
 
         Mono<Void> settle(long actual);
+    }
+
+    /** A slot or hold with nothing behind it. */
+    record Fixed(boolean granted) implements Slot, Hold {
+        @Override
+        public Mono<Void> release() {
+            return Mono.empty();
+        }
+
+        @Override
+        public Mono<Void> settle(long actual) {
+            return Mono.empty();
+        }
     }
 }

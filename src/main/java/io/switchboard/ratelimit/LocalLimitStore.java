@@ -84,7 +84,7 @@ final class LocalLimitStore implements LimitStore {
             return count.get() == 0 ? null : count;
         });
         if (!granted[0]) {
-            return REFUSED_SLOT;
+            return Slot.REFUSED;
         }
         return new Slot() {
             @Override
@@ -100,30 +100,6 @@ final class LocalLimitStore implements LimitStore {
         };
     }
 
-    static final Slot REFUSED_SLOT = new Slot() {
-        @Override
-        public boolean granted() {
-            return false;
-        }
-
-        @Override
-        public Mono<Void> release() {
-            return Mono.empty();
-        }
-    };
-
-    static final Hold REFUSED_HOLD = new Hold() {
-        @Override
-        public boolean granted() {
-            return false;
-        }
-
-        @Override
-        public Mono<Void> settle(long actual) {
-            return Mono.empty();
-        }
-    };
-
     @Override
     public Mono<Hold> reserve(String key, long limit, long amount) {
         return Mono.just(reserveNow(key, limit, amount));
@@ -132,7 +108,7 @@ final class LocalLimitStore implements LimitStore {
     Hold reserveNow(String key, long limit, long amount) {
         Account account = accounts.computeIfAbsent(key, k -> new Account());
         if (!account.tryReserve(limit, amount)) {
-            return REFUSED_HOLD;
+            return Hold.REFUSED;
         }
         return new Hold() {
             @Override

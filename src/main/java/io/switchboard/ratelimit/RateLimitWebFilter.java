@@ -120,10 +120,10 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
     private Mono<LimitStore.Slot> slot(KeyLimits limits) {
         Integer max = limits.maxConcurrency();
         if (max == null) {
-            return Mono.just(NO_SLOT_NEEDED);
+            return Mono.just(LimitStore.Slot.FREE);
         }
         if (max <= 0) {
-            return Mono.just(LocalLimitStore.REFUSED_SLOT);
+            return Mono.just(LimitStore.Slot.REFUSED);
         }
         return store.acquire(limits.keyId(), max);
     }
@@ -156,16 +156,4 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
     /** The answer for a limit of zero. */
     private static final LimitStore.Take NONE_ALLOWED =
             new LocalLimitStore.LocalTake(null, false, 0, MINUTE.toNanos(), MINUTE.toNanos());
-
-    private static final LimitStore.Slot NO_SLOT_NEEDED = new LimitStore.Slot() {
-        @Override
-        public boolean granted() {
-            return true;
-        }
-
-        @Override
-        public Mono<Void> release() {
-            return Mono.empty();
-        }
-    };
 }

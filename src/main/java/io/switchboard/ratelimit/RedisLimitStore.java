@@ -153,7 +153,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         return eval(ACQUIRE, ScriptOutputType.INTEGER, key, Integer.toString(max))
                 .map(granted -> {
                     if (asLong(granted) != 1) {
-                        return LocalLimitStore.REFUSED_SLOT;
+                        return Slot.REFUSED;
                     }
                     return new Slot() {
                         @Override
@@ -175,7 +175,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         return eval(RESERVE, ScriptOutputType.INTEGER, key, Long.toString(limit), Long.toString(amount))
                 .map(granted -> {
                     if (asLong(granted) != 1) {
-                        return LocalLimitStore.REFUSED_HOLD;
+                        return Hold.REFUSED;
                     }
                     return new Hold() {
                         @Override
