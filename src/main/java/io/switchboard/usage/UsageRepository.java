@@ -140,14 +140,19 @@ public final class UsageRepository {
     /** A key's spend. */
     public record KeySpend(String keyId, BigDecimal spentUsd) {}
 
-    // Subscribed on the bounded-elastic scheduler: the embedded H2 driver does its I/O on the
-    // subscribing thread, which must never be an event loop (PostgreSQL's driver does not care).
+    // The statements run on the bounded-elastic scheduler: the embedded H2 driver does its I/O on
+    // the thread that runs them, and a connection pool may hand the connection over on one of its
+    // own non-blocking threads. PostgreSQL's driver does not care.
     private <T> Flux<T> many(Function<Connection, Publisher<T>> work) {
-        return Flux.usingWhen(connections.create(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
+        return Flux.usingWhen(connection(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
     }
 
     private <T> Mono<T> one(Function<Connection, Mono<T>> work) {
-        return Mono.usingWhen(connections.create(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
+        return Mono.usingWhen(connection(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private Mono<Connection> connection() {
+        return Mono.<Connection>from(connections.create()).publishOn(Schedulers.boundedElastic());
     }
 
     private static void bindInsert(Statement statement, UsageRecord r) {
