@@ -55,7 +55,6 @@ final class RequestBodyScanner {
     private int streamOptionsMembers;
     private @Nullable Boolean includeUsage;
     private long includeUsageStart = -1;
-    private long includeUsageEnd = -1;
 
     RequestBodyScanner(JsonFactory factory) {
         this.parser = factory.createNonBlockingByteBufferParser(ObjectReadContext.empty());
@@ -233,7 +232,6 @@ final class RequestBodyScanner {
                 && (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE)) {
             includeUsage = token == JsonToken.VALUE_TRUE;
             includeUsageStart = parser.currentTokenLocation().getByteOffset();
-            includeUsageEnd = includeUsageStart + (includeUsage ? 4 : 5);
         }
         streamOptionsField = null;
         track(token);
@@ -332,9 +330,5 @@ final class RequestBodyScanner {
 
     long includeUsageStart() {
         return includeUsageStart;
-    }
-
-    long includeUsageEnd() {
-        return includeUsageEnd;
     }
 }

@@ -105,7 +105,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 }
                 model = models.rewrite(requested);
                 splice.insert(
-                        scan.rootStart() + 1,
+                        scanned.anchor(scan.rootStart(), '{') + 1,
                         member(
                                 BodySplice.ascii("\"model\":"
                                         + new String(
@@ -130,7 +130,7 @@ public class RequestBodyWebFilter implements WebFilter {
                     && provider.streamUsage() == StreamUsage.ON_REQUEST
                     && !usageRequested;
             if (injectUsage) {
-                askForUsage(scan, splice);
+                askForUsage(scanned, splice);
             }
             ByteBuf body = splice.apply(scanned.detach(), ByteBufAllocator.DEFAULT);
             GatewayExchange state = GatewayExchange.of(exchange);
@@ -152,31 +152,28 @@ public class RequestBodyWebFilter implements WebFilter {
         }
     }
 
-    /**
-     * Replaces a JSON string, quotes included. The parser's token offset may point at the opening
-     * quote or just after it (Jackson's non-blocking parser does the latter), so the bytes decide.
-     */
+    /** Replaces a JSON string, quotes included. */
     private static void replaceString(
             ScannedBody scanned, RequestBodyScanner.StringSpan span, String value, BodySplice splice) {
-        long start = span.start();
-        if (scanned.byteAt(start) != '"' && start > 0 && scanned.byteAt(start - 1) == '"') {
-            start--;
-        }
-        if (scanned.byteAt(start) != '"' || scanned.byteAt(span.end() - 1) != '"') {
+        long start = scanned.anchor(span.start(), '"');
+        if (scanned.byteAt(span.end() - 1) != '"') {
             throw new IllegalStateException("model offsets do not frame a JSON string");
         }
         splice.replace(start, span.end(), BodySplice.jsonString(value));
     }
 
     /** Adds {@code stream_options.include_usage=true}, where the body has room for it. */
-    private static void askForUsage(RequestBodyScanner scan, BodySplice splice) {
+    private static void askForUsage(ScannedBody scanned, BodySplice splice) {
+        RequestBodyScanner scan = scanned.scanner;
         if (scan.streamOptionsStart() < 0) {
             byte[] member = BodySplice.ascii("\"stream_options\":{\"include_usage\":true}");
-            splice.insert(scan.rootStart() + 1, member(member, scan.rootMembers() > 0));
+            splice.insert(scanned.anchor(scan.rootStart(), '{') + 1, member(member, scan.rootMembers() > 0));
         } else if (scan.includeUsage() == null) {
-            splice.insert(scan.streamOptionsStart() + 1, member(INCLUDE_USAGE, scan.streamOptionsMembers() > 0));
+            long brace = scanned.anchor(scan.streamOptionsStart(), '{');
+            splice.insert(brace + 1, member(INCLUDE_USAGE, scan.streamOptionsMembers() > 0));
         } else {
-            splice.replace(scan.includeUsageStart(), scan.includeUsageEnd(), TRUE);
+            long start = scanned.anchor(scan.includeUsageStart(), scan.includeUsage() ? 't' : 'f');
+            splice.replace(start, start + (scan.includeUsage() ? 4 : 5), TRUE);
         }
     }
 
@@ -219,6 +216,20 @@ public class RequestBodyWebFilter implements WebFilter {
             }
             chunks.addComponent(true, buf);
             scanner.feed(buf.nioBuffer());
+        }
+
+        /**
+         * Where the token that starts with {@code first} begins: Jackson's non-blocking parser reports
+         * token offsets one byte past the start, the blocking one at it, so the bytes decide.
+         */
+        synchronized long anchor(long reported, char first) {
+            if (byteAt(reported) == first) {
+                return reported;
+            }
+            if (reported > 0 && byteAt(reported - 1) == first) {
+                return reported - 1;
+            }
+            throw new IllegalStateException("token offset does not point at '" + first + "'");
         }
 
         synchronized byte byteAt(long offset) {

@@ -3,12 +3,15 @@ package io.switchboard.proxy;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.PipelineOrder;
 import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * Gives every request an id (the client's {@code X-Request-Id} when it is sane, else a new one),
@@ -19,6 +22,7 @@ import reactor.core.publisher.Mono;
 public class RequestIdWebFilter implements WebFilter {
 
     public static final String HEADER = "X-Request-Id";
+    private static final Logger ACCESS = LoggerFactory.getLogger("io.switchboard.access");
     private static final int MAX_LENGTH = 128;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -28,13 +32,31 @@ public class RequestIdWebFilter implements WebFilter {
         if (id == null) {
             id = newId();
         }
-        GatewayExchange.attach(exchange, new GatewayExchange(id, System.nanoTime(), System.currentTimeMillis()));
+        GatewayExchange state = new GatewayExchange(id, System.nanoTime(), System.currentTimeMillis());
+        GatewayExchange.attach(exchange, state);
         exchange.getResponse().getHeaders().set(HEADER, id);
-        return chain.filter(exchange);
+        return chain.filter(exchange).doFinally(signal -> accessLog(exchange, state, signal));
+    }
+
+    /** One line per request, through the asynchronous appender: never a header value or a body. */
+    private static void accessLog(ServerWebExchange exchange, GatewayExchange state, SignalType signal) {
+        if (!ACCESS.isInfoEnabled()) {
+            return;
+        }
+        var status = exchange.getResponse().getStatusCode();
+        ACCESS.info(
+                "{} {} {} {} {}ms{}{}",
+                state.requestId(),
+                exchange.getRequest().getMethod().name(),
+                exchange.getRequest().getPath().value(),
+                signal == SignalType.CANCEL ? "client_closed" : (status == null ? "-" : status.value()),
+                (System.nanoTime() - state.startNanos()) / 1_000_000,
+                state.request() == null ? "" : " model=" + state.request().model(),
+                state.caller() == null ? "" : " key=" + state.caller().name());
     }
 
     /** A client's id is kept only if short and made of plain characters: it is echoed and logged. */
-    static String sane(String candidate) {
+    static @org.jspecify.annotations.Nullable String sane(@org.jspecify.annotations.Nullable String candidate) {
         if (candidate == null || candidate.isEmpty() || candidate.length() > MAX_LENGTH) {
             return null;
         }

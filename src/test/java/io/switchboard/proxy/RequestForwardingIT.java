@@ -9,6 +9,7 @@ import io.switchboard.testing.RawHttp;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,6 +142,26 @@ class RequestForwardingIT {
                 .isPresent()
                 .get()
                 .isNotEqualTo("upstream-id-7");
+    }
+
+    @Test
+    void usageIsRequestedFromProvidersThatOnlySendItOnRequest() {
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson("/v1/chat/completions", "{\"model\":\"strict/m\",\"stream\":true,\"messages\":[]}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo("{\"stream_options\":{\"include_usage\":true},\"model\":\"strict/m\",\"stream\":true,"
+                        + "\"messages\":[]}");
+
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\": false}}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo("{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\": true}}");
+
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/x\",\"stream\":true}");
+        assertThat(upstream.takeRequest().bodyText()).isEqualTo("{\"model\":\"openai/x\",\"stream\":true}");
     }
 
     @Test

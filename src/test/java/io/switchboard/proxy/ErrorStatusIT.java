@@ -1,0 +1,174 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.FakeUpstreamInitializer;
+import io.switchboard.testing.GatewayIntegrationTest;
+import io.switchboard.testing.RawHttp;
+import io.switchboard.testing.TestGateway;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Every documented error status, OpenAI-shaped, with a request id and no secret in it. */
+@GatewayIntegrationTest
+class ErrorStatusIT {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @LocalServerPort
+    int port;
+
+    FakeUpstream upstream = FakeUpstreamInitializer.shared();
+    TestGateway gateway;
+
+    @BeforeEach
+    void setUp() {
+        upstream.reset();
+        gateway = new TestGateway(port);
+    }
+
+    static Stream<Arguments> badBodies() {
+        return Stream.of(
+                Arguments.of("{\"model\":\"openai/gpt-5-nano\",", "invalid_json"),
+                Arguments.of("[1,2,3]", "invalid_json"),
+                Arguments.of("\"just a string\"", "invalid_json"),
+                Arguments.of("", "invalid_json"),
+                Arguments.of("{\"model\":\"a\",\"model\":\"b\"}", "invalid_request"),
+                Arguments.of("{\"model\":\"openai/gpt-5-nano\",\"stream\":\"true\"}", "invalid_request"),
+                Arguments.of("{\"model\":42}", "invalid_request"),
+                Arguments.of("{\"model\":\"openai/gpt-5-nano\",\"max_tokens\":-5}", "invalid_request"),
+                Arguments.of("{\"model\":\"openai/gpt-5-nano\"} {\"model\":\"x\"}", "invalid_json"),
+                Arguments.of("{\"messages\":[]}", "model_required"),
+                Arguments.of("{\"model\":\"bad\\nname\"}", "invalid_request"),
+                Arguments.of(
+                        "{\"model\":\"openai/gpt-5-nano\",\"x\":" + "[".repeat(200) + "]".repeat(200) + "}",
+                        "invalid_json"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badBodies")
+    void malformedBodiesAre400AndNeverReachTheUpstream(String body, String code) {
+        HttpResponse<String> response = gateway.postJson("/v1/chat/completions", body);
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertOpenAiError(response.body(), code);
+        assertThat(upstream.requestCount()).isZero();
+    }
+
+    @Test
+    void declaredBodyOverTheLimitIs413WithoutReadingIt() {
+        String response = RawHttp.exchange(
+                port,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TestGateway.clientKey
+                        + "\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{\"model\":");
+        assertThat(RawHttp.status(response)).isEqualTo(413);
+        assertThat(response).contains("\"code\":\"request_too_large\"");
+    }
+
+    @Test
+    void chunkedBodyOverTheLimitIs413() {
+        String big = "{\"model\":\"openai/gpt-5-nano\",\"pad\":\"" + "x".repeat(1_200_000) + "\"}";
+        HttpResponse<String> response = gateway.send(gateway.request("/v1/chat/completions")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofString(big)))
+                .build());
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertOpenAiError(response.body(), "request_too_large");
+        assertThat(upstream.requestCount()).isZero();
+    }
+
+    @Test
+    void unknownPathIs404AndWrongMethodIs405() {
+        HttpResponse<String> notFound =
+                gateway.send(gateway.request("/v1/nope").GET().build());
+        assertThat(notFound.statusCode()).isEqualTo(404);
+        assertOpenAiError(notFound.body(), "not_found");
+        HttpResponse<String> wrongMethod =
+                gateway.send(gateway.request("/v1/chat/completions").GET().build());
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertOpenAiError(wrongMethod.body(), "method_not_allowed");
+        HttpResponse<String> wrongModels =
+                gateway.send(gateway.request("/api/v1/models").DELETE().build());
+        assertThat(wrongModels.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void upstreamJsonErrorsPassThroughWithRetryAfter() {
+        String error = "{\"error\":{\"message\":\"Rate limit exceeded\",\"code\":429}}";
+        upstream.enqueue(FakeUpstream.json(429, error, Map.of("Retry-After", "7")));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(response.body()).isEqualTo(error);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("7");
+    }
+
+    @Test
+    void upstreamHtmlOrEmptyErrorBecomesAnOpenAiErrorThatDoesNotEchoThePage() {
+        upstream.enqueue(FakeUpstream.raw(
+                502, "text/html", "<html><body>nginx bad gateway at 10.0.0.7</body></html>", Map.of()));
+        HttpResponse<String> html =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(html.statusCode()).isEqualTo(502);
+        assertOpenAiError(html.body(), "upstream_error");
+        assertThat(html.body()).doesNotContain("nginx").doesNotContain("10.0.0.7");
+
+        upstream.enqueue(FakeUpstream.raw(503, null, "", Map.of("Retry-After", "3")));
+        HttpResponse<String> empty =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(empty.statusCode()).isEqualTo(503);
+        assertOpenAiError(empty.body(), "upstream_error");
+        assertThat(empty.headers().firstValue("Retry-After")).hasValue("3");
+    }
+
+    @Test
+    void unreachableUpstreamIs502WithoutItsAddressOrKey() {
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"dead/model\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertOpenAiError(response.body(), "upstream_unreachable");
+        assertThat(response.body()).doesNotContain("127.0.0.1").doesNotContain(TestGateway.UPSTREAM_KEY);
+    }
+
+    @Test
+    void upstreamThatNeverAnswersIs504AfterTheResponseTimeout() {
+        upstream.enqueue(FakeUpstream.neverAnswer());
+        long start = System.nanoTime();
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"strict/model\",\"messages\":[]}");
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertOpenAiError(response.body(), "upstream_timeout");
+        assertThat(tookMillis).isGreaterThanOrEqualTo(600);
+    }
+
+    @Test
+    void upstreamRedirectIsNotFollowed() {
+        upstream.enqueue(FakeUpstream.raw(302, null, "", Map.of("Location", "http://169.254.169.254/latest")));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.headers().firstValue("Location")).isEmpty();
+        assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    static void assertOpenAiError(String body, String code) {
+        JsonNode error = JSON.readTree(body).get("error");
+        assertThat(error).as(body).isNotNull();
+        assertThat(error.get("message").asString()).isNotBlank();
+        assertThat(error.get("type").asString()).isNotBlank();
+        assertThat(error.get("code").asString()).isEqualTo(code);
+        assertThat(error.get("request_id").asString()).isNotBlank();
+        assertThat(body).doesNotContain(TestGateway.UPSTREAM_KEY).doesNotContain("Exception");
+    }
+}
