@@ -41,8 +41,8 @@ class UsageConfiguration {
     }
 
     @Bean
-    MetricsWebFilter metricsWebFilter(GatewayMeters meters) {
-        return new MetricsWebFilter(meters);
+    MetricsWebFilter metricsWebFilter(GatewayMeters meters, MetricsProperties properties) {
+        return new MetricsWebFilter(meters, properties);
     }
 
     @Bean

@@ -27,9 +27,11 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
     public static final int ORDER = PipelineOrder.REQUEST_ID + 10;
 
     private final GatewayMeters meters;
+    private final boolean enabled;
 
-    public MetricsWebFilter(GatewayMeters meters) {
+    public MetricsWebFilter(GatewayMeters meters, MetricsProperties properties) {
         this.meters = meters;
+        this.enabled = properties.enabled();
     }
 
     @Override

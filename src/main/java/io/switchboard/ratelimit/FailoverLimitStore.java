@@ -145,19 +145,29 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 
     @Override
     public void start() {
-        probe = Flux.interval(Duration.ZERO, PROBE_EVERY)
+        // Connect before the first request, so that a healthy start never begins in fall-back
+        // (which would count some requests locally and some in Redis). Bounded: start-up goes on
+        // in fall-back when Redis is down.
+        try {
+            redis.ping().toFuture().get(timeout.plusSeconds(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            degraded = false;
+            if (meters != null) {
+                meters.fallback(false);
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            degraded = false;
+            degrade(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
+        }
+        probe = Flux.interval(PROBE_EVERY, PROBE_EVERY)
                 .onBackpressureDrop()
                 .filter(tick -> degraded)
                 .concatMap(tick -> redis.ping()
                         .timeout(timeout.plusSeconds(1))
                         .then(Mono.fromRunnable(this::recover))
-                        .onErrorResume(error -> {
-                            if (tick == 0) {
-                                degraded = false;
-                                degrade(error);
-                            }
-                            return Mono.empty();
-                        }))
+                        .onErrorResume(error -> Mono.empty()))
                 .subscribe();
     }
 

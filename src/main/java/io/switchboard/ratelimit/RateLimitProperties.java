@@ -27,7 +27,7 @@ public record RateLimitProperties(
         @DefaultValue("true") boolean enabled,
         @DefaultValue Defaults defaults,
         @Nullable String redisUrl,
-        @DefaultValue("100ms") Duration commandTimeout,
+        @DefaultValue("250ms") Duration commandTimeout,
         @DefaultValue("local") FailMode failMode,
         @DefaultValue("1") int replicas,
         @DefaultValue("1024") long completionEstimate,

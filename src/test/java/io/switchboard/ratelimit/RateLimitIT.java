@@ -59,7 +59,9 @@ class RateLimitIT {
         List<String> all = new ArrayList<>(List.of(
                 "gateway.ratelimit.redis-url=" + TestRedis.url(),
                 "gateway.ratelimit.key-prefix=" + prefix,
-                "gateway.ratelimit.replicas=2"));
+                "gateway.ratelimit.replicas=2",
+                // Generous: this test is about exact counts, not about a slow Redis.
+                "gateway.ratelimit.command-timeout=3s"));
         all.addAll(List.of(more));
         return all.toArray(String[]::new);
     }
@@ -75,7 +77,14 @@ class RateLimitIT {
     }
 
     private static List<HttpResponse<String>> all(List<CompletableFuture<HttpResponse<String>>> futures) {
-        return futures.stream().map(CompletableFuture::join).toList();
+        List<HttpResponse<String>> responses =
+                futures.stream().map(CompletableFuture::join).toList();
+        System.out.println("statuses: "
+                + responses.stream()
+                        .collect(java.util.stream.Collectors.groupingBy(
+                                HttpResponse::statusCode, java.util.stream.Collectors.counting()))
+                + " first: " + responses.get(0).body());
+        return responses;
     }
 
     private static final String CHAT = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}";
@@ -112,7 +121,8 @@ class RateLimitIT {
         assertThat(admitted.headers().firstValue("x-ratelimit-remaining-requests"))
                 .isPresent();
         assertThat(admitted.headers().allValues("x-ratelimit-limit-requests")).hasSize(1);
-        assertThat(upstream.requestCount()).isEqualTo(50);
+        assertThat(upstream.requests().stream().filter(r -> r.path().endsWith("/chat/completions")))
+                .hasSize(50);
     }
 
     @Test
@@ -167,7 +177,7 @@ class RateLimitIT {
 
         // Worst case of one request: (prompt estimate + max_tokens 100) tokens at 1e-6 USD.
         BigDecimal worstCase = new BigDecimal("0.000001").multiply(BigDecimal.valueOf(body.length() / 4 + 100 + 10));
-        await().atMost(Duration.ofSeconds(10)).until(() -> ledgerRows(database) == admitted);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows(database) == admitted);
         BigDecimal spent = ledgerSpend(database);
         assertThat(spent).isLessThanOrEqualTo(new BigDecimal("0.001").add(worstCase));
         assertThat(spent).isEqualByComparingTo(new BigDecimal("0.00005").multiply(BigDecimal.valueOf(admitted)));
@@ -184,14 +194,14 @@ class RateLimitIT {
         String body = "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}";
         CompletableFuture<HttpResponse<String>> first = post(gateway.client(), body);
         CompletableFuture<HttpResponse<String>> second = post(gateway.client(), body);
-        await().atMost(Duration.ofSeconds(5)).until(() -> upstream.requestCount() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> upstream.requestCount() == 2);
         HttpResponse<String> third = post(gateway.client(), body).join();
         assertThat(third.statusCode()).isEqualTo(429);
         assertThat(third.body()).contains("concurrent");
         release.complete(null);
         assertThat(first.join().statusCode()).isEqualTo(200);
         assertThat(second.join().statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(5))
+        await().atMost(Duration.ofSeconds(30))
                 .until(() -> gateway.bean(RateLimiting.class).inFlight() == 0);
         assertThat(post(gateway.client(), CHAT).join().statusCode()).isEqualTo(200);
     }

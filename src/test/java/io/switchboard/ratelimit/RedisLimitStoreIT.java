@@ -19,8 +19,8 @@ import reactor.core.publisher.Flux;
 class RedisLimitStoreIT {
 
     private final String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
-    private final RedisLimitStore replicaA = new RedisLimitStore(TestRedis.url(), Duration.ofMillis(500), prefix);
-    private final RedisLimitStore replicaB = new RedisLimitStore(TestRedis.url(), Duration.ofMillis(500), prefix);
+    private final RedisLimitStore replicaA = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
+    private final RedisLimitStore replicaB = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
 
     @AfterEach
     void close() {
@@ -94,7 +94,7 @@ class RedisLimitStoreIT {
                         java.util.Map.of("gateway.ratelimit.fail-mode", "local", "gateway.ratelimit.replicas", "2")))
                 .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        GatewayMeters meters = new GatewayMeters(registry, new MetricsProperties(100, 100));
+        GatewayMeters meters = new GatewayMeters(registry, new MetricsProperties(true, 100, 100));
         // Nothing listens on port 1: every connection attempt is refused at once.
         FailoverLimitStore store = new FailoverLimitStore(
                 new RedisLimitStore("redis://127.0.0.1:1", Duration.ofMillis(100), prefix), properties, meters);
