@@ -16,9 +16,15 @@ class GatewayMetersTest {
             meters.request("team-a", "model-" + i, "openrouter", "2xx", false, 1_000_000);
         }
         assertThat(registry.find("switchboard.requests").counters()).hasSize(4);
-        assertThat(registry.get("switchboard.requests").tag("model", "other").counter().count())
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "other")
+                        .counter()
+                        .count())
                 .isEqualTo(47);
-        assertThat(registry.get("switchboard.requests").tag("model", "model-0").counter().count())
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "model-0")
+                        .counter()
+                        .count())
                 .isEqualTo(1);
     }
 
@@ -28,7 +34,9 @@ class GatewayMetersTest {
         meters.rejected("rpm", "b");
         meters.rejected("rpm", "c");
         meters.rejected("budget", "d");
-        assertThat(registry.get("switchboard.ratelimit.rejections").tag("key", "other").counters())
+        assertThat(registry.get("switchboard.ratelimit.rejections")
+                        .tag("key", "other")
+                        .counters())
                 .hasSize(2);
     }
 
