@@ -63,11 +63,18 @@ public class ProxyHandler {
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
         return provider.httpClient()
-                .headers(upstream -> requestHeaders.write(
-                        exchange.getRequest().getHeaders(), upstream, provider, attribution, state.requestId(), length))
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
                 .uri(provider.uriFor(endpoint.upstreamPath()))
                 .send((req, out) -> {
+                    // Headers set on the request itself: HttpClient.headers() would copy the client's
+                    // whole configuration for every request.
+                    requestHeaders.write(
+                            exchange.getRequest().getHeaders(),
+                            req.requestHeaders(),
+                            provider,
+                            attribution,
+                            state.requestId(),
+                            length);
                     // Idle limit between reads, for the whole answer; the header deadline is below.
                     req.responseTimeout(provider.idleTimeout());
                     ByteBuf bytes = body == null ? null : body.retainedDuplicate();

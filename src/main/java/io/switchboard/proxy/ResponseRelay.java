@@ -97,7 +97,7 @@ public class ResponseRelay {
                     return (DataBuffer) BUFFERS.wrap(chunk);
                 })
                 .doFinally(signal -> finish(signal, status, connection, observers, false))
-                .doOnDiscard(DataBuffer.class, DataBufferUtils::release));
+                .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded));
     }
 
     /** Server-sent events: whole events, flushed one chunk at a time, with heartbeats in the silences. */
@@ -138,7 +138,7 @@ public class ResponseRelay {
                     .takeUntilOther(ended.asMono());
             Flux<DataBuffer> out = Flux.merge(1, events, beats)
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
-                    .doOnDiscard(DataBuffer.class, DataBufferUtils::release);
+                    .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
             return message.writeAndFlushWith(out.map(Mono::just));
         };
     }
@@ -248,6 +248,18 @@ public class ResponseRelay {
                                     status,
                                     "upstream answered " + status))));
                 });
+    }
+
+    /**
+     * Releases what an operator dropped on cancel: upstream chunks still queued (ByteBuf) and
+     * buffers prepared for the client but not written (DataBuffer).
+     */
+    private static void releaseDiscarded(Object discarded) {
+        if (discarded instanceof DataBuffer buffer) {
+            DataBufferUtils.release(buffer);
+        } else if (discarded instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
+            counted.release();
+        }
     }
 
     private static MediaType contentType(HttpHeaders headers) {

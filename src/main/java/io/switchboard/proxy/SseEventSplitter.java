@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
  * back past the end of the current event, and an event larger than {@code maxEventSize} is let
  * through in pieces rather than gathered, so one huge event cannot grow memory.
  *
- * <p>Not thread-safe: one splitter per stream, fed from one event loop. {@link #atBoundary()} may be
- * read from another thread (the heartbeat timer).
+ * <p>One splitter per stream. It is fed from the upstream's event loop but discarded from whichever
+ * thread ends the exchange (a client that leaves cancels from the server's loop), so its methods
+ * synchronize; the lock is uncontended but for that one moment.
  */
 final class SseEventSplitter {
 
@@ -27,6 +28,7 @@ final class SseEventSplitter {
     private boolean lineEmpty = true;
     private boolean oversized;
     private volatile boolean atBoundary = true;
+    private boolean closed;
 
     SseEventSplitter(int maxEventSize) {
         this.maxEventSize = maxEventSize;
@@ -36,7 +38,12 @@ final class SseEventSplitter {
      * The pieces completed by {@code chunk}, in order. Takes over the caller's reference to
      * {@code chunk}; each returned piece must be released by whoever consumes it.
      */
-    List<Piece> split(ByteBuf chunk) {
+    synchronized List<Piece> split(ByteBuf chunk) {
+        if (closed) {
+            // The exchange ended (client gone) while this chunk was on its way: drop it.
+            chunk.release();
+            return List.of();
+        }
         List<Piece> out = new ArrayList<>(2);
         int start = chunk.readerIndex();
         int end = chunk.writerIndex();
@@ -118,7 +125,9 @@ final class SseEventSplitter {
         return pending == null ? null : drainPending();
     }
 
-    void discard() {
+    /** Releases what is held and drops whatever arrives later; safe from any thread. */
+    synchronized void discard() {
+        closed = true;
         if (pending != null) {
             pending.release();
             pending = null;

@@ -16,10 +16,15 @@ import reactor.netty.http.client.PrematureCloseException;
  */
 final class UpstreamFailures {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UpstreamFailures.class);
+
     private UpstreamFailures() {}
 
     /** A failure before the upstream's status arrived: 504 for time, 502 for the rest. */
     static GatewayException beforeHeaders(Throwable error) {
+        if (log.isDebugEnabled()) {
+            log.debug("upstream failure before headers", error);
+        }
         if (error instanceof GatewayException gateway) {
             return gateway;
         }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 
 /**
  * The configured upstreams in declaration order, with the rule that picks one for a model. Built
@@ -25,7 +26,15 @@ public final class ProviderRegistry implements AutoCloseable {
     private final List<Provider> providers;
     private final List<ConnectionProvider> pools = new ArrayList<>();
 
+    private final @Nullable LoopResources loops;
+
     public ProviderRegistry(Map<String, ProviderProperties> configured) {
+        this(configured, null);
+    }
+
+    /** @param loops the event loops the upstream clients run on; null for Reactor Netty's global ones */
+    public ProviderRegistry(Map<String, ProviderProperties> configured, @Nullable LoopResources loops) {
+        this.loops = loops;
         List<Provider> built = new ArrayList<>();
         configured.forEach((name, props) -> {
             if (props.baseUrl() == null) {
@@ -60,6 +69,9 @@ public final class ProviderRegistry implements AutoCloseable {
                 .followRedirect(false)
                 .compress(false)
                 .keepAlive(true);
+        if (loops != null) {
+            client = client.runOn(loops);
+        }
         if (props.baseUrl().getScheme().equals("https")) {
             client = client.secure();
         }

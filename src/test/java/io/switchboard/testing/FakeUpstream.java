@@ -27,8 +27,10 @@ import reactor.netty.http.server.HttpServerResponse;
 /**
  * An OpenAI-compatible upstream on a loopback port for tests: records every request it receives
  * (method, path, headers, exact body bytes) and answers with scripted replies, including streams
- * that pause, wait for the test, go silent or reset. Replies are taken from a queue in order; with
- * none queued it answers a small chat completion.
+ * that pause, wait for the test, go silent or reset. POST replies are taken from a queue in order;
+ * with none queued it answers a small chat completion. GET requests (the gateway's own background
+ * calls: {@code /models}, {@code /generation}) are answered by path and never take a queued reply,
+ * so a background call cannot steal the reply a test set up for its data-plane request.
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -62,19 +64,28 @@ public final class FakeUpstream implements AutoCloseable {
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final List<Received> all = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
+    private final Map<String, Reply> getReplies = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
 
-    private FakeUpstream() {
-        this.server = HttpServer.create()
+    private FakeUpstream(Duration keepAlive) {
+        HttpServer server = HttpServer.create()
                 .host("127.0.0.1")
                 .port(0)
                 .childOption(ChannelOption.SO_LINGER, 0)
-                .handle(this::handle)
-                .bindNow();
+                .handle(this::handle);
+        if (keepAlive != null) {
+            server = server.idleTimeout(keepAlive);
+        }
+        this.server = server.bindNow();
     }
 
     public static FakeUpstream start() {
-        return new FakeUpstream();
+        return new FakeUpstream(null);
+    }
+
+    /** An upstream that closes a keep-alive connection idle for {@code keepAlive}, as load balancers do. */
+    public static FakeUpstream withKeepAlive(Duration keepAlive) {
+        return new FakeUpstream(keepAlive);
     }
 
     /** The base URL as OpenRouter spells it: {@code http://127.0.0.1:<port>/api/v1}. */
@@ -91,9 +102,16 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
-    /** Forgets recorded requests and queued replies. */
+    /** Answers GET requests whose path ends with {@code pathSuffix} (before any query) with {@code reply}. */
+    public FakeUpstream whenGet(String pathSuffix, Reply reply) {
+        getReplies.put(pathSuffix, reply);
+        return this;
+    }
+
+    /** Forgets recorded requests, queued replies and GET replies. */
     public void reset() {
         replies.clear();
+        getReplies.clear();
         received.clear();
         all.clear();
     }
@@ -135,6 +153,9 @@ public final class FakeUpstream implements AutoCloseable {
                             body,
                             connection);
                     all.add(r);
+                    if (request.method().name().equals("GET")) {
+                        return Mono.from(getReply(request.uri()).answer(request, response, r));
+                    }
                     received.add(r);
                     Reply reply = replies.poll();
                     if (reply == null) {
@@ -143,6 +164,25 @@ public final class FakeUpstream implements AutoCloseable {
                     return Mono.from(reply.answer(request, response, r));
                 });
     }
+
+    private Reply getReply(String uri) {
+        String path = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
+        for (Map.Entry<String, Reply> entry : getReplies.entrySet()) {
+            if (path.endsWith(entry.getKey())) {
+                return entry.getValue();
+            }
+        }
+        if (path.endsWith("/models")) {
+            return json(200, MODELS, Map.of());
+        }
+        return json(404, "{\"error\":{\"message\":\"not found\",\"code\":404}}", Map.of());
+    }
+
+    /** A model list in OpenRouter's shape, prices in USD per token. */
+    public static final String MODELS = "{\"object\":\"list\",\"data\":["
+            + "{\"id\":\"openai/gpt-5-nano\",\"name\":\"GPT-5 Nano\",\"pricing\":{\"prompt\":\"0.00000005\",\"completion\":\"0.0000004\"}},"
+            + "{\"id\":\"anthropic/claude-3.5-haiku\",\"name\":\"Claude 3.5 Haiku\",\"pricing\":{\"prompt\":\"0.0000008\",\"completion\":\"0.000004\"}},"
+            + "{\"id\":\"strict/model\",\"pricing\":{\"prompt\":\"0.000001\",\"completion\":\"0.000002\"}}]}";
 
     @Override
     public void close() {
@@ -234,6 +274,13 @@ public final class FakeUpstream implements AutoCloseable {
 
     /** Sends events forever, one every {@code period}, until the connection closes. */
     public static Step endless(Duration period, Function<Long, String> event) {
+        if (period.isZero()) {
+            // As fast as the connection takes it: pulled on demand, so backpressure reaches here.
+            return response -> Flux.<ByteBuf, Long>generate(() -> 0L, (i, sink) -> {
+                sink.next(Unpooled.copiedBuffer(event.apply(i), StandardCharsets.UTF_8));
+                return i + 1;
+            });
+        }
         return response ->
                 Flux.interval(period).map(i -> Unpooled.copiedBuffer(event.apply(i), StandardCharsets.UTF_8));
     }
