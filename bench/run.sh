@@ -216,18 +216,27 @@ cpu_ticks() { # pids... -> utime+stime of all, in clock ticks
     echo $total
 }
 CLK_TCK=$(getconf CLK_TCK)
+jit_ticks() { # CPU of a JVM's JIT compiler threads, so that a JIT still warming can be told apart
+    local t total=0
+    for t in /proc/$1/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*) total=$((total + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+    done
+    echo $total
+}
 
 wrk_run() { # name url connections seconds [pids for CPU accounting]
     local name=$1 url=$2 conns=$3 secs=$4; shift 4
-    local before after out json
+    local before after jit0=0 jit1=0 out json
     before=$(cpu_ticks "$@")
+    [[ $# -eq 0 ]] || jit0=$(jit_ticks "$1")
     out=$(on_load timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --timeout 10s -s "$BENCH/post.lua" "$url" 2>&1) || true
     after=$(cpu_ticks "$@")
+    [[ $# -eq 0 ]] || jit1=$(jit_ticks "$1")
     echo "$out" >"$RUN/wrk-$name.txt"
     json=$(grep '^BENCH_JSON ' <<<"$out" | sed 's/^BENCH_JSON //' || true)
     [[ -n $json ]] || { echo "wrk failed for $name: $out" >&2; json='{"requests":0}'; }
     if [[ $# -gt 0 ]]; then
-        json=${json%\}}",\"cpu_ticks\":$((after - before)),\"clk_tck\":$CLK_TCK}"
+        json=${json%\}}",\"cpu_ticks\":$((after - before)),\"jit_ticks\":$((jit1 - jit0)),\"clk_tck\":$CLK_TCK}"
     fi
     record "$name" "$json"
     log "$name: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d" % (d.get("rps",0), d.get("p50_ms",0), d.get("p99_ms",0), d.get("errors_status",0)))' "$json")"
@@ -257,8 +266,8 @@ idle_run() { # name url streams holdSeconds measureFn
     taskset -c "$LOAD_CPU" java "${TOOL_JVM[@]}" -cp "$CP" StreamClient idle "$url" "$n" "$hold" "$AUTH" >"$RUN/idle-$name.txt" 2>&1 &
     client=$!; PIDS+=("$client")
     for _ in $(seq 1 400); do grep -q '^READY' "$RUN/idle-$name.txt" && break; sleep 0.25; done
-    ready=$(grep '^READY' "$RUN/idle-$name.txt" || echo "READY 0 0 0")
     sleep 2
+    ready=$(grep '^READY' "$RUN/idle-$name.txt" || echo "READY 0 0 0")
     if [[ $kind == gateway ]]; then
         heap1=$(heap_used_kib); rss1=$(rss_kib "$GW_PID")
         # What the held streams keep alive on the heap, for the report (live objects only).
