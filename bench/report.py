@@ -158,7 +158,7 @@ if "active_gateway" in r:
     p("")
 
 if "soak_1" in r:
-    p("## Full: 5-minute soak at ~70% of the gateway's c=64 maximum (10 windows of 30 s)")
+    p("## Full: soak at ~70% of the gateway's c=64 maximum (windows of 30 s)")
     p("")
     p("| window | req/s | p50 ms | p99 ms | errors | CPU us/request |")
     p("| ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -10,7 +10,9 @@
 #            --gw-opts "<jvm flags>"  extra gateway JVM flags, e.g. "-Dreactor.netty.ioWorkerCount=1"
 #            --idle N                 idle streams (default 2000, 8000 with --full)
 #            --duration S             seconds of the c=64 requests/s run (default 20)
-#            --warmup N               requests that warm the gateway's JIT first (default 100000, at most 90 s)
+#            --warmup N               requests that warm the gateway's JIT first (default 100000,
+#            --warmup-max S           ... within at most S seconds, default 90)
+#            --soak S                 length of the --full soak (default 300 s, in 30 s windows)
 #            --no-install             never call apt-get
 #
 # Cores: load generator, fake upstream and stream clients on CPU 0; nginx and the gateway (one at a
@@ -22,7 +24,7 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90
+FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90 SOAK=300
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 ;;
@@ -34,7 +36,9 @@ while [[ $# -gt 0 ]]; do
         --idle) IDLE=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --warmup) WARMUP_REQUESTS=$2; shift ;;
-        -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+        --warmup-max) WARMUP_MAX=$2; shift ;;
+        --soak) SOAK=$2; shift ;;
+        -h|--help) sed -n 2,20p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -331,10 +335,10 @@ for l in open(sys.argv[1]):
     r=json.loads(l)
     if r["name"]=="rps_c64_gateway": print(r["data"]["rps"])' "$RESULTS_JSONL")
     PAUSE=$(python3 -c "import sys; print(max(1, int(64 * 1000 / (0.7 * float('$MAX')))))")
-    log "full: 5-minute soak at ~70% of $MAX req/s (64 connections, $PAUSE ms between requests)"
+    log "full: $SOAK s soak at ~70% of $MAX req/s (64 connections, $PAUSE ms between requests)"
     (while true; do echo "$(date +%s) $(rss_kib "$GW_PID")" >>"$RUN/soak-rss.txt"; sleep 10; done) &
     SAMPLER=$!; PIDS+=("$SAMPLER")
-    for w in $(seq 1 10); do BENCH_DELAY_MS=$PAUSE wrk_run "soak_$w" "$VIA_GATEWAY" 64 30 "$GW_PID"; done
+    for w in $(seq 1 $(((SOAK + 29) / 30))); do BENCH_DELAY_MS=$PAUSE wrk_run "soak_$w" "$VIA_GATEWAY" 64 30 "$GW_PID"; done
     kill "$SAMPLER" 2>/dev/null || true
     record soak_rss "$(python3 -c 'import json,sys; print(json.dumps([int(l.split()[1]) for l in open(sys.argv[1])]))' "$RUN/soak-rss.txt")"
 fi

@@ -141,8 +141,9 @@ public final class StreamClient {
         AtomicInteger errors = new AtomicInteger();
         // Warm up (class loading, JIT, pooled connections) on short streams that are not counted.
         String warmBody = body(4, 1, false);
-        Flux.range(0, concurrency * 4)
-                .flatMap(i -> open(client, url, warmBody, null).onErrorResume(e -> Mono.empty()), concurrency)
+        int warmConcurrency = Math.min(concurrency, 32);
+        Flux.range(0, warmConcurrency * 4)
+                .flatMap(i -> open(client, url, warmBody, null).onErrorResume(e -> Mono.empty()), warmConcurrency)
                 .blockLast(Duration.ofMinutes(2));
         long t0 = System.nanoTime();
         Flux.range(0, streams)
