@@ -8,6 +8,7 @@
 #   options: --gc parallel|g1|serial  (default parallel)   --heap 512m (fixed: -Xms = -Xmx)
 #            --jfr                    profile the gateway with JFR (figures then include its cost)
 #            --gw-opts "<jvm flags>"  extra gateway JVM flags, e.g. "-Dreactor.netty.ioWorkerCount=1"
+#            --gw-args "<--props>"    extra gateway settings, e.g. "--management.observations.enable.spring.security=false"
 #            --idle N                 idle streams (default 2000, 8000 with --full)
 #            --duration S             seconds of the c=64 requests/s run (default 20)
 #            --warmup N               requests that warm the gateway's JIT first (default 100000,
@@ -24,7 +25,7 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90 SOAK=300
+FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90 SOAK=300 GW_ARGS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 ;;
@@ -33,12 +34,13 @@ while [[ $# -gt 0 ]]; do
         --gc) GC=$2; shift ;;
         --heap) HEAP=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
+        --gw-args) GW_ARGS=$2; shift ;;
         --idle) IDLE=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --warmup) WARMUP_REQUESTS=$2; shift ;;
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
-        -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -177,10 +179,10 @@ GW_JVM=($GC_FLAGS -Xms$HEAP -Xmx$HEAP $GW_OPTS)
     --server.port="$GW_PORT" \
     --gateway.providers.openrouter.base-url="http://127.0.0.1:$FAKE_PORT/api/v1" \
     --gateway.providers.openrouter.api-key=x \
-    --gateway.admin.key="$ADMIN_KEY" >"$RUN/gateway.log" 2>&1) &
+    --gateway.admin.key="$ADMIN_KEY" $GW_ARGS >"$RUN/gateway.log" 2>&1) &
 GW_PID=$!; PIDS+=("$GW_PID")
 VIA_GATEWAY=http://127.0.0.1:$GW_PORT/api/v1/chat/completions
-log "fake upstream :$FAKE_PORT, nginx :$NGINX_PORT, gateway :$GW_PORT (pid $GW_PID, $GC_FLAGS -Xmx$HEAP $GW_OPTS)"
+log "fake upstream :$FAKE_PORT, nginx :$NGINX_PORT, gateway :$GW_PORT (pid $GW_PID, $GC_FLAGS -Xmx$HEAP $GW_OPTS $GW_ARGS)"
 wait_http "http://127.0.0.1:$NGINX_PORT/api/v1/models" 20
 wait_http "http://127.0.0.1:$GW_PORT/actuator/health" 180 || { tail -50 "$RUN/gateway.log" >&2; exit 1; }
 NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
@@ -269,7 +271,7 @@ idle_run() { # name url streams holdSeconds measureFn
     if [[ $kind == gateway ]]; then heap0=$(heap_used_kib); rss0=$(rss_kib "$GW_PID"); else heap0=0; rss0=$(rss_kib $NGINX_PIDS); fi
     taskset -c "$LOAD_CPU" java "${TOOL_JVM[@]}" -cp "$CP" StreamClient idle "$url" "$n" "$hold" "$AUTH" >"$RUN/idle-$name.txt" 2>&1 &
     client=$!; PIDS+=("$client")
-    for _ in $(seq 1 400); do grep -q '^READY' "$RUN/idle-$name.txt" && break; sleep 0.25; done
+    for _ in $(seq 1 800); do grep -q '^READY' "$RUN/idle-$name.txt" && break; sleep 0.25; done
     sleep 2
     ready=$(grep '^READY' "$RUN/idle-$name.txt" || echo "READY 0 0 0")
     if [[ $kind == gateway ]]; then
@@ -348,7 +350,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 6. report -----------------------------------------------------------------------------------
 mkdir -p "$RESULTS"
-export B_DATE B_NPROC=$CPUS B_JAVA B_KERNEL B_NGINX B_GC="$GC_FLAGS" B_HEAP=$HEAP B_GW_OPTS="$GW_OPTS" \
+export B_DATE B_NPROC=$CPUS B_JAVA B_KERNEL B_NGINX B_GC="$GC_FLAGS" B_HEAP=$HEAP B_GW_OPTS="$GW_OPTS" B_GW_ARGS="$GW_ARGS" \
     B_JFR=$JFR B_FULL=$FULL B_LOAD_BEFORE="$LOAD_BEFORE" B_LOAD_AFTER="$LOAD_AFTER" B_COMMIT B_AUTH B_RUN=$RUN \
     B_CPUS="load generator, fake upstream, stream clients: CPU $LOAD_CPU; nginx and gateway: CPU $PROXY_CPU" B_IDLE=$IDLE
 B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
