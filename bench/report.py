@@ -62,7 +62,8 @@ def errors(name):
 p("# Switchboard bench: direct vs nginx vs gateway")
 p("")
 p("- date: {date}; `nproc` = {nproc}; {java}; kernel {kernel}; {nginx}".format(**meta))
-p("- gateway: commit {commit}, JVM `{gc} -Xms{heap} -Xmx{heap} {gw_opts}`{profiled}, settings `{gw_args}`; auth: {auth}".format(
+p("- gateway: commit {commit}, JVM `{gc} -Xms{heap} -Xmx{heap} {gw_opts}`{profiled}, settings: {settings}; auth: {auth}".format(
+    settings=f"`{meta['gw_args']}`" if meta.get("gw_args") else "defaults",
     profiled=" (JFR profiling on during the non-streaming and stream runs)" if meta.get("jfr") == "1" else "", **meta))
 p("- pinning: {cpus}".format(**meta))
 p("- load average (1/5/15 min) before: {load_before}, after: {load_after}{warn}".format(
