@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP_REQUESTS=$2; shift ;;
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
-        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,20p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
