@@ -67,6 +67,11 @@ public final class ProviderRegistry implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
                         props.connectTimeout().toMillis())
                 .followRedirect(false)
+                // No automatic resend: Reactor Netty's retry can fire after the request reached the
+                // upstream (a keep-alive connection closed under it), and a generation sent twice is
+                // billed twice. Stale connections are avoided instead: max-idle-time stays below
+                // the upstream's keep-alive.
+                .disableRetry(true)
                 .compress(false)
                 .keepAlive(true);
         if (loops != null) {

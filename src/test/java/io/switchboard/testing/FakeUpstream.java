@@ -134,8 +134,9 @@ public final class FakeUpstream implements AutoCloseable {
         return List.copyOf(all);
     }
 
+    /** How many data-plane (POST) requests arrived; the gateway's own background GETs do not count. */
     public int requestCount() {
-        return all.size();
+        return (int) all.stream().filter(r -> r.method().equals("POST")).count();
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {

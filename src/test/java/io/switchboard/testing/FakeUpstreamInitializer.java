@@ -27,6 +27,11 @@ public final class FakeUpstreamInitializer implements ApplicationContextInitiali
                         "fake-upstream",
                         Map.of(
                                 "gateway.providers.openrouter.base-url", upstream.baseUrl(),
-                                "gateway.providers.strict.base-url", upstream.baseUrl())));
+                                "gateway.providers.strict.base-url", upstream.baseUrl(),
+                                // A fresh embedded database per test JVM: rows of an earlier run
+                                // in the same target/ must not count in this one.
+                                "gateway.storage.path",
+                                        "target/it-data/run-"
+                                                + ProcessHandle.current().pid())));
     }
 }

@@ -12,7 +12,7 @@ import org.springframework.test.context.ContextConfiguration;
  * {@code openrouter} provider pointed at the shared {@link FakeUpstream}, a second provider
  * {@code strict} (models {@code strict/*}) with short timeouts for the timeout tests, an alias and
  * attribution set, a static data-plane key ({@link TestGateway#CLIENT_KEY}), the admin key, and the
- * embedded database under {@code target/it-data}. Every test class with this annotation reuses the same running gateway.
+ * embedded database under {@code target/it-data/run-<pid>} (see {@link FakeUpstreamInitializer}). Every test class with this annotation reuses the same running gateway.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -38,7 +38,6 @@ import org.springframework.test.context.ContextConfiguration;
             "gateway.keys.static[0].name=test-client",
             "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
             "gateway.admin.key=" + TestGateway.ADMIN_KEY,
-            "gateway.storage.path=target/it-data",
             // Long enough that a burst of requests on a loaded machine sees no background re-read.
             "gateway.keys.cache.refresh=5m",
             "gateway.keys.lookup-timeout=10s",

@@ -156,11 +156,13 @@ class UsageCaptureIT {
         upstream.enqueue(FakeUpstream.sse(
                 Map.of("X-Generation-Id", "gen-left-1"),
                 List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
-        upstream.enqueue(FakeUpstream.json(
-                200,
-                "{\"data\":{\"id\":\"gen-left-1\",\"tokens_prompt\":9,\"tokens_completion\":42,"
-                        + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
-                Map.of()));
+        upstream.whenGet(
+                "/generation",
+                FakeUpstream.json(
+                        200,
+                        "{\"data\":{\"id\":\"gen-left-1\",\"tokens_prompt\":9,\"tokens_completion\":42,"
+                                + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
+                        Map.of()));
         HttpResponse<InputStream> response = gateway.http()
                 .send(
                         gateway.request("/v1/chat/completions")
@@ -194,8 +196,12 @@ class UsageCaptureIT {
         assertThat(number(settled, "completion_tokens")).isEqualTo(42);
         assertThat(number(settled, "reasoning_tokens")).isEqualTo(3);
         assertThat((BigDecimal) settled.get("cost_usd")).isEqualByComparingTo("0.0042");
-        assertThat(upstream.requests().get(1).path()).isEqualTo("/api/v1/generation?id=gen-left-1");
-        assertThat(upstream.requests().get(1).header("Authorization")).isEqualTo("Bearer " + TestGateway.UPSTREAM_KEY);
+        FakeUpstream.Received lookup = upstream.requests().stream()
+                .filter(r -> r.path().startsWith("/api/v1/generation"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(lookup.path()).isEqualTo("/api/v1/generation?id=gen-left-1");
+        assertThat(lookup.header("Authorization")).isEqualTo("Bearer " + TestGateway.UPSTREAM_KEY);
     }
 
     @Test
@@ -242,9 +248,8 @@ class UsageCaptureIT {
         }
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> LEDGER.count("SELECT COUNT(*) FROM usage WHERE model = 'report/model-b'") == 2);
-        HttpResponse<String> report = gateway.send(gateway.request("/admin/usage?model=report/model-b&group_by=model")
-                .GET()
-                .build());
+        HttpResponse<String> report = gateway.send(
+                admin("/admin/usage?model=report/model-b&group_by=model").GET().build());
         assertThat(report.statusCode()).isEqualTo(200);
         assertThat(report.body())
                 .contains("\"group\":\"report/model-b\"")
@@ -252,9 +257,8 @@ class UsageCaptureIT {
                 .contains("\"prompt_tokens\":8")
                 .contains("\"completion_tokens\":12")
                 .contains("\"p50_latency_ms\":");
-        HttpResponse<String> csv = gateway.send(gateway.request("/admin/usage/export.csv?model=report/model-b")
-                .GET()
-                .build());
+        HttpResponse<String> csv = gateway.send(
+                admin("/admin/usage/export.csv?model=report/model-b").GET().build());
         assertThat(csv.body().split("\r\n")).hasSize(3);
     }
 
@@ -275,5 +279,11 @@ class UsageCaptureIT {
             }
         }
         return total;
+    }
+
+    private HttpRequest.Builder admin(String path) {
+        return HttpRequest.newBuilder(gateway.uri(path))
+                .timeout(Duration.ofSeconds(20))
+                .header("Authorization", "Bearer " + TestGateway.ADMIN_KEY);
     }
 }
