@@ -59,6 +59,16 @@ public final class Provider {
         return authorization;
     }
 
+    /**
+     * Sets the provider's credential on a request the gateway makes on its own behalf (the model
+     * price listing, generation look-ups), without handing the secret out.
+     */
+    public void writeCredential(io.netty.handler.codec.http.HttpHeaders headers) {
+        if (!authorization.isEmpty()) {
+            headers.set(io.netty.handler.codec.http.HttpHeaderNames.AUTHORIZATION, authorization);
+        }
+    }
+
     public Duration responseTimeout() {
         return responseTimeout;
     }

@@ -18,5 +18,11 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         // Logback's AsyncAppender in neverBlock mode only offers to its queue; the queue's lock is
         // held for the length of an array store.
         builder.allowBlockingCallsInside("ch.qos.logback.core.AsyncAppenderBase", "put");
+        // Lettuce (the Redis client of shared rate limits) guards each connection's command queue
+        // with a lock held for a few instructions; a contended acquire parks for that long. An
+        // error thrown from inside it would leave the lock held and hang every later command.
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
     }
 }

@@ -1,0 +1,115 @@
+package io.switchboard.config;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.r2dbc.spi.ConnectionFactory;
+import io.switchboard.exchange.ExchangeObserverFactory;
+import io.switchboard.metrics.GatewayMeters;
+import io.switchboard.metrics.MetricsProperties;
+import io.switchboard.metrics.MetricsWebFilter;
+import io.switchboard.metrics.UsageMetrics;
+import io.switchboard.ratelimit.RateLimitProperties;
+import io.switchboard.ratelimit.RateLimiting;
+import io.switchboard.upstream.ProviderRegistry;
+import io.switchboard.usage.GenerationSettler;
+import io.switchboard.usage.ModelPrices;
+import io.switchboard.usage.PricingProperties;
+import io.switchboard.usage.UsageAdminHandler;
+import io.switchboard.usage.UsageCapture;
+import io.switchboard.usage.UsageLedger;
+import io.switchboard.usage.UsageListener;
+import io.switchboard.usage.UsageProperties;
+import io.switchboard.usage.UsageRepository;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.WebFilter;
+
+/**
+ * Usage capture, the ledger, limits and metrics. The proxy knows none of them: usage watches the
+ * relay through {@link ExchangeObserverFactory}; limits are WebFilters at
+ * {@code PipelineOrder.RATE_LIMIT} and {@code BUDGET}; metrics a WebFilter right after the request id.
+ */
+@Configuration(proxyBeanMethods = false)
+class UsageConfiguration {
+
+    @Bean
+    GatewayMeters gatewayMeters(MeterRegistry registry, MetricsProperties properties) {
+        return new GatewayMeters(registry, properties);
+    }
+
+    @Bean
+    MetricsWebFilter metricsWebFilter(GatewayMeters meters, MetricsProperties properties) {
+        return new MetricsWebFilter(meters, properties);
+    }
+
+    @Bean
+    UsageMetrics usageMetrics(GatewayMeters meters) {
+        return new UsageMetrics(meters);
+    }
+
+    @Bean
+    UsageRepository usageRepository(ConnectionFactory connections) {
+        return new UsageRepository(connections);
+    }
+
+    @Bean
+    UsageLedger usageLedger(UsageRepository repository, UsageProperties properties, GatewayMeters meters) {
+        UsageLedger ledger = new UsageLedger(repository, properties);
+        meters.usageQueue(ledger::depth, ledger::lost, ledger::spilled);
+        return ledger;
+    }
+
+    @Bean
+    ModelPrices modelPrices(PricingProperties pricing, UsageProperties usage, ProviderRegistry providers) {
+        return new ModelPrices(pricing, usage, providers);
+    }
+
+    @Bean
+    RateLimiting rateLimiting(
+            RateLimitProperties properties, ModelPrices prices, GatewayMeters meters, UsageRepository repository) {
+        return new RateLimiting(properties, prices, meters, repository);
+    }
+
+    @Bean
+    WebFilter rateLimitWebFilter(RateLimiting limits) {
+        return limits.rateLimitFilter();
+    }
+
+    @Bean
+    WebFilter budgetWebFilter(RateLimiting limits) {
+        return limits.budgetFilter();
+    }
+
+    @Bean
+    GenerationSettler generationSettler(
+            ProviderRegistry providers,
+            UsageLedger ledger,
+            UsageMetrics metrics,
+            RateLimiting limits,
+            UsageProperties properties) {
+        return new GenerationSettler(providers, ledger, List.of(limits.usageListener(), metrics), properties);
+    }
+
+    @Bean
+    ExchangeObserverFactory usageCapture(
+            ModelPrices prices,
+            UsageLedger ledger,
+            UsageMetrics metrics,
+            RateLimiting limits,
+            ObjectProvider<GenerationSettler> settler,
+            UsageProperties properties) {
+        List<UsageListener> listeners = List.of(limits.usageListener(), metrics);
+        if (!properties.enabled()) {
+            return exchange -> null;
+        }
+        return new UsageCapture(prices, ledger, listeners, settler.getIfAvailable());
+    }
+
+    @Bean
+    RouterFunction<ServerResponse> usageAdminRoutes(UsageRepository repository) {
+        return new UsageAdminHandler(repository).routes();
+    }
+}

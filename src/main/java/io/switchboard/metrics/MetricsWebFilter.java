@@ -1,0 +1,96 @@
+package io.switchboard.metrics;
+
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.CallerKey;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.PipelineOrder;
+import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.exchange.ProxyRequest;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+
+/**
+ * Counts and times every data-plane request, refused ones included (401, 429, 402), from the moment
+ * it got its request id until its answer ended, however it ended: the timer stops in
+ * {@code doFinally}, so a client that hangs up (a cancel) is counted too, as {@code client_closed}.
+ */
+public final class MetricsWebFilter implements WebFilter, Ordered {
+
+    /** Right after the request id: it sees the outcome of everything after it, security included. */
+    public static final int ORDER = PipelineOrder.REQUEST_ID + 10;
+
+    private final GatewayMeters meters;
+    private final boolean enabled;
+
+    public MetricsWebFilter(GatewayMeters meters, MetricsProperties properties) {
+        this.meters = meters;
+        this.enabled = properties.enabled();
+    }
+
+    @Override
+    public int getOrder() {
+        return ORDER;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        GatewayExchange state = GatewayExchange.find(exchange);
+        if (state == null
+                || ProxyEndpoint.forPath(exchange.getRequest().getPath().value()) == null) {
+            return chain.filter(exchange);
+        }
+        return chain.filter(exchange)
+                .doOnError(error -> exchange.getAttributes().put(ERROR, error))
+                .doFinally(signal -> record(exchange, state, signal));
+    }
+
+    private static final String ERROR = MetricsWebFilter.class.getName() + ".error";
+
+    private void record(ServerWebExchange exchange, GatewayExchange state, SignalType signal) {
+        CallerKey caller = state.caller();
+        ProxyRequest request = state.request();
+        String provider = state.provider();
+        meters.request(
+                caller == null ? "none" : caller.name(),
+                request == null ? "none" : request.model(),
+                provider == null ? "none" : provider,
+                status(exchange, signal),
+                request != null && request.stream(),
+                System.nanoTime() - state.startNanos());
+    }
+
+    private static String status(ServerWebExchange exchange, SignalType signal) {
+        if (signal == SignalType.CANCEL) {
+            return "client_closed";
+        }
+        int code;
+        if (signal == SignalType.ON_ERROR) {
+            code = errorStatus(exchange.getAttribute(ERROR));
+        } else {
+            HttpStatusCode status = exchange.getResponse().getStatusCode();
+            code = status == null ? 200 : status.value();
+        }
+        return (code / 100) + "xx";
+    }
+
+    /** The status the error handler will give this error, which runs after the filters end. */
+    private static int errorStatus(@Nullable Throwable error) {
+        if (error instanceof GatewayException gateway) {
+            return gateway.code().status().value();
+        }
+        if (error instanceof ResponseStatusException status) {
+            return status.getStatusCode().value();
+        }
+        if (error instanceof org.springframework.security.core.AuthenticationException) {
+            return 401;
+        }
+        return 500;
+    }
+}

@@ -1,0 +1,65 @@
+package io.switchboard.metrics;
+
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.usage.UsageListener;
+import io.switchboard.usage.UsageOutcome;
+import io.switchboard.usage.UsageRecord;
+
+/** Turns each usage record into token, cost, time-to-first-token and upstream-error meters. */
+public final class UsageMetrics implements UsageListener {
+
+    private final GatewayMeters meters;
+
+    public UsageMetrics(GatewayMeters meters) {
+        this.meters = meters;
+    }
+
+    @Override
+    public void onOpen(GatewayExchange exchange) {
+        ProxyRequest request = exchange.request();
+        if (request != null && request.stream()) {
+            meters.streamOpened();
+        }
+    }
+
+    @Override
+    public void onUsage(GatewayExchange exchange, UsageRecord record) {
+        if (record.stream()) {
+            meters.streamClosed();
+        }
+        String key = record.keyName();
+        String model = record.model();
+        String provider = record.provider();
+        meters.tokens(key, model, provider, "prompt", record.promptTokens());
+        meters.tokens(key, model, provider, "completion", record.completionTokens());
+        meters.tokens(key, model, provider, "cached", record.cachedTokens());
+        meters.tokens(key, model, provider, "reasoning", record.reasoningTokens());
+        if (record.costUsd() != null) {
+            meters.cost(key, model, provider, record.costUsd().doubleValue());
+        }
+        if (record.ttftMs() != null && record.outcome() == UsageOutcome.SUCCESS) {
+            meters.timeToFirstToken(key, model, provider, record.ttftMs());
+        }
+        if (record.outcome().failed() && record.outcome() != UsageOutcome.CLIENT_CLOSED) {
+            meters.upstreamError(provider, record.outcome().value());
+        }
+    }
+
+    @Override
+    public void onSettled(UsageRecord before, UsageRecord after) {
+        // Count what settlement added, so the counters end at the upstream's own totals.
+        String key = after.keyName();
+        meters.tokens(key, after.model(), after.provider(), "prompt", after.promptTokens() - before.promptTokens());
+        meters.tokens(
+                key,
+                after.model(),
+                after.provider(),
+                "completion",
+                after.completionTokens() - before.completionTokens());
+        if (after.costUsd() != null) {
+            double was = before.costUsd() == null ? 0 : before.costUsd().doubleValue();
+            meters.cost(key, after.model(), after.provider(), after.costUsd().doubleValue() - was);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.switchboard.ratelimit;
+
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.ErrorResponses;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.PipelineOrder;
+import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.metrics.GatewayMeters;
+import io.switchboard.usage.ModelPrice;
+import io.switchboard.usage.ModelPrices;
+import java.math.BigDecimal;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.Ordered;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Admission by budget (402). Before forwarding, the request's worst-case cost (prompt estimate plus
+ * {@code max_tokens}, or {@code budget-completion-cap}, at the model's price) is reserved
+ * atomically; it is granted while spent plus reserved is below the budget, so concurrent requests,
+ * on one replica or several sharing Redis, overshoot by at most one request's worst case. The
+ * reservation is settled with the real cost from the usage record, or released whole when the
+ * upstream never saw the request.
+ */
+public final class BudgetWebFilter implements WebFilter, Ordered {
+
+    private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
+
+    private final LimitStore store;
+    private final Admissions admissions;
+    private final ModelPrices prices;
+    private final RateLimitProperties properties;
+    private final @Nullable GatewayMeters meters;
+
+    BudgetWebFilter(
+            LimitStore store,
+            Admissions admissions,
+            ModelPrices prices,
+            RateLimitProperties properties,
+            @Nullable GatewayMeters meters) {
+        this.store = store;
+        this.admissions = admissions;
+        this.prices = prices;
+        this.properties = properties;
+        this.meters = meters;
+    }
+
+    @Override
+    public int getOrder() {
+        return PipelineOrder.BUDGET;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        GatewayExchange state = GatewayExchange.find(exchange);
+        ProxyRequest request = state == null ? null : state.request();
+        if (state == null || request == null) {
+            return chain.filter(exchange);
+        }
+        KeyLimits limits = KeyLimits.of(state.caller(), properties.defaults());
+        Long budget = limits.budgetNanos();
+        if (budget == null) {
+            return chain.filter(exchange);
+        }
+        long worstCase = worstCase(request);
+        return store.reserve(limits.keyId(), budget, worstCase)
+                .flatMap(hold -> {
+                    if (!hold.granted()) {
+                        if (meters != null) {
+                            meters.rejected("budget", limits.keyName());
+                        }
+                        return ErrorResponses.write(
+                                exchange,
+                                GatewayException.of(
+                                        ErrorCode.BUDGET_EXCEEDED,
+                                        "This key's budget is spent. Ask an administrator to raise budget_usd."));
+                    }
+                    admissions.open(state, limits).hold(hold);
+                    return chain.filter(exchange);
+                })
+                .doFinally(signal -> admissions.ended(state));
+    }
+
+    /** In nano-USD; zero when the model's price is unknown (the budget then stops once spent). */
+    long worstCase(ProxyRequest request) {
+        ModelPrice price = prices.priceOf(request.model());
+        if (price == null) {
+            return 0;
+        }
+        long completion = request.maxTokens() != null ? request.maxTokens() : properties.budgetCompletionCap();
+        return price.cost(request.promptTokenEstimate(), completion)
+                .multiply(NANOS)
+                .longValue();
+    }
+}

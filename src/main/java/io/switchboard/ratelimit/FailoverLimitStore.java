@@ -1,0 +1,188 @@
+package io.switchboard.ratelimit;
+
+import io.switchboard.metrics.GatewayMeters;
+import io.switchboard.ratelimit.RateLimitProperties.FailMode;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Redis-backed limits that survive Redis failing. The first failed command switches every limit to
+ * the fall-back mode ({@code local}: this replica's own buckets with each limit divided by the
+ * replica count, so the replicas together stay near the limit; {@code open}: admit; {@code closed}:
+ * refuse), logs it once and raises {@code switchboard_ratelimit_fallback_active}. A probe pings
+ * Redis every second while it is down and switches back when it answers.
+ */
+final class FailoverLimitStore implements LimitStore, SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(FailoverLimitStore.class);
+    private static final Duration PROBE_EVERY = Duration.ofSeconds(1);
+
+    private final RedisLimitStore redis;
+    private final LocalLimitStore local = new LocalLimitStore();
+    private final FailMode mode;
+    private final int replicas;
+    private final Duration timeout;
+    private final @Nullable GatewayMeters meters;
+    private volatile boolean degraded = true;
+    private volatile @Nullable Disposable probe;
+
+    FailoverLimitStore(RedisLimitStore redis, RateLimitProperties properties, @Nullable GatewayMeters meters) {
+        this.redis = redis;
+        this.mode = properties.failMode();
+        this.replicas = Math.max(1, properties.replicas());
+        this.timeout = properties.commandTimeout().multipliedBy(2);
+        this.meters = meters;
+    }
+
+    boolean degraded() {
+        return degraded;
+    }
+
+    @Override
+    public Mono<Take> take(String bucket, long capacity, Duration period, long amount) {
+        if (degraded) {
+            return fallbackTake(bucket, capacity, period, amount);
+        }
+        return guard(
+                redis.take(bucket, capacity, period, amount), () -> fallbackTake(bucket, capacity, period, amount));
+    }
+
+    @Override
+    public Mono<Slot> acquire(String slots, int max) {
+        if (degraded) {
+            return fallbackAcquire(slots, max);
+        }
+        return guard(redis.acquire(slots, max), () -> fallbackAcquire(slots, max));
+    }
+
+    @Override
+    public Mono<Hold> reserve(String account, long limit, long amount) {
+        if (degraded) {
+            return fallbackReserve(account, limit, amount);
+        }
+        return guard(redis.reserve(account, limit, amount), () -> fallbackReserve(account, limit, amount));
+    }
+
+    @Override
+    public Mono<Void> spend(String account, long delta) {
+        local.spend(account, delta);
+        return degraded ? Mono.empty() : guard(redis.spend(account, delta), Mono::empty);
+    }
+
+    @Override
+    public Mono<Void> seed(String account, long spent) {
+        local.seed(account, spent);
+        return degraded ? Mono.empty() : guard(redis.seed(account, spent), Mono::empty);
+    }
+
+    private <T> Mono<T> guard(Mono<T> call, java.util.function.Supplier<Mono<T>> fallback) {
+        return call.timeout(timeout).onErrorResume(error -> {
+            degrade(error);
+            return fallback.get();
+        });
+    }
+
+    private Mono<Take> fallbackTake(String bucket, long capacity, Duration period, long amount) {
+        return switch (mode) {
+            case LOCAL -> local.take(bucket, share(capacity), period, amount);
+            case OPEN -> Mono.just(new LocalLimitStore.LocalTake(null, true, capacity, 0, 0));
+            case CLOSED ->
+                Mono.just(new LocalLimitStore.LocalTake(null, false, 0, period.toNanos(), PROBE_EVERY.toNanos()));
+        };
+    }
+
+    private Mono<Slot> fallbackAcquire(String slots, int max) {
+        return switch (mode) {
+            case LOCAL -> local.acquire(slots, (int) share(max));
+            case OPEN -> Mono.just(Slot.FREE);
+            case CLOSED -> Mono.just(Slot.REFUSED);
+        };
+    }
+
+    private Mono<Hold> fallbackReserve(String account, long limit, long amount) {
+        return switch (mode) {
+            // Spend is tracked locally too (seeded at start, added on settlement), so the local
+            // account knows the whole spend; only reservations of other replicas are unseen.
+            case LOCAL -> local.reserve(account, limit, amount);
+            case OPEN -> Mono.just(Hold.FREE);
+            case CLOSED -> Mono.just(Hold.REFUSED);
+        };
+    }
+
+    /** This replica's share of a limit while replicas cannot see each other's counters. */
+    private long share(long limit) {
+        return Math.max(1, limit / replicas);
+    }
+
+    private void degrade(Throwable error) {
+        if (!degraded) {
+            degraded = true;
+            log.warn(
+                    "Redis failed ({}): rate limits fall back to '{}' mode until it answers again",
+                    error.toString(),
+                    mode.name().toLowerCase(java.util.Locale.ROOT));
+            if (meters != null) {
+                meters.fallback(true);
+            }
+        }
+    }
+
+    private void recover() {
+        if (degraded) {
+            degraded = false;
+            log.info("Redis answers again: rate limits are shared across replicas");
+            if (meters != null) {
+                meters.fallback(false);
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        // Connect before the first request, so that a healthy start never begins in fall-back
+        // (which would count some requests locally and some in Redis). Bounded: start-up goes on
+        // in fall-back when Redis is down.
+        try {
+            redis.ping().toFuture().get(timeout.plusSeconds(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            degraded = false;
+            if (meters != null) {
+                meters.fallback(false);
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            degraded = false;
+            degrade(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
+        }
+        probe = Flux.interval(PROBE_EVERY, PROBE_EVERY)
+                .onBackpressureDrop()
+                .filter(tick -> degraded)
+                .concatMap(tick -> redis.ping()
+                        .timeout(timeout.plusSeconds(1))
+                        .then(Mono.fromRunnable(this::recover))
+                        .onErrorResume(error -> Mono.empty()))
+                .subscribe();
+    }
+
+    @Override
+    public void stop() {
+        Disposable current = probe;
+        if (current != null) {
+            current.dispose();
+        }
+        probe = null;
+        redis.close();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return probe != null;
+    }
+}

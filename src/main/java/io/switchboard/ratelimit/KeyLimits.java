@@ -1,0 +1,50 @@
+package io.switchboard.ratelimit;
+
+import io.switchboard.exchange.CallerKey;
+import java.math.BigDecimal;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The limits in force for one caller: the key's own, else the configured defaults. A caller the
+ * gateway could not name (no key management configured) is the {@code anonymous} key.
+ *
+ * @param budgetNanos the budget in nano-USD, so that budget arithmetic is exact integer arithmetic
+ */
+record KeyLimits(
+        String keyId,
+        String keyName,
+        @Nullable Long rpm,
+        @Nullable Long tpm,
+        @Nullable Integer maxConcurrency,
+        @Nullable Long budgetNanos) {
+
+    static final String ANONYMOUS = "anonymous";
+    private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
+
+    static KeyLimits of(@Nullable CallerKey caller, RateLimitProperties.Defaults defaults) {
+        if (caller == null) {
+            return new KeyLimits(
+                    ANONYMOUS,
+                    ANONYMOUS,
+                    defaults.rpm(),
+                    defaults.tpm(),
+                    defaults.maxConcurrency(),
+                    nanos(defaults.budgetUsd()));
+        }
+        return new KeyLimits(
+                caller.id(),
+                caller.name(),
+                caller.rpm() != null ? caller.rpm() : defaults.rpm(),
+                caller.tpm() != null ? caller.tpm() : defaults.tpm(),
+                caller.maxConcurrency() != null ? caller.maxConcurrency() : defaults.maxConcurrency(),
+                nanos(caller.budgetUsd() != null ? caller.budgetUsd() : defaults.budgetUsd()));
+    }
+
+    boolean limitsRate() {
+        return rpm != null || tpm != null || maxConcurrency != null;
+    }
+
+    static @Nullable Long nanos(@Nullable BigDecimal usd) {
+        return usd == null ? null : usd.multiply(NANOS).longValue();
+    }
+}

@@ -1,0 +1,85 @@
+package io.switchboard.ratelimit;
+
+import java.time.Duration;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where the counters live: this process ({@link LocalLimitStore}) or Redis shared by every replica
+ * ({@link RedisLimitStore}). Every operation is one atomic check-and-change, non-blocking.
+ */
+interface LimitStore {
+
+    /**
+     * Takes {@code amount} tokens from a bucket of {@code capacity} refilled whole every
+     * {@code period}, if it holds them.
+     */
+    Mono<Take> take(String bucket, long capacity, Duration period, long amount);
+
+    /** Takes a concurrency slot if fewer than {@code max} are held. */
+    Mono<Slot> acquire(String slots, int max);
+
+    /**
+     * Reserves {@code amount} nano-USD of a budget of {@code limit} nano-USD, granted while what is
+     * spent plus reserved is below the limit (so at most one request's worst case past it).
+     */
+    Mono<Hold> reserve(String account, long limit, long amount);
+
+    /** Adds to what an account has spent (settlement found the estimate too low or too high). */
+    Mono<Void> spend(String account, long delta);
+
+    /** Sets what an account has spent unless the store already knows it (start-up from the ledger). */
+    Mono<Void> seed(String account, long spent);
+
+    /** The result of {@link #take}. */
+    interface Take {
+        boolean allowed();
+
+        long remaining();
+
+        /** Nanoseconds until the bucket is full again. */
+        long resetNanos();
+
+        /** Nanoseconds until the request could be admitted, when refused. */
+        long retryAfterNanos();
+
+        /** Gives tokens back (negative) or takes more past the limit (positive). */
+        Mono<Void> adjust(long delta);
+    }
+
+    /** A concurrency slot; release it exactly once. */
+    interface Slot {
+        /** A slot granted with nothing to release (no limit, or the open fall-back). */
+        Slot FREE = new Fixed(true);
+
+        Slot REFUSED = new Fixed(false);
+
+        boolean granted();
+
+        Mono<Void> release();
+    }
+
+    /** A budget reservation; settle it exactly once, with the real cost (0 to release). */
+    interface Hold {
+        /** A hold granted with nothing to settle (the open fall-back). */
+        Hold FREE = new Fixed(true);
+
+        Hold REFUSED = new Fixed(false);
+
+        boolean granted();
+
+        Mono<Void> settle(long actual);
+    }
+
+    /** A slot or hold with nothing behind it. */
+    record Fixed(boolean granted) implements Slot, Hold {
+        @Override
+        public Mono<Void> release() {
+            return Mono.empty();
+        }
+
+        @Override
+        public Mono<Void> settle(long actual) {
+            return Mono.empty();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.switchboard.ratelimit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * Limits held by this process. Buckets are Bucket4j's lock-free buckets in a bounded Caffeine cache
+ * that forgets a bucket idle for longer than its period (it would be full again anyway, so
+ * forgetting it changes nothing). Concurrency counters exist only while a slot is held. Budget
+ * accounts are few (one per key with a budget) and kept.
+ */
+final class LocalLimitStore implements LimitStore {
+
+    private static final Duration IDLE = Duration.ofMinutes(2);
+
+    private final Cache<String, Bucket> buckets =
+            Caffeine.newBuilder().maximumSize(500_000).expireAfterAccess(IDLE).build();
+    private final ConcurrentHashMap<String, AtomicInteger> slots = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+
+    @Override
+    public Mono<Take> take(String key, long capacity, Duration period, long amount) {
+        return Mono.just(takeNow(key, capacity, period, amount));
+    }
+
+    LocalTake takeNow(String key, long capacity, Duration period, long amount) {
+        // The limit is part of the key: a key whose limit was edited starts a bucket of the new size.
+        Bucket bucket = buckets.get(
+                key + "|" + capacity,
+                k -> Bucket.builder()
+                        .addLimit(Bandwidth.builder()
+                                .capacity(capacity)
+                                .refillIntervally(capacity, period)
+                                .build())
+                        .build());
+        ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
+        return new LocalTake(
+                bucket,
+                probe.isConsumed(),
+                probe.getRemainingTokens(),
+                probe.getNanosToWaitForReset(),
+                probe.getNanosToWaitForRefill());
+    }
+
+    /** @param bucket null for the open and closed fall-back answers, which have nothing to adjust */
+    record LocalTake(@Nullable Bucket bucket, boolean allowed, long remaining, long resetNanos, long retryAfterNanos)
+            implements Take {
+        @Override
+        public Mono<Void> adjust(long delta) {
+            if (bucket == null) {
+                return Mono.empty();
+            }
+            if (delta > 0) {
+                bucket.consumeIgnoringRateLimits(delta);
+            } else if (delta < 0) {
+                bucket.addTokens(-delta);
+            }
+            return Mono.empty();
+        }
+    }
+
+    @Override
+    public Mono<Slot> acquire(String key, int max) {
+        return Mono.just(acquireNow(key, max));
+    }
+
+    Slot acquireNow(String key, int max) {
+        boolean[] granted = {false};
+        slots.compute(key, (k, held) -> {
+            AtomicInteger count = held == null ? new AtomicInteger() : held;
+            if (count.get() < max) {
+                count.incrementAndGet();
+                granted[0] = true;
+            }
+            return count.get() == 0 ? null : count;
+        });
+        if (!granted[0]) {
+            return Slot.REFUSED;
+        }
+        return new Slot() {
+            @Override
+            public boolean granted() {
+                return true;
+            }
+
+            @Override
+            public Mono<Void> release() {
+                slots.computeIfPresent(key, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
+                return Mono.empty();
+            }
+        };
+    }
+
+    @Override
+    public Mono<Hold> reserve(String key, long limit, long amount) {
+        return Mono.just(reserveNow(key, limit, amount));
+    }
+
+    Hold reserveNow(String key, long limit, long amount) {
+        Account account = accounts.computeIfAbsent(key, k -> new Account());
+        if (!account.tryReserve(limit, amount)) {
+            return Hold.REFUSED;
+        }
+        return new Hold() {
+            @Override
+            public boolean granted() {
+                return true;
+            }
+
+            @Override
+            public Mono<Void> settle(long actual) {
+                account.reserved.addAndGet(-amount);
+                account.spent.addAndGet(actual);
+                return Mono.empty();
+            }
+        };
+    }
+
+    @Override
+    public Mono<Void> spend(String key, long delta) {
+        accounts.computeIfAbsent(key, k -> new Account()).spent.addAndGet(delta);
+        return Mono.empty();
+    }
+
+    @Override
+    public Mono<Void> seed(String key, long spent) {
+        accounts.computeIfAbsent(key, k -> new Account()).spent.compareAndSet(0, spent);
+        return Mono.empty();
+    }
+
+    long spent(String key) {
+        Account account = accounts.get(key);
+        return account == null ? 0 : account.spent.get();
+    }
+
+    private static final class Account {
+        final AtomicLong spent = new AtomicLong();
+        final AtomicLong reserved = new AtomicLong();
+
+        /** Granted while spent plus reserved is below the limit; one compare-and-set, no lock. */
+        boolean tryReserve(long limit, long amount) {
+            while (true) {
+                long held = reserved.get();
+                if (spent.get() + held >= limit) {
+                    return false;
+                }
+                if (reserved.compareAndSet(held, held + amount)) {
+                    return true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.switchboard.ratelimit;
+
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.ErrorResponses;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.PipelineOrder;
+import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.metrics.GatewayMeters;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Admission by rate (429): requests per minute, tokens per minute (an estimate reserved now:
+ * the prompt estimate plus {@code max_tokens} or {@code completion-estimate}; reconciled with the
+ * real usage when the request ends) and concurrent requests (released when the answer ends or the
+ * client leaves). Every data-plane answer carries the key's {@code x-ratelimit-*} headers, set
+ * just before the response commits so that they replace any the upstream sent.
+ */
+public final class RateLimitWebFilter implements WebFilter, Ordered {
+
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+
+    private final LimitStore store;
+    private final Admissions admissions;
+    private final RateLimitProperties properties;
+    private final @Nullable GatewayMeters meters;
+
+    RateLimitWebFilter(
+            LimitStore store, Admissions admissions, RateLimitProperties properties, @Nullable GatewayMeters meters) {
+        this.store = store;
+        this.admissions = admissions;
+        this.properties = properties;
+        this.meters = meters;
+    }
+
+    @Override
+    public int getOrder() {
+        return PipelineOrder.RATE_LIMIT;
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        GatewayExchange state = GatewayExchange.find(exchange);
+        if (state == null
+                || ProxyEndpoint.forPath(exchange.getRequest().getPath().value()) == null) {
+            return chain.filter(exchange);
+        }
+        KeyLimits limits = KeyLimits.of(state.caller(), properties.defaults());
+        if (!limits.limitsRate()) {
+            return chain.filter(exchange);
+        }
+        Admission admission = admissions.open(state, limits);
+        long estimate = tokenEstimate(state.request());
+        return requests(limits)
+                .flatMap(requests -> {
+                    if (!requests.allowed()) {
+                        return refuse(exchange, state, limits, "rpm", requests, null, requests.retryAfterNanos());
+                    }
+                    return tokens(limits, estimate).flatMap(tokens -> {
+                        if (!tokens.allowed()) {
+                            requests.adjust(-1).subscribe(null, e -> {});
+                            return refuse(exchange, state, limits, "tpm", requests, tokens, tokens.retryAfterNanos());
+                        }
+                        admission.tokens(tokens, limits.tpm() == null ? 0 : Math.min(estimate, limits.tpm()));
+                        return slot(limits).flatMap(slot -> {
+                            if (!slot.granted()) {
+                                requests.adjust(-1).subscribe(null, e -> {});
+                                return refuse(exchange, state, limits, "concurrency", requests, tokens, 1_000_000_000L);
+                            }
+                            admission.slot(slot);
+                            exchange.getResponse().beforeCommit(() -> {
+                                RateLimitHeaders.write(exchange.getResponse().getHeaders(), limits, requests, tokens);
+                                return Mono.empty();
+                            });
+                            return chain.filter(exchange);
+                        });
+                    });
+                })
+                .doFinally(signal -> admissions.ended(state));
+    }
+
+    private long tokenEstimate(@Nullable ProxyRequest request) {
+        if (request == null) {
+            return 0;
+        }
+        long completion = request.maxTokens() != null ? request.maxTokens() : properties.completionEstimate();
+        return Math.max(1, request.promptTokenEstimate() + completion);
+    }
+
+    private Mono<LimitStore.Take> requests(KeyLimits limits) {
+        Long rpm = limits.rpm();
+        if (rpm == null) {
+            return Mono.just(UNLIMITED);
+        }
+        if (rpm <= 0) {
+            return Mono.just(NONE_ALLOWED);
+        }
+        return store.take(limits.keyId() + ":rpm", rpm, MINUTE, 1);
+    }
+
+    private Mono<LimitStore.Take> tokens(KeyLimits limits, long estimate) {
+        Long tpm = limits.tpm();
+        if (tpm == null) {
+            return Mono.just(UNLIMITED);
+        }
+        if (tpm <= 0) {
+            return Mono.just(NONE_ALLOWED);
+        }
+        return store.take(limits.keyId() + ":tpm", tpm, MINUTE, estimate);
+    }
+
+    private Mono<LimitStore.Slot> slot(KeyLimits limits) {
+        Integer max = limits.maxConcurrency();
+        if (max == null) {
+            return Mono.just(LimitStore.Slot.FREE);
+        }
+        if (max <= 0) {
+            return Mono.just(LimitStore.Slot.REFUSED);
+        }
+        return store.acquire(limits.keyId(), max);
+    }
+
+    private Mono<Void> refuse(
+            ServerWebExchange exchange,
+            GatewayExchange state,
+            KeyLimits limits,
+            String limit,
+            LimitStore.Take requests,
+            LimitStore.@Nullable Take tokens,
+            long retryAfterNanos) {
+        if (meters != null) {
+            meters.rejected(limit, limits.keyName());
+        }
+        HttpHeaders headers = new HttpHeaders();
+        RateLimitHeaders.write(headers, limits, requests, tokens);
+        headers.set(HttpHeaders.RETRY_AFTER, RateLimitHeaders.retryAfter(retryAfterNanos));
+        String message = switch (limit) {
+            case "rpm" -> "Rate limit reached for requests per minute on this key.";
+            case "tpm" -> "Rate limit reached for tokens per minute on this key.";
+            default -> "Too many concurrent requests on this key.";
+        };
+        return ErrorResponses.write(exchange, GatewayException.withHeaders(ErrorCode.RATE_LIMITED, message, headers));
+    }
+
+    /** The answer for a limit the key does not have. */
+    private static final LimitStore.Take UNLIMITED = new LocalLimitStore.LocalTake(null, true, Long.MAX_VALUE, 0, 0);
+
+    /** The answer for a limit of zero. */
+    private static final LimitStore.Take NONE_ALLOWED =
+            new LocalLimitStore.LocalTake(null, false, 0, MINUTE.toNanos(), MINUTE.toNanos());
+}

@@ -1,0 +1,130 @@
+package io.switchboard.usage;
+
+import io.switchboard.upstream.Provider;
+import io.switchboard.upstream.ProviderRegistry;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Replaces estimated usage with the upstream's own accounting. Providers behind OpenRouter keep
+ * generating (and billing) after a client disconnects, and a stream cut short never delivers its
+ * usage event; OpenRouter's {@code GET /generation?id=} has the final numbers a little later. The
+ * look-up runs in the background after {@code settlement-delay}, retried with backoff while the
+ * generation is not known yet; the ledger row is then corrected through the ledger's queue.
+ */
+public final class GenerationSettler {
+
+    private static final Logger log = LoggerFactory.getLogger(GenerationSettler.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Look-ups in flight at most: a flood of disconnects must not pile up timers without bound. */
+    private static final int MAX_PENDING = 10_000;
+
+    private final ProviderRegistry providers;
+    private final UsageLedger ledger;
+    private final List<UsageListener> listeners;
+    private final Set<String> settled;
+    private final Duration delay;
+    private final int attempts;
+    private final AtomicInteger pending = new AtomicInteger();
+
+    public GenerationSettler(
+            ProviderRegistry providers, UsageLedger ledger, List<UsageListener> listeners, UsageProperties properties) {
+        this.providers = providers;
+        this.ledger = ledger;
+        this.listeners = List.copyOf(listeners);
+        this.settled = Set.copyOf(properties.settleProviders());
+        this.delay = properties.settlementDelay();
+        this.attempts = Math.max(1, properties.settlementAttempts());
+    }
+
+    public int pending() {
+        return pending.get();
+    }
+
+    void schedule(UsageRecord record) {
+        String generationId = record.generationId();
+        Provider provider = providers.byName(record.provider());
+        if (generationId == null || provider == null || !settled.contains(provider.name())) {
+            return;
+        }
+        if (pending.incrementAndGet() > MAX_PENDING) {
+            pending.decrementAndGet();
+            return;
+        }
+        Mono.delay(delay)
+                .then(Mono.defer(() -> lookup(provider, generationId)))
+                .retryWhen(Retry.backoff(attempts - 1, delay).maxBackoff(delay.multipliedBy(8)))
+                .doFinally(signal -> pending.decrementAndGet())
+                .subscribe(
+                        generation -> apply(record, generation),
+                        error -> log.info(
+                                "Usage of request {} stays estimated: generation look-up failed ({})",
+                                record.requestId(),
+                                error.toString()));
+    }
+
+    private Mono<JsonNode> lookup(Provider provider, String generationId) {
+        URI uri = provider.baseUrl()
+                .resolve(provider.pathFor("/generation") + "?id="
+                        + URLEncoder.encode(generationId, StandardCharsets.UTF_8));
+        return provider.httpClient()
+                .headers(provider::writeCredential)
+                .responseTimeout(Duration.ofSeconds(10))
+                .get()
+                .uri(uri)
+                .responseSingle((response, body) -> {
+                    int status = response.status().code();
+                    if (status != 200) {
+                        return body.then(
+                                Mono.error(new IllegalStateException("generation look-up answered " + status)));
+                    }
+                    return body.asByteArray();
+                })
+                .map(bytes -> JSON.readTree(bytes).path("data"))
+                .flatMap(data -> data.isObject()
+                        ? Mono.just(data)
+                        : Mono.error(new IllegalStateException("generation look-up without data")));
+    }
+
+    private void apply(UsageRecord before, JsonNode generation) {
+        long prompt = firstLong(generation, "tokens_prompt", "native_tokens_prompt", before.promptTokens());
+        long completion =
+                firstLong(generation, "tokens_completion", "native_tokens_completion", before.completionTokens());
+        long cached = firstLong(generation, "native_tokens_cached", "tokens_cached", before.cachedTokens());
+        long reasoning = firstLong(generation, "native_tokens_reasoning", "tokens_reasoning", before.reasoningTokens());
+        JsonNode cost = generation.path("total_cost");
+        BigDecimal costUsd = cost.isNumber() ? cost.decimalValue() : before.costUsd();
+        UsageRecord after = before.settled(prompt, completion, cached, reasoning, costUsd);
+        ledger.correct(after);
+        for (UsageListener listener : listeners) {
+            try {
+                listener.onSettled(before, after);
+            } catch (RuntimeException e) {
+                log.error(
+                        "Usage listener {} failed on settlement",
+                        listener.getClass().getSimpleName(),
+                        e);
+            }
+        }
+    }
+
+    private static long firstLong(JsonNode node, String name, String fallback, long otherwise) {
+        JsonNode value = node.path(name);
+        if (!value.isNumber()) {
+            value = node.path(fallback);
+        }
+        return value.isNumber() ? value.asLong() : otherwise;
+    }
+}

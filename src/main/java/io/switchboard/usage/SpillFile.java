@@ -1,0 +1,114 @@
+package io.switchboard.usage;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The local append-only file that keeps ledger entries the database could not take, one JSON object a
+ * line, written and read only by the ledger's writer thread (never on an event loop). Replay renames
+ * the file first, so entries spilled during a replay go to a fresh file; a replay that fails keeps its
+ * file for the next attempt, and the entry ids make a second replay of the same rows harmless.
+ */
+final class SpillFile {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final Path file;
+    private final Path replaying;
+
+    SpillFile(Path file) {
+        this.file = file.toAbsolutePath();
+        this.replaying = this.file.resolveSibling(this.file.getFileName() + ".replay");
+    }
+
+    Path path() {
+        return file;
+    }
+
+    /** Appends the entries and forces them to disk. */
+    void append(List<LedgerEntry> entries) throws IOException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        Files.createDirectories(file.getParent());
+        try (var channel = java.nio.channels.FileChannel.open(
+                        file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+                BufferedWriter writer =
+                        new BufferedWriter(java.nio.channels.Channels.newWriter(channel, StandardCharsets.UTF_8))) {
+            for (LedgerEntry entry : entries) {
+                writer.write(JSON.writeValueAsString(entry));
+                writer.write('\n');
+            }
+            writer.flush();
+            channel.force(false);
+        }
+    }
+
+    boolean hasEntries() {
+        return nonEmpty(replaying) || nonEmpty(file);
+    }
+
+    /**
+     * Hands the spilled entries to {@code writer} in batches of {@code batchSize}; the file is deleted
+     * only after every batch was taken. A line that cannot be read (a torn last line after a crash) is
+     * skipped.
+     *
+     * @return the number of entries replayed
+     */
+    long replay(int batchSize, Consumer<List<LedgerEntry>> writer) throws IOException {
+        if (!nonEmpty(replaying)) {
+            if (!nonEmpty(file)) {
+                return 0;
+            }
+            Files.move(file, replaying, StandardCopyOption.ATOMIC_MOVE);
+        }
+        long count = 0;
+        try (BufferedReader reader = Files.newBufferedReader(replaying, StandardCharsets.UTF_8)) {
+            List<LedgerEntry> batch = new ArrayList<>(batchSize);
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    batch.add(JSON.readValue(line, LedgerEntry.class));
+                } catch (JacksonException torn) {
+                    continue;
+                }
+                if (batch.size() >= batchSize) {
+                    writer.accept(batch);
+                    count += batch.size();
+                    batch = new ArrayList<>(batchSize);
+                }
+            }
+            if (!batch.isEmpty()) {
+                writer.accept(batch);
+                count += batch.size();
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        Files.deleteIfExists(replaying);
+        return count;
+    }
+
+    private static boolean nonEmpty(Path path) {
+        try {
+            return Files.exists(path) && Files.size(path) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

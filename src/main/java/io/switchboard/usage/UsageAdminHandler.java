@@ -1,0 +1,176 @@
+package io.switchboard.usage;
+
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.BodyInserters;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The usage reports of the admin API (behind the admin key like all of {@code /admin/**}):
+ * {@code GET /admin/usage} (sums and percentiles per model, key, day or hour),
+ * {@code GET /admin/usage/recent} (the latest rows, for the console's live page) and
+ * {@code GET /admin/usage/export.csv} (every row of a period, streamed, for finance).
+ */
+public final class UsageAdminHandler {
+
+    /** Without {@code from}, reports cover this much time before {@code to}. */
+    static final Duration DEFAULT_WINDOW = Duration.ofDays(31);
+    /** A report aggregates at most this many rows in memory; narrow the period past it. */
+    static final long MAX_REPORT_ROWS = 1_000_000;
+
+    private static final MediaType CSV = new MediaType("text", "csv", StandardCharsets.UTF_8);
+
+    private final UsageRepository repository;
+    private final DataBufferFactory buffers = DefaultDataBufferFactory.sharedInstance;
+
+    public UsageAdminHandler(UsageRepository repository) {
+        this.repository = repository;
+    }
+
+    public RouterFunction<ServerResponse> routes() {
+        return RouterFunctions.route()
+                .GET("/admin/usage", this::report)
+                .GET("/admin/usage/recent", this::recent)
+                .GET("/admin/usage/export.csv", this::export)
+                .build();
+    }
+
+    Mono<ServerResponse> report(ServerRequest request) {
+        Filter filter = Filter.of(request);
+        UsageReport.GroupBy groupBy;
+        try {
+            groupBy = UsageReport.GroupBy.parse(request.queryParam("group_by").orElse("model"));
+        } catch (IllegalArgumentException e) {
+            throw GatewayException.of(
+                    ErrorCode.INVALID_REQUEST, "group_by must be model, key, day or hour.", "group_by");
+        }
+        return repository
+                .find(filter.keyId, filter.model, filter.from, filter.to, MAX_REPORT_ROWS)
+                .reduce(new UsageReport(groupBy), UsageReport::add)
+                .flatMap(report -> ServerResponse.ok()
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(report.render()));
+    }
+
+    Mono<ServerResponse> recent(ServerRequest request) {
+        int limit = intParam(request, "limit", 50, 1, 1000);
+        return repository
+                .recent(limit)
+                .map(UsageAdminHandler::recentRow)
+                .collectList()
+                .flatMap(rows -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("object", "list");
+                    body.put("data", rows);
+                    return ServerResponse.ok()
+                            .contentType(MediaType.APPLICATION_JSON)
+                            .bodyValue(body);
+                });
+    }
+
+    Mono<ServerResponse> export(ServerRequest request) {
+        Filter filter = Filter.of(request);
+        Flux<DataBuffer> lines = Flux.concat(
+                        Flux.just(UsageCsv.HEADER),
+                        repository
+                                .find(filter.keyId, filter.model, filter.from, filter.to, Long.MAX_VALUE)
+                                .map(UsageCsv::line))
+                .map(line -> buffers.wrap(line.getBytes(StandardCharsets.UTF_8)));
+        return ServerResponse.ok()
+                .contentType(CSV)
+                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\"")
+                .body(BodyInserters.fromDataBuffers(lines));
+    }
+
+    private static Map<String, Object> recentRow(UsageRecord r) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("request_id", r.requestId());
+        row.put("key_id", r.keyId());
+        row.put("key_name", r.keyName());
+        row.put("model", r.model());
+        row.put("served_model", r.servedModel());
+        row.put("status", r.status());
+        row.put("outcome", r.outcome().value());
+        row.put("stream", r.stream());
+        row.put("prompt_tokens", r.promptTokens());
+        row.put("completion_tokens", r.completionTokens());
+        row.put("total_tokens", r.totalTokens());
+        row.put("estimated", r.estimated());
+        row.put("cost_usd", r.costUsd());
+        row.put("latency_ms", r.latencyMs());
+        row.put("ttft_ms", r.ttftMs());
+        row.put("created_at", r.createdAt().toString());
+        return row;
+    }
+
+    private static int intParam(ServerRequest request, String name, int fallback, int min, int max) {
+        String value = request.queryParam(name).orElse(null);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Math.max(min, Math.min(max, Integer.parseInt(value.strip())));
+        } catch (NumberFormatException e) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, name + " must be a number.", name);
+        }
+    }
+
+    /** The filter shared by the report and the export. */
+    private record Filter(@Nullable String keyId, @Nullable String model, Instant from, Instant to) {
+
+        static Filter of(ServerRequest request) {
+            Instant to = instant(request, "to", Instant.now());
+            Instant from = instant(request, "from", to.minus(DEFAULT_WINDOW));
+            if (!from.isBefore(to)) {
+                throw GatewayException.of(ErrorCode.INVALID_REQUEST, "from must be before to.", "from");
+            }
+            return new Filter(text(request, "key_id"), text(request, "model"), from, to);
+        }
+
+        private static @Nullable String text(ServerRequest request, String name) {
+            String value = request.queryParam(name).orElse(null);
+            return value == null || value.isBlank() ? null : value.strip();
+        }
+
+        /** An ISO-8601 instant ({@code 2026-11-01T00:00:00Z}), a date ({@code 2026-11-01}, UTC) or epoch seconds. */
+        private static Instant instant(ServerRequest request, String name, Instant fallback) {
+            String value = text(request, name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                if (value.chars().allMatch(Character::isDigit)) {
+                    return Instant.ofEpochSecond(Long.parseLong(value));
+                }
+                if (value.length() == 10) {
+                    return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
+                }
+                return Instant.parse(value);
+            } catch (DateTimeParseException | NumberFormatException e) {
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST,
+                        name + " must be an ISO-8601 instant, a date or epoch seconds.",
+                        name);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.switchboard.usage;
+
+import io.switchboard.exchange.ExchangeObserver;
+import io.switchboard.exchange.ExchangeObserverFactory;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyRequest;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a {@link UsageObserver} on every relayed request with a body (chat, completions, embeddings),
+ * and when it ends hands its record to the ledger, the listeners (limits, metrics) and, if the
+ * numbers are only an estimate, to settlement. The model listing is not a billable request and is
+ * not recorded.
+ */
+public final class UsageCapture implements ExchangeObserverFactory {
+
+    private static final Logger log = LoggerFactory.getLogger(UsageCapture.class);
+
+    private final ModelPrices prices;
+    private final UsageLedger ledger;
+    private final List<UsageListener> listeners;
+    private final @Nullable GenerationSettler settler;
+
+    public UsageCapture(
+            ModelPrices prices,
+            UsageLedger ledger,
+            List<UsageListener> listeners,
+            @Nullable GenerationSettler settler) {
+        this.prices = prices;
+        this.ledger = ledger;
+        this.listeners = List.copyOf(listeners);
+        this.settler = settler;
+    }
+
+    @Override
+    public @Nullable ExchangeObserver open(GatewayExchange exchange) {
+        ProxyRequest request = exchange.request();
+        if (request == null) {
+            return null;
+        }
+        for (UsageListener listener : listeners) {
+            try {
+                listener.onOpen(exchange);
+            } catch (RuntimeException e) {
+                log.error(
+                        "Usage listener {} failed on open", listener.getClass().getSimpleName(), e);
+            }
+        }
+        return new UsageObserver(exchange, request, prices, record -> finish(exchange, record));
+    }
+
+    private void finish(GatewayExchange exchange, UsageRecord record) {
+        ledger.record(record);
+        for (UsageListener listener : listeners) {
+            try {
+                listener.onUsage(exchange, record);
+            } catch (RuntimeException e) {
+                log.error("Usage listener {} failed", listener.getClass().getSimpleName(), e);
+            }
+        }
+        GenerationSettler current = settler;
+        if (current != null && record.needsSettlement()) {
+            current.schedule(record);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.switchboard.usage;
+
+import java.math.BigDecimal;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.async.ByteArrayFeeder;
+import tools.jackson.core.json.JsonFactory;
+
+/**
+ * Reads one JSON document fed in pieces (a chat completion body chunk by chunk, or the {@code data:}
+ * payload of one server-sent event) and keeps only what accounting needs: the response id, served
+ * model and provider, the {@code usage} object, an in-band {@code error} with {@code
+ * finish_reason:"error"}, and whether a choice carried content. Nothing else of the document is kept,
+ * so the body is never held. A malformed document stops the scan, never the relay.
+ */
+final class UsageJsonScanner {
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(64)
+                    .maxNumberLength(64)
+                    .build())
+            .build();
+
+    private static final int MAX_DEPTH = 64;
+
+    private final JsonParser parser;
+    private final ByteArrayFeeder feeder;
+    private final String[] names = new String[MAX_DEPTH];
+    private final boolean[] arrays = new boolean[MAX_DEPTH];
+    private int depth;
+    private @Nullable String pendingName;
+    private boolean failed;
+    private boolean ended;
+
+    // What this document said.
+    @Nullable
+    String id;
+
+    @Nullable
+    String model;
+
+    @Nullable
+    String provider;
+
+    boolean usageSeen;
+    long promptTokens = -1;
+    long completionTokens = -1;
+    long totalTokens = -1;
+    long cachedTokens = -1;
+    long reasoningTokens = -1;
+
+    @Nullable
+    BigDecimal cost;
+
+    boolean error;
+    boolean finishError;
+    int choices;
+    boolean content;
+
+    UsageJsonScanner() {
+        this.parser = JSON.createNonBlockingByteArrayParser(ObjectReadContext.empty());
+        this.feeder = (ByteArrayFeeder) parser.nonBlockingInputFeeder();
+    }
+
+    /** Feeds the next bytes of the document; the array is not kept past this call. */
+    void feed(byte[] bytes, int offset, int length) {
+        if (failed || ended || length == 0) {
+            return;
+        }
+        try {
+            feeder.feedInput(bytes, offset, offset + length);
+            drain();
+        } catch (JacksonException | IllegalStateException e) {
+            failed = true;
+        }
+    }
+
+    /** No more bytes will come. */
+    void end() {
+        if (failed || ended) {
+            return;
+        }
+        ended = true;
+        try {
+            feeder.endOfInput();
+            drain();
+        } catch (JacksonException | IllegalStateException e) {
+            failed = true;
+        }
+    }
+
+    boolean failed() {
+        return failed;
+    }
+
+    /** The event held usage and no choice: the usage-only event that ends an OpenAI-style stream. */
+    boolean usageOnly() {
+        return usageSeen && choices == 0;
+    }
+
+    void close() {
+        parser.close();
+    }
+
+    private void drain() {
+        JsonToken token;
+        while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
+            switch (token) {
+                case PROPERTY_NAME -> pendingName = parser.currentName();
+                case START_OBJECT, START_ARRAY -> open(token == JsonToken.START_ARRAY);
+                case END_OBJECT, END_ARRAY -> depth--;
+                default -> scalar(token);
+            }
+            if (token != JsonToken.PROPERTY_NAME) {
+                pendingName = null;
+            }
+        }
+    }
+
+    private void open(boolean array) {
+        String name = depth > 0 && arrays[depth - 1] ? "[]" : pendingName;
+        if (depth == 1 && name != null) {
+            if (name.equals("usage") && !array) {
+                usageSeen = true;
+            } else if (name.equals("error")) {
+                error = true;
+            }
+        } else if (depth == 2 && !array && "[]".equals(name) && "choices".equals(names[1])) {
+            choices++;
+        }
+        if (depth < MAX_DEPTH) {
+            names[depth] = name;
+            arrays[depth] = array;
+        }
+        depth++;
+    }
+
+    private void scalar(JsonToken token) {
+        String name = pendingName;
+        if (name == null || depth > MAX_DEPTH) {
+            return;
+        }
+        if (depth == 1) {
+            root(name, token);
+        } else if ("usage".equals(names[1])) {
+            usage(name, token);
+        } else if (depth == 3 && "choices".equals(names[1]) && name.equals("finish_reason")) {
+            finishError |= token == JsonToken.VALUE_STRING && "error".equals(parser.getString());
+        } else if (depth == 4 && "choices".equals(names[1]) && "delta".equals(names[3])) {
+            if ((name.equals("content") || name.equals("reasoning")) && token == JsonToken.VALUE_STRING) {
+                content |= parser.getStringLength() > 0;
+            }
+        }
+    }
+
+    private void root(String name, JsonToken token) {
+        switch (name) {
+            case "id" -> id = string(token, id);
+            case "model" -> model = string(token, model);
+            case "provider" -> provider = string(token, provider);
+            case "error" -> error |= token != JsonToken.VALUE_NULL && token != JsonToken.VALUE_FALSE;
+            default -> {}
+        }
+    }
+
+    private void usage(String name, JsonToken token) {
+        if (!token.isNumeric()) {
+            return;
+        }
+        if (depth == 2) {
+            switch (name) {
+                case "prompt_tokens", "input_tokens" -> promptTokens = parser.getValueAsLong();
+                case "completion_tokens", "output_tokens" -> completionTokens = parser.getValueAsLong();
+                case "total_tokens" -> totalTokens = parser.getValueAsLong();
+                case "cost" -> cost = parser.getDecimalValue();
+                default -> {}
+            }
+        } else if (depth == 3) {
+            String details = names[2];
+            if (name.equals("cached_tokens")
+                    && ("prompt_tokens_details".equals(details) || "input_tokens_details".equals(details))) {
+                cachedTokens = parser.getValueAsLong();
+            } else if (name.equals("reasoning_tokens")
+                    && ("completion_tokens_details".equals(details) || "output_tokens_details".equals(details))) {
+                reasoningTokens = parser.getValueAsLong();
+            }
+        }
+    }
+
+    private @Nullable String string(JsonToken token, @Nullable String previous) {
+        if (token != JsonToken.VALUE_STRING) {
+            return previous;
+        }
+        String value = parser.getString();
+        // Identifiers only: a provider that sent a huge string here gets it cut, not stored whole.
+        return value.length() > 200 ? value.substring(0, 200) : value;
+    }
+}

@@ -1,0 +1,305 @@
+package io.switchboard.usage;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import reactor.core.publisher.Mono;
+
+/**
+ * The usage ledger's queue and its writer. The request path only adds to a bounded lock-free queue
+ * (never a database call, never a lock); one writer thread drains it in batches, when a batch is
+ * full or {@code flush-interval} has passed, so the database sees one statement per batch, not one
+ * per request.
+ *
+ * <p>When the database fails the writer keeps its batch and retries with a doubling backoff; while
+ * it fails and the queue grows past {@code spill-threshold}, the writer moves records to the local
+ * spill file instead of dropping them, and replays that file once the database takes writes again.
+ * A record is lost only when the queue is full ({@code queue-capacity}, the writer being unable to
+ * keep up even with spilling) or the disk refuses the spill; both are counted.
+ *
+ * <p>It stops after the web server (a late phase: lower than the graceful-shutdown phase), so the
+ * records of streams that finish during graceful shutdown are in the queue; stopping drains the
+ * queue to the database, or to the spill file if the database is down.
+ */
+public final class UsageLedger implements SmartLifecycle {
+
+    /** After the web server's graceful shutdown and stop (Boot's phases are DEFAULT_PHASE - 1024 and - 2048). */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final UsageRepository repository;
+    private final SpillFile spill;
+    private final int capacity;
+    private final int spillThreshold;
+    private final int batchSize;
+    private final long flushNanos;
+    private final long backoffNanos;
+    private final long backoffMaxNanos;
+
+    private final ConcurrentLinkedQueue<LedgerEntry> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger depth = new AtomicInteger();
+    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong spilled = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+    private final AtomicLong writeFailures = new AtomicLong();
+    private volatile @Nullable Thread writer;
+    private volatile boolean running;
+    private volatile boolean failing;
+    private volatile @Nullable Runnable onStopped;
+
+    public UsageLedger(UsageRepository repository, UsageProperties properties) {
+        this.repository = repository;
+        this.spill = new SpillFile(properties.spillFile());
+        this.capacity = Math.max(1, properties.queueCapacity());
+        this.spillThreshold = Math.max(1, Math.min(properties.spillThreshold(), capacity));
+        this.batchSize = Math.max(1, properties.batchSize());
+        this.flushNanos = properties.flushInterval().toNanos();
+        this.backoffNanos = properties.retryBackoff().toNanos();
+        this.backoffMaxNanos =
+                Math.max(backoffNanos, properties.retryBackoffMax().toNanos());
+    }
+
+    /** Queues a new row. Never blocks; false when the record was lost (queue full, counted). */
+    public boolean record(UsageRecord record) {
+        return offer(new LedgerEntry(record, false));
+    }
+
+    /** Queues a correction of a row queued earlier (settlement). */
+    public boolean correct(UsageRecord record) {
+        return offer(new LedgerEntry(record, true));
+    }
+
+    private boolean offer(LedgerEntry entry) {
+        if (depth.incrementAndGet() > capacity) {
+            depth.decrementAndGet();
+            if (lost.getAndIncrement() % 1000 == 0) {
+                log.error("Usage queue full ({} records): usage records are being lost", capacity);
+            }
+            return false;
+        }
+        queue.add(entry);
+        Thread current = writer;
+        if (current != null && depth.get() >= batchSize) {
+            LockSupport.unpark(current);
+        }
+        return true;
+    }
+
+    public int depth() {
+        return depth.get();
+    }
+
+    public long lost() {
+        return lost.get();
+    }
+
+    public long spilled() {
+        return spilled.get();
+    }
+
+    public long written() {
+        return written.get();
+    }
+
+    /** Whether the last write attempt failed (the database is slow or down). */
+    public boolean failing() {
+        return failing;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        running = true;
+        Thread thread = new Thread(this::run, "usage-ledger-writer");
+        thread.setDaemon(true);
+        writer = thread;
+        thread.start();
+    }
+
+    @Override
+    public void stop(Runnable callback) {
+        Thread thread;
+        synchronized (this) {
+            thread = writer;
+            if (!running || thread == null) {
+                callback.run();
+                return;
+            }
+            onStopped = callback;
+            running = false;
+        }
+        LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void stop() {
+        Thread thread = writer;
+        stop(() -> {});
+        if (thread != null) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    private void run() {
+        List<LedgerEntry> pending = new ArrayList<>(batchSize);
+        long backoff = backoffNanos;
+        try {
+            while (running || !pending.isEmpty() || depth.get() > 0) {
+                if (pending.isEmpty()) {
+                    if (running && depth.get() < batchSize) {
+                        LockSupport.parkNanos(this, flushNanos);
+                    }
+                    drain(pending, batchSize);
+                }
+                try {
+                    if (pending.isEmpty()) {
+                        if (running) {
+                            replaySpill();
+                        }
+                        continue;
+                    }
+                    write(pending);
+                    pending.clear();
+                    backoff = backoffNanos;
+                    if (depth.get() < batchSize) {
+                        replaySpill();
+                    }
+                } catch (Exception e) {
+                    writeFailures.incrementAndGet();
+                    if (!failing) {
+                        log.warn(
+                                "Usage ledger write failed, retrying with backoff and spilling past {} queued records: {}",
+                                spillThreshold,
+                                e.toString());
+                    }
+                    failing = true;
+                    if (!running || depth.get() > spillThreshold) {
+                        drain(pending, Integer.MAX_VALUE);
+                        spill(pending);
+                        pending.clear();
+                    }
+                    if (running) {
+                        LockSupport.parkNanos(this, backoff);
+                        backoff = Math.min(backoff * 2, backoffMaxNanos);
+                    }
+                }
+            }
+        } finally {
+            Runnable callback = onStopped;
+            if (callback != null) {
+                callback.run();
+            }
+        }
+    }
+
+    private void drain(List<LedgerEntry> into, int max) {
+        LedgerEntry entry;
+        while (into.size() < max && (entry = queue.poll()) != null) {
+            depth.decrementAndGet();
+            into.add(entry);
+        }
+    }
+
+    private void write(List<LedgerEntry> entries) throws Exception {
+        List<UsageRecord> inserts = new ArrayList<>(entries.size());
+        for (LedgerEntry entry : entries) {
+            if (!entry.correction()) {
+                inserts.add(entry.record());
+            }
+        }
+        // Appends first: a correction may name a row appended in this very batch.
+        Mono<Void> work = repository.insert(inserts);
+        for (LedgerEntry entry : entries) {
+            if (entry.correction()) {
+                work = work.then(repository.correct(entry.record()));
+            }
+        }
+        await(work);
+        written.addAndGet(inserts.size());
+        if (failing) {
+            failing = false;
+            log.info("Usage ledger writes recovered");
+        }
+    }
+
+    private static void await(Mono<Void> work) throws Exception {
+        // The writer's own thread, never an event loop: waiting here is its job.
+        try {
+            work.toFuture().get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        } catch (TimeoutException e) {
+            throw new IOException("usage write timed out after " + WRITE_TIMEOUT);
+        }
+    }
+
+    private void spill(List<LedgerEntry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        try {
+            spill.append(entries);
+            spilled.addAndGet(entries.size());
+        } catch (IOException e) {
+            lost.addAndGet(entries.size());
+            log.error("Could not spill {} usage records to {}: they are lost", entries.size(), spill.path(), e);
+        }
+    }
+
+    private void replaySpill() throws Exception {
+        if (!spill.hasEntries()) {
+            return;
+        }
+        long replayed;
+        try {
+            replayed = spill.replay(batchSize, batch -> {
+                try {
+                    write(batch);
+                } catch (Exception e) {
+                    throw new ReplayFailed(e);
+                }
+            });
+        } catch (ReplayFailed e) {
+            throw (Exception) e.getCause();
+        }
+        if (replayed > 0) {
+            log.info("Replayed {} usage records from {}", replayed, spill.path());
+        }
+    }
+
+    private static final class ReplayFailed extends RuntimeException {
+        ReplayFailed(Exception cause) {
+            super(cause);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package io.switchboard.usage;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.exchange.CallerKey;
+import io.switchboard.exchange.ExchangeObserver;
+import io.switchboard.exchange.ExchangeOutcome;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyRequest;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpHeaders;
+
+/**
+ * Watches one relayed exchange and turns what passes into one {@link UsageRecord}. Holds only a few
+ * counters and identifiers, never the body. Usage comes from the upstream's own report when one
+ * passes; otherwise (a client that left, a stream cut short) completion tokens are counted from the
+ * content events relayed so far and the record is marked estimated, to be settled later.
+ */
+final class UsageObserver implements ExchangeObserver {
+
+    static final String ANONYMOUS = "anonymous";
+
+    private final GatewayExchange exchange;
+    private final ProxyRequest request;
+    private final ModelPrices prices;
+    private final Consumer<UsageRecord> sink;
+    private final SseEventScanner events = new SseEventScanner();
+    private @Nullable UsageJsonScanner body;
+    private byte[] scratch = new byte[0];
+
+    private @Nullable String generationId;
+    private @Nullable String responseId;
+    private @Nullable String servedModel;
+    private @Nullable String upstreamProvider;
+    private boolean usageSeen;
+    private long promptTokens = -1;
+    private long completionTokens = -1;
+    private long totalTokens = -1;
+    private long cachedTokens = -1;
+    private long reasoningTokens = -1;
+    private @Nullable BigDecimal cost;
+    private boolean inBandError;
+    private long contentEvents;
+    private long firstByteNanos;
+    private long firstTokenNanos;
+    private boolean finished;
+
+    UsageObserver(GatewayExchange exchange, ProxyRequest request, ModelPrices prices, Consumer<UsageRecord> sink) {
+        this.exchange = exchange;
+        this.request = request;
+        this.prices = prices;
+        this.sink = sink;
+    }
+
+    @Override
+    public void onUpstreamResponse(int status, HttpHeaders headers) {
+        String id = headers.getFirst("X-Generation-Id");
+        if (id != null && !id.isBlank() && id.length() <= 200) {
+            generationId = id;
+        }
+    }
+
+    @Override
+    public boolean onEvent(ByteBuf event) {
+        UsageJsonScanner scanned = events.scan(event);
+        if (scanned == null) {
+            return true;
+        }
+        take(scanned);
+        if (scanned.content) {
+            contentEvents++;
+            if (firstTokenNanos == 0) {
+                firstTokenNanos = System.nanoTime();
+            }
+        }
+        // The gateway asked for this event on the client's behalf: the client did not, so it never sees it.
+        return !(request.usageInjected() && scanned.usageOnly());
+    }
+
+    @Override
+    public void onBodyChunk(ByteBuf chunk) {
+        UsageJsonScanner scanner = body;
+        if (scanner == null) {
+            scanner = new UsageJsonScanner();
+            body = scanner;
+        }
+        if (scanner.failed()) {
+            return;
+        }
+        int length = chunk.readableBytes();
+        if (chunk.hasArray()) {
+            scanner.feed(chunk.array(), chunk.arrayOffset() + chunk.readerIndex(), length);
+        } else {
+            if (scratch.length < length) {
+                scratch = new byte[Math.max(length, 8192)];
+            }
+            chunk.getBytes(chunk.readerIndex(), scratch, 0, length);
+            scanner.feed(scratch, 0, length);
+        }
+    }
+
+    @Override
+    public void onFirstByte() {
+        if (firstByteNanos == 0) {
+            firstByteNanos = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void onFinish(ExchangeOutcome outcome) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        UsageJsonScanner scanner = body;
+        if (scanner != null) {
+            scanner.end();
+            scanner.close();
+            take(scanner);
+            body = null;
+        }
+        sink.accept(record(outcome, System.nanoTime()));
+    }
+
+    private void take(UsageJsonScanner scanned) {
+        if (responseId == null) {
+            responseId = scanned.id;
+        }
+        if (scanned.model != null) {
+            servedModel = scanned.model;
+        }
+        if (scanned.provider != null) {
+            upstreamProvider = scanned.provider;
+        }
+        inBandError |= scanned.error;
+        if (scanned.usageSeen) {
+            usageSeen = true;
+            promptTokens = pick(scanned.promptTokens, promptTokens);
+            completionTokens = pick(scanned.completionTokens, completionTokens);
+            totalTokens = pick(scanned.totalTokens, totalTokens);
+            cachedTokens = pick(scanned.cachedTokens, cachedTokens);
+            reasoningTokens = pick(scanned.reasoningTokens, reasoningTokens);
+            if (scanned.cost != null) {
+                cost = scanned.cost;
+            }
+        }
+    }
+
+    private static long pick(long fresh, long previous) {
+        return fresh >= 0 ? fresh : previous;
+    }
+
+    UsageRecord record(ExchangeOutcome outcome, long endNanos) {
+        UsageOutcome result = UsageOutcome.of(outcome.kind(), inBandError);
+        long prompt;
+        long completion;
+        boolean estimated;
+        if (usageSeen) {
+            prompt = Math.max(promptTokens, 0);
+            completion = Math.max(completionTokens, 0);
+            estimated = false;
+        } else if (mayHaveBilled(outcome.kind())) {
+            // No report reached us: count what was relayed, and say it is a guess.
+            prompt = request.promptTokenEstimate();
+            completion = contentEvents;
+            estimated = true;
+        } else {
+            prompt = 0;
+            completion = 0;
+            estimated = false;
+        }
+        long total = usageSeen && totalTokens >= 0 ? totalTokens : prompt + completion;
+        BigDecimal costUsd = cost;
+        String costSource = "upstream";
+        if (costUsd == null) {
+            ModelPrice price = prices.priceOf(servedModel != null ? servedModel : request.model());
+            if (price == null && servedModel != null) {
+                price = prices.priceOf(request.model());
+            }
+            costUsd = price == null || prompt + completion == 0 ? null : price.cost(prompt, completion);
+            costSource = costUsd == null ? "none" : "priced";
+        }
+        CallerKey caller = exchange.caller();
+        String provider = exchange.provider();
+        long start = exchange.startNanos();
+        return new UsageRecord(
+                UsageRecord.newEntryId(),
+                exchange.requestId(),
+                caller == null ? ANONYMOUS : caller.id(),
+                caller == null ? ANONYMOUS : caller.name(),
+                request.endpoint().name().toLowerCase(Locale.ROOT),
+                request.requestedModel(),
+                request.model(),
+                servedModel,
+                provider == null ? "" : provider,
+                upstreamProvider,
+                generationId != null ? generationId : responseId,
+                request.stream(),
+                outcome.status(),
+                result,
+                prompt,
+                completion,
+                total,
+                Math.max(cachedTokens, 0),
+                Math.max(reasoningTokens, 0),
+                estimated,
+                costUsd,
+                costSource,
+                millis(endNanos - start),
+                firstByteNanos == 0 ? null : millis(firstByteNanos - start),
+                firstTokenNanos != 0
+                        ? Long.valueOf(millis(firstTokenNanos - start))
+                        : !request.stream() && firstByteNanos != 0
+                                ? Long.valueOf(millis(firstByteNanos - start))
+                                : null,
+                Instant.ofEpochMilli(exchange.startEpochMillis()));
+    }
+
+    /** Outcomes after which the upstream may have generated (and billed) tokens we never saw counted. */
+    private boolean mayHaveBilled(ExchangeOutcome.Kind kind) {
+        return switch (kind) {
+            case COMPLETED, CLIENT_CLOSED, UPSTREAM_FAILED_MIDWAY, INTERRUPTED -> true;
+            default -> false;
+        };
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(Math.max(nanos, 0));
+    }
+}

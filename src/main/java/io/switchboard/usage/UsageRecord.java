@@ -1,0 +1,95 @@
+package io.switchboard.usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One row of the usage ledger: what one request that reached the proxy cost and how it went.
+ *
+ * @param entryId the ledger's own unique id for the row (request ids may come from clients and repeat)
+ * @param keyName the key's name at the time of the request, kept for reports after a rename
+ * @param model the model sent upstream (after alias rewrite)
+ * @param servedModel the model the upstream says answered, when it said
+ * @param provider the gateway's provider name; {@code upstreamProvider} is the one OpenRouter routed to
+ * @param generationId {@code X-Generation-Id} or the response's own id
+ * @param status the HTTP status the client got, 0 when it left before any
+ * @param estimated true when the token counts are the gateway's estimate, not the upstream's report
+ * @param costUsd the upstream's reported cost, else one from the model's prices, else null
+ * @param costSource {@code upstream}, {@code priced}, {@code settled} or {@code none}
+ */
+public record UsageRecord(
+        String entryId,
+        String requestId,
+        String keyId,
+        String keyName,
+        String endpoint,
+        String requestedModel,
+        String model,
+        @Nullable String servedModel,
+        String provider,
+        @Nullable String upstreamProvider,
+        @Nullable String generationId,
+        boolean stream,
+        int status,
+        UsageOutcome outcome,
+        long promptTokens,
+        long completionTokens,
+        long totalTokens,
+        long cachedTokens,
+        long reasoningTokens,
+        boolean estimated,
+        @Nullable BigDecimal costUsd,
+        String costSource,
+        long latencyMs,
+        @Nullable Long ttfbMs,
+        @Nullable Long ttftMs,
+        Instant createdAt) {
+
+    /**
+     * A random (version 4) UUID from ThreadLocalRandom: unique enough for a row id, and unlike
+     * {@code UUID.randomUUID()} it never waits on the system's entropy source on an event loop.
+     */
+    public static String newEntryId() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+        long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new java.util.UUID(high, low).toString();
+    }
+
+    /** Whether the numbers are still worth checking against the upstream's own accounting later. */
+    public boolean needsSettlement() {
+        return generationId != null && (estimated || outcome == UsageOutcome.CLIENT_CLOSED);
+    }
+
+    /** The same row with the upstream's final accounting. */
+    public UsageRecord settled(long prompt, long completion, long cached, long reasoning, @Nullable BigDecimal cost) {
+        return new UsageRecord(
+                entryId,
+                requestId,
+                keyId,
+                keyName,
+                endpoint,
+                requestedModel,
+                model,
+                servedModel,
+                provider,
+                upstreamProvider,
+                generationId,
+                stream,
+                status,
+                outcome,
+                prompt,
+                completion,
+                prompt + completion,
+                cached,
+                reasoning,
+                false,
+                cost,
+                cost == null ? costSource : "settled",
+                latencyMs,
+                ttfbMs,
+                ttftMs,
+                createdAt);
+    }
+}

@@ -1,0 +1,245 @@
+package io.switchboard.usage;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
+import io.r2dbc.spi.Readable;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The {@code usage} table (migration V10): batched appends, one-row corrections, and the reads of the
+ * admin reports. Bound parameters only. Runs on H2 and PostgreSQL alike.
+ */
+public final class UsageRepository {
+
+    static final String COLUMNS = "entry_id, request_id, key_id, key_name, endpoint, requested_model, model,"
+            + " served_model, provider, upstream_provider, generation_id, stream, status, outcome, prompt_tokens,"
+            + " completion_tokens, total_tokens, cached_tokens, reasoning_tokens, estimated, cost_usd, cost_source,"
+            + " latency_ms, ttfb_ms, ttft_ms, created_at";
+
+    private static final String INSERT = "INSERT INTO usage (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
+            + " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+
+    private static final String CORRECT = "UPDATE usage SET prompt_tokens = $1, completion_tokens = $2,"
+            + " total_tokens = $3, cached_tokens = $4, reasoning_tokens = $5, estimated = $6, cost_usd = $7,"
+            + " cost_source = $8 WHERE entry_id = $9";
+
+    private final ConnectionFactory connections;
+
+    public UsageRepository(ConnectionFactory connections) {
+        this.connections = connections;
+    }
+
+    /**
+     * Appends the records in one batch. A batch refused for a duplicate entry id (a replay of rows
+     * that were already written) is retried row by row, skipping the duplicates.
+     */
+    public Mono<Void> insert(List<UsageRecord> records) {
+        if (records.isEmpty()) {
+            return Mono.empty();
+        }
+        return one(connection -> {
+                    Statement statement = connection.createStatement(INSERT);
+                    for (int i = 0; i < records.size(); i++) {
+                        if (i > 0) {
+                            statement.add();
+                        }
+                        bindInsert(statement, records.get(i));
+                    }
+                    return Flux.from(statement.execute())
+                            .concatMap(Result::getRowsUpdated)
+                            .then();
+                })
+                .onErrorResume(
+                        R2dbcDataIntegrityViolationException.class,
+                        e -> Flux.fromIterable(records)
+                                .concatMap(record -> one(connection -> {
+                                            Statement one = connection.createStatement(INSERT);
+                                            bindInsert(one, record);
+                                            return Flux.from(one.execute())
+                                                    .concatMap(Result::getRowsUpdated)
+                                                    .then();
+                                        })
+                                        .onErrorResume(R2dbcDataIntegrityViolationException.class, dup -> Mono.empty()))
+                                .then());
+    }
+
+    /** Replaces a row's numbers with the upstream's final accounting; inserts the row if it is not there yet. */
+    public Mono<Void> correct(UsageRecord record) {
+        return one(connection -> {
+                    Statement statement = connection
+                            .createStatement(CORRECT)
+                            .bind(0, record.promptTokens())
+                            .bind(1, record.completionTokens())
+                            .bind(2, record.totalTokens())
+                            .bind(3, record.cachedTokens())
+                            .bind(4, record.reasoningTokens())
+                            .bind(5, record.estimated());
+                    bindNullable(statement, 6, record.costUsd(), BigDecimal.class);
+                    statement.bind(7, record.costSource()).bind(8, record.entryId());
+                    return Flux.from(statement.execute())
+                            .concatMap(Result::getRowsUpdated)
+                            .reduce(0L, Long::sum);
+                })
+                .flatMap(updated -> updated > 0 ? Mono.<Void>empty() : insert(List.of(record)));
+    }
+
+    /** Rows matching the filter, oldest first, streamed (never collected here). */
+    public Flux<UsageRecord> find(
+            @Nullable String keyId, @Nullable String model, Instant from, Instant to, long limit) {
+        StringBuilder sql = new StringBuilder("SELECT ")
+                .append(COLUMNS)
+                .append(" FROM usage WHERE created_at >= $1 AND created_at < $2");
+        List<Object> params = new ArrayList<>(List.of(utc(from), utc(to)));
+        if (keyId != null) {
+            params.add(keyId);
+            sql.append(" AND key_id = $").append(params.size());
+        }
+        if (model != null) {
+            params.add(model);
+            sql.append(" AND model = $").append(params.size());
+        }
+        sql.append(" ORDER BY created_at, id LIMIT ").append(limit);
+        return many(connection -> {
+            Statement statement = connection.createStatement(sql.toString());
+            for (int i = 0; i < params.size(); i++) {
+                statement.bind(i, params.get(i));
+            }
+            return Flux.from(statement.execute()).concatMap(result -> result.map(UsageRepository::read));
+        });
+    }
+
+    /** The latest {@code limit} rows, newest first. */
+    public Flux<UsageRecord> recent(int limit) {
+        String sql = "SELECT " + COLUMNS + " FROM usage ORDER BY id DESC LIMIT " + Math.max(1, limit);
+        return many(connection -> Flux.from(connection.createStatement(sql).execute())
+                .concatMap(result -> result.map(UsageRepository::read)));
+    }
+
+    /** What each key has spent in total, for budgets that survive a restart. */
+    public Flux<KeySpend> spendByKey() {
+        String sql = "SELECT key_id, SUM(cost_usd) AS spent FROM usage WHERE cost_usd IS NOT NULL GROUP BY key_id";
+        return many(connection -> Flux.from(connection.createStatement(sql).execute())
+                .concatMap(result -> result.map(row ->
+                        new KeySpend(row.get("key_id", String.class), orZero(row.get("spent", BigDecimal.class))))));
+    }
+
+    /** A key's spend. */
+    public record KeySpend(String keyId, BigDecimal spentUsd) {}
+
+    // The statements run on the bounded-elastic scheduler: the embedded H2 driver does its I/O on
+    // the thread that runs them, and a connection pool may hand the connection over on one of its
+    // own non-blocking threads. PostgreSQL's driver does not care.
+    private <T> Flux<T> many(Function<Connection, Publisher<T>> work) {
+        return Flux.usingWhen(connection(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private <T> Mono<T> one(Function<Connection, Mono<T>> work) {
+        return Mono.usingWhen(connection(), work, Connection::close).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private Mono<Connection> connection() {
+        return Mono.<Connection>from(connections.create()).publishOn(Schedulers.boundedElastic());
+    }
+
+    private static void bindInsert(Statement statement, UsageRecord r) {
+        statement
+                .bind(0, r.entryId())
+                .bind(1, cut(r.requestId()))
+                .bind(2, cut(r.keyId()))
+                .bind(3, cut(r.keyName()))
+                .bind(4, r.endpoint())
+                .bind(5, cut(r.requestedModel()))
+                .bind(6, cut(r.model()));
+        bindNullable(statement, 7, cutNullable(r.servedModel()), String.class);
+        statement.bind(8, cut(r.provider()));
+        bindNullable(statement, 9, cutNullable(r.upstreamProvider()), String.class);
+        bindNullable(statement, 10, cutNullable(r.generationId()), String.class);
+        statement
+                .bind(11, r.stream())
+                .bind(12, r.status())
+                .bind(13, r.outcome().value())
+                .bind(14, r.promptTokens())
+                .bind(15, r.completionTokens())
+                .bind(16, r.totalTokens())
+                .bind(17, r.cachedTokens())
+                .bind(18, r.reasoningTokens())
+                .bind(19, r.estimated());
+        bindNullable(statement, 20, r.costUsd(), BigDecimal.class);
+        statement.bind(21, r.costSource()).bind(22, r.latencyMs());
+        bindNullable(statement, 23, r.ttfbMs(), Long.class);
+        bindNullable(statement, 24, r.ttftMs(), Long.class);
+        statement.bind(25, utc(r.createdAt()));
+    }
+
+    static UsageRecord read(Readable row) {
+        return new UsageRecord(
+                row.get("entry_id", String.class),
+                row.get("request_id", String.class),
+                row.get("key_id", String.class),
+                row.get("key_name", String.class),
+                row.get("endpoint", String.class),
+                row.get("requested_model", String.class),
+                row.get("model", String.class),
+                row.get("served_model", String.class),
+                row.get("provider", String.class),
+                row.get("upstream_provider", String.class),
+                row.get("generation_id", String.class),
+                Boolean.TRUE.equals(row.get("stream", Boolean.class)),
+                number(row.get("status", Integer.class)).intValue(),
+                UsageOutcome.fromValue(row.get("outcome", String.class)),
+                number(row.get("prompt_tokens", Long.class)).longValue(),
+                number(row.get("completion_tokens", Long.class)).longValue(),
+                number(row.get("total_tokens", Long.class)).longValue(),
+                number(row.get("cached_tokens", Long.class)).longValue(),
+                number(row.get("reasoning_tokens", Long.class)).longValue(),
+                Boolean.TRUE.equals(row.get("estimated", Boolean.class)),
+                row.get("cost_usd", BigDecimal.class),
+                row.get("cost_source", String.class),
+                number(row.get("latency_ms", Long.class)).longValue(),
+                row.get("ttfb_ms", Long.class),
+                row.get("ttft_ms", Long.class),
+                row.get("created_at", OffsetDateTime.class).toInstant());
+    }
+
+    private static Number number(@Nullable Number value) {
+        return value == null ? 0 : value;
+    }
+
+    private static BigDecimal orZero(@Nullable BigDecimal value) {
+        return value == null ? BigDecimal.ZERO : value;
+    }
+
+    private static <T> void bindNullable(Statement statement, int index, @Nullable T value, Class<T> type) {
+        if (value == null) {
+            statement.bindNull(index, type);
+        } else {
+            statement.bind(index, value);
+        }
+    }
+
+    private static OffsetDateTime utc(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static String cut(String value) {
+        return value.length() > 200 ? value.substring(0, 200) : value;
+    }
+
+    private static @Nullable String cutNullable(@Nullable String value) {
+        return value == null ? null : cut(value);
+    }
+}

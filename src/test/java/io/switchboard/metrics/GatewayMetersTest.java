@@ -1,0 +1,50 @@
+package io.switchboard.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class GatewayMetersTest {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final GatewayMeters meters = new GatewayMeters(registry, new MetricsProperties(true, 3, 2));
+
+    @Test
+    void modelsPastTheBoundAreCountedAsOtherSoNoRequestCreatesMetersWithoutBound() {
+        for (int i = 0; i < 50; i++) {
+            meters.request("team-a", "model-" + i, "openrouter", "2xx", false, 1_000_000);
+        }
+        assertThat(registry.find("switchboard.requests").counters()).hasSize(4);
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "other")
+                        .counter()
+                        .count())
+                .isEqualTo(47);
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "model-0")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void keyNamesAreBoundedToo() {
+        meters.rejected("rpm", "a");
+        meters.rejected("rpm", "b");
+        meters.rejected("rpm", "c");
+        meters.rejected("budget", "d");
+        assertThat(registry.get("switchboard.ratelimit.rejections")
+                        .tag("key", "other")
+                        .counters())
+                .hasSize(2);
+    }
+
+    @Test
+    void activeStreamsRiseAndFall() {
+        meters.streamOpened();
+        meters.streamOpened();
+        meters.streamClosed();
+        assertThat(registry.get("switchboard.active.streams").gauge().value()).isEqualTo(1.0);
+    }
+}

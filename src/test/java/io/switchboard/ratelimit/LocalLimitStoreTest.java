@@ -1,0 +1,84 @@
+package io.switchboard.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class LocalLimitStoreTest {
+
+    private final LocalLimitStore store = new LocalLimitStore();
+
+    private static <T> List<T> concurrently(int n, Callable<T> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(task));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) {
+                results.add(future.get());
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void twoHundredConcurrentTakesFromAFiftyPerMinuteBucketAdmitExactlyFifty() throws Exception {
+        List<Boolean> admitted = concurrently(
+                200, () -> store.takeNow("k:rpm", 50, Duration.ofMinutes(1), 1).allowed());
+        assertThat(admitted.stream().filter(a -> a).count()).isEqualTo(50);
+    }
+
+    @Test
+    void aRefusedTakeSaysWhenToRetryAndWhatRemains() {
+        LimitStore.Take first = store.takeNow("k:tpm", 100, Duration.ofMinutes(1), 60);
+        assertThat(first.allowed()).isTrue();
+        assertThat(first.remaining()).isEqualTo(40);
+        assertThat(first.resetNanos()).isPositive();
+        LimitStore.Take second = store.takeNow("k:tpm", 100, Duration.ofMinutes(1), 60);
+        assertThat(second.allowed()).isFalse();
+        assertThat(second.retryAfterNanos()).isBetween(1L, Duration.ofMinutes(1).toNanos());
+        // Reconciliation: the first request used 10 tokens, not 60.
+        first.adjust(-50).block(Duration.ofSeconds(1));
+        assertThat(store.takeNow("k:tpm", 100, Duration.ofMinutes(1), 60).allowed())
+                .isTrue();
+    }
+
+    @Test
+    void concurrencySlotsAreReleasedAndTheCounterIsForgotten() throws Exception {
+        List<LimitStore.Slot> slots = concurrently(10, () -> store.acquireNow("k", 3));
+        List<LimitStore.Slot> granted =
+                slots.stream().filter(LimitStore.Slot::granted).toList();
+        assertThat(granted).hasSize(3);
+        granted.forEach(slot -> slot.release().block(Duration.ofSeconds(1)));
+        assertThat(store.acquireNow("k", 3).granted()).isTrue();
+    }
+
+    @Test
+    void budgetAdmitsWhileSpentPlusReservedIsBelowTheLimitAndSettlesTheRealCost() {
+        LimitStore.Hold a = store.reserveNow("k", 100, 60);
+        LimitStore.Hold b = store.reserveNow("k", 100, 60);
+        LimitStore.Hold c = store.reserveNow("k", 100, 60);
+        assertThat(a.granted()).isTrue();
+        assertThat(b.granted())
+                .as("40 of budget unreserved: one more worst case may overshoot")
+                .isTrue();
+        assertThat(c.granted()).isFalse();
+        a.settle(10).block(Duration.ofSeconds(1));
+        b.settle(0).block(Duration.ofSeconds(1));
+        assertThat(store.spent("k")).isEqualTo(10);
+        assertThat(store.reserveNow("k", 100, 60).granted()).isTrue();
+        store.spend("k", 200).block(Duration.ofSeconds(1));
+        assertThat(store.reserveNow("k", 100, 1).granted()).isFalse();
+    }
+}

@@ -1,0 +1,224 @@
+package io.switchboard.ratelimit;
+
+import static io.switchboard.testing.FakeUpstream.chunk;
+import static io.switchboard.testing.FakeUpstream.pause;
+import static io.switchboard.testing.FakeUpstream.send;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.TestGateway;
+import io.switchboard.usage.GatewayInstance;
+import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Limits through real HTTP, on one replica and on two replicas sharing Redis. */
+class RateLimitIT {
+
+    private static FakeUpstream upstream;
+    private final List<GatewayInstance> instances = new ArrayList<>();
+
+    @BeforeAll
+    static void startUpstream() {
+        upstream = FakeUpstream.start();
+    }
+
+    @AfterAll
+    static void stopUpstream() {
+        upstream.close();
+    }
+
+    @AfterEach
+    void stopInstances() {
+        instances.forEach(GatewayInstance::close);
+        upstream.reset();
+    }
+
+    private GatewayInstance startAlone(String... properties) {
+        return startSharing("rl_" + UUID.randomUUID().toString().replace("-", ""), properties);
+    }
+
+    private GatewayInstance startSharing(String database, String... properties) {
+        GatewayInstance instance = GatewayInstance.start(upstream.baseUrl(), database, properties);
+        instances.add(instance);
+        return instance;
+    }
+
+    private static String[] sharedReplica(String prefix, String... more) {
+        List<String> all = new ArrayList<>(List.of(
+                "gateway.ratelimit.redis-url=" + TestRedis.url(),
+                "gateway.ratelimit.key-prefix=" + prefix,
+                "gateway.ratelimit.replicas=2",
+                // Generous: this test is about exact counts, not about a slow Redis.
+                "gateway.ratelimit.command-timeout=3s"));
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    private static CompletableFuture<HttpResponse<String>> post(TestGateway gateway, String body) {
+        return gateway.http()
+                .sendAsync(
+                        gateway.request("/v1/chat/completions")
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<HttpResponse<String>> all(List<CompletableFuture<HttpResponse<String>>> futures) {
+        List<HttpResponse<String>> responses =
+                futures.stream().map(CompletableFuture::join).toList();
+        System.out.println("statuses: "
+                + responses.stream()
+                        .collect(java.util.stream.Collectors.groupingBy(
+                                HttpResponse::statusCode, java.util.stream.Collectors.counting()))
+                + " first: " + responses.get(0).body());
+        return responses;
+    }
+
+    private static final String CHAT = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}";
+
+    @Test
+    void twoHundredConcurrentRequestsAgainstRpm50AdmitExactlyFiftyOnOneReplica() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=50");
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(post(gateway.client(), CHAT));
+        }
+        List<HttpResponse<String>> responses = all(futures);
+
+        assertThat(responses.stream().filter(r -> r.statusCode() == 200)).hasSize(50);
+        assertThat(responses.stream().filter(r -> r.statusCode() == 429)).hasSize(150);
+        HttpResponse<String> refused = responses.stream()
+                .filter(r -> r.statusCode() == 429)
+                .findFirst()
+                .orElseThrow();
+        assertThat(refused.headers().firstValue("Retry-After"))
+                .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 60L));
+        assertThat(refused.headers().firstValue("x-ratelimit-limit-requests")).hasValue("50");
+        assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests"))
+                .hasValue("0");
+        assertThat(refused.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
+        assertThat(refused.body())
+                .contains("\"type\":\"rate_limit_error\"")
+                .contains("\"code\":\"rate_limit_exceeded\"");
+        HttpResponse<String> admitted = responses.stream()
+                .filter(r -> r.statusCode() == 200)
+                .findFirst()
+                .orElseThrow();
+        assertThat(admitted.headers().firstValue("x-ratelimit-limit-requests")).hasValue("50");
+        assertThat(admitted.headers().firstValue("x-ratelimit-remaining-requests"))
+                .isPresent();
+        assertThat(admitted.headers().allValues("x-ratelimit-limit-requests")).hasSize(1);
+        assertThat(upstream.requests().stream().filter(r -> r.path().endsWith("/chat/completions")))
+                .hasSize(50);
+    }
+
+    @Test
+    void twoHundredConcurrentRequestsSplitOverTwoReplicasSharingRedisAdmitExactlyFifty() {
+        String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
+        String database = "rl_" + UUID.randomUUID().toString().replace("-", "");
+        GatewayInstance a = startSharing(database, sharedReplica(prefix, "gateway.ratelimit.defaults.rpm=50"));
+        GatewayInstance b = startSharing(database, sharedReplica(prefix, "gateway.ratelimit.defaults.rpm=50"));
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(post((i % 2 == 0 ? a : b).client(), CHAT));
+        }
+        List<HttpResponse<String>> responses = all(futures);
+        assertThat(responses.stream().filter(r -> r.statusCode() == 200)).hasSize(50);
+        assertThat(responses.stream().filter(r -> r.statusCode() == 429)).hasSize(150);
+    }
+
+    @Test
+    void fiftyConcurrentStreamsOverTwoReplicasNeverSpendMoreThanTheBudgetPlusOneWorstCase() throws Exception {
+        String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
+        String database = "budget_" + UUID.randomUUID().toString().replace("-", "");
+        String[] budget = {
+            "gateway.ratelimit.defaults.budget-usd=0.001",
+            "gateway.pricing[budget/model].prompt=0.000001",
+            "gateway.pricing[budget/model].completion=0.000001"
+        };
+        GatewayInstance a = startSharing(database, sharedReplica(prefix, budget));
+        GatewayInstance b = startSharing(database, sharedReplica(prefix, budget));
+        String usage =
+                "data: {\"id\":\"gen-b\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":40,"
+                        + "\"total_tokens\":50,\"cost\":0.00005}}\n\ndata: [DONE]\n\n";
+        for (int i = 0; i < 50; i++) {
+            upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("x")), pause(Duration.ofMillis(300)), send(usage))));
+        }
+        String body = "{\"model\":\"budget/model\",\"stream\":true,\"max_tokens\":100,\"messages\":[]}";
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            futures.add(post((i % 2 == 0 ? a : b).client(), body));
+        }
+        List<HttpResponse<String>> responses = all(futures);
+        long admitted = responses.stream().filter(r -> r.statusCode() == 200).count();
+        assertThat(responses.stream().filter(r -> r.statusCode() == 402)).isNotEmpty();
+        assertThat(responses.stream()
+                        .filter(r -> r.statusCode() == 402)
+                        .findFirst()
+                        .orElseThrow()
+                        .body())
+                .contains("\"code\":\"budget_exceeded\"");
+        assertThat(admitted
+                        + responses.stream().filter(r -> r.statusCode() == 402).count())
+                .isEqualTo(50);
+
+        // Worst case of one request: (prompt estimate + max_tokens 100) tokens at 1e-6 USD.
+        BigDecimal worstCase = new BigDecimal("0.000001").multiply(BigDecimal.valueOf(body.length() / 4 + 100 + 10));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows(database) == admitted);
+        BigDecimal spent = ledgerSpend(database);
+        assertThat(spent).isLessThanOrEqualTo(new BigDecimal("0.001").add(worstCase));
+        assertThat(spent).isEqualByComparingTo(new BigDecimal("0.00005").multiply(BigDecimal.valueOf(admitted)));
+    }
+
+    @Test
+    void concurrentRequestsPastMaxConcurrencyAreRefusedAndSlotsComeBackWhenStreamsEnd() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.max-concurrency=2");
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        for (int i = 0; i < 2; i++) {
+            upstream.enqueue(
+                    FakeUpstream.sse(List.of(send(chunk("x")), FakeUpstream.await(release), send("data: [DONE]\n\n"))));
+        }
+        String body = "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}";
+        CompletableFuture<HttpResponse<String>> first = post(gateway.client(), body);
+        CompletableFuture<HttpResponse<String>> second = post(gateway.client(), body);
+        await().atMost(Duration.ofSeconds(30)).until(() -> upstream.requestCount() == 2);
+        HttpResponse<String> third = post(gateway.client(), body).join();
+        assertThat(third.statusCode()).isEqualTo(429);
+        assertThat(third.body()).contains("concurrent");
+        release.complete(null);
+        assertThat(first.join().statusCode()).isEqualTo(200);
+        assertThat(second.join().statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> gateway.bean(RateLimiting.class).inFlight() == 0);
+        assertThat(post(gateway.client(), CHAT).join().statusCode()).isEqualTo(200);
+    }
+
+    private static long ledgerRows(String database) throws Exception {
+        try (var c = DriverManager.getConnection("jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1", "sa", "");
+                var rows = c.createStatement().executeQuery("SELECT COUNT(*) FROM usage")) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static BigDecimal ledgerSpend(String database) throws Exception {
+        try (var c = DriverManager.getConnection("jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1", "sa", "");
+                var rows = c.createStatement().executeQuery("SELECT COALESCE(SUM(cost_usd), 0) FROM usage")) {
+            rows.next();
+            return rows.getBigDecimal(1);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.switchboard.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.switchboard.metrics.GatewayMeters;
+import io.switchboard.metrics.MetricsProperties;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import reactor.core.publisher.Flux;
+
+/** The Lua scripts against a real Redis, shared by two store instances as two replicas would. */
+class RedisLimitStoreIT {
+
+    private final String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
+    private final RedisLimitStore replicaA = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
+    private final RedisLimitStore replicaB = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
+
+    @AfterEach
+    void close() {
+        replicaA.close();
+        replicaB.close();
+    }
+
+    @Test
+    void twoReplicasTakingConcurrentlyAdmitExactlyTheLimit() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        List<Boolean> admitted = Flux.range(0, 200)
+                .flatMap(i -> (i % 2 == 0 ? replicaA : replicaB).take("key:rpm", 50, Duration.ofMinutes(1), 1), 64)
+                .map(LimitStore.Take::allowed)
+                .collectList()
+                .block(Duration.ofSeconds(20));
+        assertThat(admitted).hasSize(200);
+        assertThat(admitted.stream().filter(a -> a).count()).isEqualTo(50);
+        LimitStore.Take refused =
+                replicaA.take("key:rpm", 50, Duration.ofMinutes(1), 1).block(Duration.ofSeconds(5));
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.remaining()).isZero();
+        assertThat(refused.retryAfterNanos())
+                .isBetween(1L, Duration.ofMinutes(1).toNanos());
+    }
+
+    @Test
+    void tokensAreReconciledBothWays() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        LimitStore.Take take =
+                replicaA.take("key:tpm", 1000, Duration.ofMinutes(1), 800).block(Duration.ofSeconds(5));
+        assertThat(take.allowed()).isTrue();
+        assertThat(take.remaining()).isEqualTo(200);
+        take.adjust(-700).block(Duration.ofSeconds(5));
+        assertThat(replicaA.take("key:tpm", 1000, Duration.ofMinutes(1), 900)
+                        .block(Duration.ofSeconds(5))
+                        .allowed())
+                .isTrue();
+    }
+
+    @Test
+    void concurrencyAndBudgetAreSharedAcrossReplicas() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        LimitStore.Slot a = replicaA.acquire("key", 1).block(Duration.ofSeconds(5));
+        assertThat(a.granted()).isTrue();
+        assertThat(replicaB.acquire("key", 1).block(Duration.ofSeconds(5)).granted())
+                .isFalse();
+        a.release().block(Duration.ofSeconds(5));
+        assertThat(replicaB.acquire("key", 1).block(Duration.ofSeconds(5)).granted())
+                .isTrue();
+
+        LimitStore.Hold hold = replicaA.reserve("key", 1000, 700).block(Duration.ofSeconds(5));
+        assertThat(hold.granted()).isTrue();
+        assertThat(replicaB.reserve("key", 1000, 700)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isTrue();
+        assertThat(replicaB.reserve("key", 1000, 700)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isFalse();
+        hold.settle(1000).block(Duration.ofSeconds(5));
+        assertThat(replicaA.reserve("key", 1000, 1).block(Duration.ofSeconds(5)).granted())
+                .isFalse();
+    }
+
+    @Test
+    void whenRedisIsUnreachableLimitsFallBackToLocalSharesAndSayItInAMetric() {
+        RateLimitProperties properties = new Binder(new MapConfigurationPropertySource(
+                        java.util.Map.of("gateway.ratelimit.fail-mode", "local", "gateway.ratelimit.replicas", "2")))
+                .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        GatewayMeters meters = new GatewayMeters(registry, new MetricsProperties(true, 100, 100));
+        // Nothing listens on port 1: every connection attempt is refused at once.
+        FailoverLimitStore store = new FailoverLimitStore(
+                new RedisLimitStore("redis://127.0.0.1:1", Duration.ofMillis(100), prefix), properties, meters);
+        store.start();
+        try {
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> registry.get("switchboard.ratelimit.fallback.active")
+                                    .gauge()
+                                    .value()
+                            == 1.0);
+            List<Boolean> admitted = Flux.range(0, 20)
+                    .concatMap(i -> store.take("key:rpm", 10, Duration.ofMinutes(1), 1))
+                    .map(LimitStore.Take::allowed)
+                    .collectList()
+                    .block(Duration.ofSeconds(5));
+            assertThat(admitted.stream().filter(a -> a).count())
+                    .as("half of rpm=10 on each of 2 replicas")
+                    .isEqualTo(5);
+        } finally {
+            store.stop();
+        }
+    }
+}

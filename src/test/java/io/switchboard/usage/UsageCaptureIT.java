@@ -1,0 +1,279 @@
+package io.switchboard.usage;
+
+import static io.switchboard.testing.FakeUpstream.chunk;
+import static io.switchboard.testing.FakeUpstream.send;
+import static io.switchboard.testing.FakeUpstream.usageAndDone;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.FakeUpstreamInitializer;
+import io.switchboard.testing.GatewayIntegrationTest;
+import io.switchboard.testing.TestGateway;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Usage capture through the real relay: the gateway on a random port, the fake upstream on
+ * loopback, the ledger in an H2 database read back over JDBC.
+ */
+@GatewayIntegrationTest
+class UsageCaptureIT {
+
+    static final LedgerDatabase LEDGER = new LedgerDatabase("usage_capture_it");
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        for (String property : LEDGER.properties()) {
+            String[] pair = property.split("=", 2);
+            registry.add(pair[0], () -> pair[1]);
+        }
+        registry.add("gateway.usage.flush-interval", () -> "50ms");
+        registry.add("gateway.usage.settlement-delay", () -> "200ms");
+        registry.add("gateway.usage.fetch-pricing", () -> "false");
+        registry.add("gateway.usage.spill-file", () -> "target/usage-capture-it-spill.jsonl");
+    }
+
+    @LocalServerPort
+    int port;
+
+    private TestGateway gateway;
+    private final FakeUpstream upstream = FakeUpstreamInitializer.shared();
+
+    @BeforeEach
+    void setUp() {
+        gateway = new TestGateway(port);
+        upstream.reset();
+    }
+
+    private Map<String, Object> rowOf(HttpResponse<?> response) {
+        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+        await().atMost(Duration.ofSeconds(10)).until(() -> LEDGER.row(requestId) != null);
+        return LEDGER.row(requestId);
+    }
+
+    private static long number(Map<String, Object> row, String column) {
+        return ((Number) row.get(column)).longValue();
+    }
+
+    @Test
+    void aStreamWritesOneRowWithTheUsageTheUpstreamReported() {
+        upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("Hel")), send(chunk("lo")), send(usageAndDone(10, 20)))));
+        HttpResponse<String> response = gateway.postJson(
+                "/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"usage\"");
+
+        Map<String, Object> row = rowOf(response);
+        assertThat(row.get("outcome")).isEqualTo("success");
+        assertThat(row.get("stream")).isEqualTo(true);
+        assertThat(number(row, "prompt_tokens")).isEqualTo(10);
+        assertThat(number(row, "completion_tokens")).isEqualTo(20);
+        assertThat(number(row, "total_tokens")).isEqualTo(30);
+        assertThat((BigDecimal) row.get("cost_usd")).isEqualByComparingTo("0.0002");
+        assertThat(row.get("generation_id")).isEqualTo("gen-fake-1");
+        assertThat(row.get("upstream_provider")).isEqualTo("OpenAI");
+        assertThat(row.get("estimated")).isEqualTo(false);
+        assertThat(row.get("ttft_ms")).isNotNull();
+    }
+
+    @Test
+    void aJsonAnswerWritesItsUsage() {
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        Map<String, Object> row = rowOf(response);
+        assertThat(number(row, "prompt_tokens")).isEqualTo(11);
+        assertThat(number(row, "completion_tokens")).isEqualTo(7);
+        assertThat(row.get("stream")).isEqualTo(false);
+        assertThat(row.get("cost_source")).isEqualTo("upstream");
+    }
+
+    @Test
+    void anUpstreamErrorIsAFailedRowWithoutTokens() {
+        upstream.enqueue(FakeUpstream.json(500, "{\"error\":{\"message\":\"boom\",\"code\":500}}", Map.of()));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(500);
+        Map<String, Object> row = rowOf(response);
+        assertThat(row.get("outcome")).isEqualTo("upstream_error");
+        assertThat(number(row, "status")).isEqualTo(500);
+        assertThat(number(row, "total_tokens")).isZero();
+    }
+
+    @Test
+    void anInBandErrorInsideA200StreamIsRecordedAsAMidstreamError() {
+        upstream.enqueue(
+                FakeUpstream.sse(
+                        List.of(
+                                send(chunk("partial")),
+                                send(
+                                        "data: {\"id\":\"gen-fake-1\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},"
+                                                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n"))));
+        HttpResponse<String> response = gateway.postJson(
+                "/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(rowOf(response).get("outcome")).isEqualTo("midstream_error");
+    }
+
+    @Test
+    void theUsageEventTheGatewayAskedForNeverReachesAClientThatDidNotAsk() {
+        String usageOnly = "data: {\"id\":\"chatcmpl-9\",\"object\":\"chat.completion.chunk\",\"model\":\"strict/m\","
+                + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}\n\n";
+        upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("hi")), send(usageOnly), send("data: [DONE]\n\n"))));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"strict/m\",\"stream\":true,\"messages\":[]}");
+        assertThat(upstream.takeRequest().bodyText()).contains("\"include_usage\":true");
+        assertThat(response.body()).contains("\"hi\"").contains("[DONE]").doesNotContain("\"usage\"");
+        Map<String, Object> row = rowOf(response);
+        assertThat(number(row, "prompt_tokens")).isEqualTo(5);
+        assertThat(number(row, "completion_tokens")).isEqualTo(6);
+
+        upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("hi")), send(usageOnly), send("data: [DONE]\n\n"))));
+        HttpResponse<String> asked = gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}");
+        assertThat(asked.body()).contains("\"usage\"");
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamGetsAnEstimatedRowThatSettlementCorrects() throws Exception {
+        upstream.enqueue(FakeUpstream.sse(
+                Map.of("X-Generation-Id", "gen-left-1"),
+                List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
+        upstream.enqueue(FakeUpstream.json(
+                200,
+                "{\"data\":{\"id\":\"gen-left-1\",\"tokens_prompt\":9,\"tokens_completion\":42,"
+                        + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
+                Map.of()));
+        HttpResponse<InputStream> response = gateway.http()
+                .send(
+                        gateway.request("/v1/chat/completions")
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+        try (InputStream body = response.body()) {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            int events = 0;
+            String line;
+            while (events < 3 && (line = reader.readLine()) != null) {
+                if (line.startsWith("data:")) {
+                    events++;
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> LEDGER.row(requestId) != null);
+        Map<String, Object> first = LEDGER.row(requestId);
+        assertThat(first.get("outcome")).isEqualTo("client_closed");
+        assertThat(number(first, "completion_tokens")).isPositive();
+
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> "settled".equals(LEDGER.row(requestId).get("cost_source")));
+        Map<String, Object> settled = LEDGER.row(requestId);
+        assertThat(settled.get("outcome")).isEqualTo("client_closed");
+        assertThat(settled.get("estimated")).isEqualTo(false);
+        assertThat(number(settled, "prompt_tokens")).isEqualTo(9);
+        assertThat(number(settled, "completion_tokens")).isEqualTo(42);
+        assertThat(number(settled, "reasoning_tokens")).isEqualTo(3);
+        assertThat((BigDecimal) settled.get("cost_usd")).isEqualByComparingTo("0.0042");
+        assertThat(upstream.requests().get(1).path()).isEqualTo("/api/v1/generation?id=gen-left-1");
+        assertThat(upstream.requests().get(1).header("Authorization")).isEqualTo("Bearer " + TestGateway.UPSTREAM_KEY);
+    }
+
+    @Test
+    void prometheusShowsTheRequestsTokensAndCostOfKnownTraffic() {
+        String before = scrape();
+        for (int i = 0; i < 3; i++) {
+            upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("x")), send(usageAndDone(100, 50)))));
+            assertThat(gateway.postJson(
+                                    "/v1/chat/completions",
+                                    "{\"model\":\"metrics/model-a\",\"stream\":true,\"messages\":[]}")
+                            .statusCode())
+                    .isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String after = scrape();
+            // Whatever the key is called (anonymous until key management is configured).
+            String model = "model=\"metrics/model-a\"";
+            String ok = "status=\"2xx\"";
+            assertThat(sum(after, "switchboard_requests_total", model, ok, "stream=\"true\"")
+                            - sum(before, "switchboard_requests_total", model, ok, "stream=\"true\""))
+                    .isEqualTo(3);
+            assertThat(sum(after, "switchboard_request_duration_seconds_count", model, ok))
+                    .isEqualTo(3);
+            assertThat(sum(after, "switchboard_request_duration_seconds_bucket", model, ok, "le=\"+Inf\""))
+                    .isEqualTo(3);
+            assertThat(sum(after, "switchboard_tokens_total", model, "type=\"prompt\""))
+                    .isEqualTo(300);
+            assertThat(sum(after, "switchboard_tokens_total", model, "type=\"completion\""))
+                    .isEqualTo(150);
+            assertThat(sum(after, "switchboard_cost_usd_total", model))
+                    .isCloseTo(0.0006, org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(sum(after, "switchboard_time_to_first_token_seconds_count", model))
+                    .isEqualTo(3);
+            assertThat(after).contains("switchboard_active_streams 0.0");
+            assertThat(after).contains("switchboard_usage_queue_depth");
+        });
+    }
+
+    @Test
+    void adminUsageReportsTheTrafficPerModel() {
+        for (int i = 0; i < 2; i++) {
+            upstream.enqueue(FakeUpstream.chatCompletion("ok", 4, 6));
+            gateway.postJson("/v1/chat/completions", "{\"model\":\"report/model-b\",\"messages\":[]}");
+        }
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> LEDGER.count("SELECT COUNT(*) FROM usage WHERE model = 'report/model-b'") == 2);
+        HttpResponse<String> report = gateway.send(gateway.request("/admin/usage?model=report/model-b&group_by=model")
+                .GET()
+                .build());
+        assertThat(report.statusCode()).isEqualTo(200);
+        assertThat(report.body())
+                .contains("\"group\":\"report/model-b\"")
+                .contains("\"requests\":2")
+                .contains("\"prompt_tokens\":8")
+                .contains("\"completion_tokens\":12")
+                .contains("\"p50_latency_ms\":");
+        HttpResponse<String> csv = gateway.send(gateway.request("/admin/usage/export.csv?model=report/model-b")
+                .GET()
+                .build());
+        assertThat(csv.body().split("\r\n")).hasSize(3);
+    }
+
+    private String scrape() {
+        return gateway.send(gateway.request("/actuator/prometheus").GET().build())
+                .body();
+    }
+
+    /** The sum of the samples of {@code metric} whose labels contain every fragment. */
+    private static double sum(String scrape, String metric, String... fragments) {
+        double total = 0;
+        Matcher m = Pattern.compile("^" + Pattern.quote(metric) + "\\{([^}]*)\\} (\\S+)$", Pattern.MULTILINE)
+                .matcher(scrape);
+        while (m.find()) {
+            String labels = m.group(1);
+            if (java.util.Arrays.stream(fragments).allMatch(labels::contains)) {
+                total += Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
+    }
+}

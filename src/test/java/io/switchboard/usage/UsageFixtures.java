@@ -1,0 +1,88 @@
+package io.switchboard.usage;
+
+import io.switchboard.exchange.Attribution;
+import io.switchboard.exchange.CallerKey;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.upstream.ProviderRegistry;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** Builds the usage package's collaborators as the application would bind them. */
+final class UsageFixtures {
+
+    private UsageFixtures() {}
+
+    static UsageProperties properties(Map<String, String> settings) {
+        return new Binder(new MapConfigurationPropertySource(settings))
+                .bindOrCreate("gateway.usage", UsageProperties.class);
+    }
+
+    static UsageProperties properties(Path spillFile, String... pairs) {
+        var settings = new java.util.HashMap<String, String>();
+        settings.put("gateway.usage.spill-file", spillFile.toString());
+        for (int i = 0; i < pairs.length; i += 2) {
+            settings.put("gateway.usage." + pairs[i], pairs[i + 1]);
+        }
+        return properties(settings);
+    }
+
+    static ModelPrices prices(Map<String, PricingProperties.Override> overrides) {
+        return new ModelPrices(new PricingProperties(overrides), properties(Map.of()), new ProviderRegistry(Map.of()));
+    }
+
+    static GatewayExchange exchange(boolean stream, boolean usageInjected) {
+        GatewayExchange exchange =
+                new GatewayExchange("req-" + UUID.randomUUID(), System.nanoTime(), System.currentTimeMillis());
+        exchange.caller(new CallerKey("key-1", "team-a", List.of(), null, null, null, null, Attribution.NONE));
+        exchange.request(new ProxyRequest(
+                ProxyEndpoint.CHAT_COMPLETIONS,
+                "nano",
+                "openai/gpt-5-nano",
+                List.of(),
+                stream,
+                100L,
+                12,
+                !usageInjected,
+                usageInjected));
+        exchange.provider("openrouter");
+        return exchange;
+    }
+
+    static UsageRecord record(String keyId, String model, long prompt, long completion, String cost, Instant at) {
+        return new UsageRecord(
+                UUID.randomUUID().toString(),
+                "req-" + UUID.randomUUID(),
+                keyId,
+                "name-" + keyId,
+                "chat_completions",
+                model,
+                model,
+                model,
+                "openrouter",
+                "OpenAI",
+                "gen-" + UUID.randomUUID(),
+                true,
+                200,
+                UsageOutcome.SUCCESS,
+                prompt,
+                completion,
+                prompt + completion,
+                0,
+                0,
+                false,
+                cost == null ? null : new BigDecimal(cost),
+                cost == null ? "none" : "upstream",
+                100,
+                10L,
+                20L,
+                at);
+    }
+}

@@ -1,0 +1,175 @@
+package io.switchboard.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class UsageLedgerTest {
+
+    @TempDir
+    Path dir;
+
+    private final TestDatabases.Database db = TestDatabases.h2();
+    private final UsageRepository repository = new UsageRepository(db.connections());
+    private final List<UsageLedger> started = new ArrayList<>();
+
+    @AfterEach
+    void stopLedgers() {
+        started.forEach(UsageLedger::stop);
+    }
+
+    private UsageLedger ledger(String... settings) {
+        UsageLedger ledger =
+                new UsageLedger(repository, UsageFixtures.properties(dir.resolve("spill.jsonl"), settings));
+        started.add(ledger);
+        return ledger;
+    }
+
+    private static UsageRecord record(long prompt, long completion) {
+        return UsageFixtures.record("key-1", "openai/gpt-5-nano", prompt, completion, "0.001", Instant.now());
+    }
+
+    private long rows() {
+        return db.count("SELECT COUNT(*) FROM usage");
+    }
+
+    @Test
+    void gracefulStopWritesEveryQueuedRecord() {
+        UsageLedger ledger = ledger("flush-interval", "1h", "batch-size", "100");
+        ledger.start();
+        for (int i = 0; i < 1234; i++) {
+            assertThat(ledger.record(record(1, 2))).isTrue();
+        }
+        ledger.stop();
+        assertThat(rows()).isEqualTo(1234);
+        assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(2468);
+        assertThat(ledger.depth()).isZero();
+        assertThat(ledger.lost()).isZero();
+    }
+
+    @Test
+    void aPartialBatchIsWrittenWithinTheFlushInterval() {
+        UsageLedger ledger = ledger("flush-interval", "100ms", "batch-size", "500");
+        ledger.start();
+        ledger.record(record(5, 6));
+        await().atMost(Duration.ofSeconds(5)).until(() -> rows() == 1);
+        assertThat(ledger.depth()).isZero();
+    }
+
+    @Test
+    void recordsSurviveADatabaseOutageThroughTheSpillFileAndAreReplayedOnce() throws Exception {
+        UsageLedger ledger = ledger(
+                "flush-interval",
+                "20ms",
+                "batch-size",
+                "5",
+                "spill-threshold",
+                "10",
+                "retry-backoff",
+                "20ms",
+                "retry-backoff-max",
+                "100ms");
+        db.execute("ALTER TABLE usage RENAME TO usage_away");
+        ledger.start();
+        for (int i = 0; i < 60; i++) {
+            ledger.record(record(1, 1));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> ledger.spilled() > 0);
+        assertThat(ledger.failing()).isTrue();
+        assertThat(new SpillFile(dir.resolve("spill.jsonl")).hasEntries()).isTrue();
+
+        db.execute("ALTER TABLE usage_away RENAME TO usage");
+        await().atMost(Duration.ofSeconds(10)).until(() -> rows() == 60 && !ledger.failing());
+        await().atMost(Duration.ofSeconds(5))
+                .until(() ->
+                        !Files.exists(dir.resolve("spill.jsonl")) && !Files.exists(dir.resolve("spill.jsonl.replay")));
+        assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(60);
+        assertThat(ledger.lost()).isZero();
+    }
+
+    @Test
+    void stoppingWhileTheDatabaseIsDownSpillsAndTheNextStartReplays() {
+        db.execute("ALTER TABLE usage RENAME TO usage_away");
+        UsageLedger first = ledger("flush-interval", "1h", "retry-backoff", "10ms");
+        first.start();
+        for (int i = 0; i < 25; i++) {
+            first.record(record(2, 3));
+        }
+        first.stop();
+        assertThat(first.spilled()).isEqualTo(25);
+        assertThat(first.lost()).isZero();
+
+        db.execute("ALTER TABLE usage_away RENAME TO usage");
+        UsageLedger second = ledger("flush-interval", "20ms");
+        second.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> rows() == 25);
+        assertThat(db.count("SELECT SUM(total_tokens) FROM usage")).isEqualTo(125);
+    }
+
+    @Test
+    void aFullQueueCountsWhatItLoses() {
+        UsageLedger ledger = ledger("queue-capacity", "5");
+        for (int i = 0; i < 8; i++) {
+            ledger.record(record(1, 1));
+        }
+        assertThat(ledger.depth()).isEqualTo(5);
+        assertThat(ledger.lost()).isEqualTo(3);
+    }
+
+    @Test
+    void aCorrectionReplacesTheEstimateOfItsRowEvenInTheSameBatch() {
+        UsageLedger ledger = ledger("flush-interval", "1h");
+        ledger.start();
+        UsageRecord estimate = record(12, 3);
+        ledger.record(estimate);
+        ledger.correct(estimate.settled(15, 40, 2, 1, new BigDecimal("0.0042")));
+        UsageRecord neverInserted = record(1, 1);
+        ledger.correct(neverInserted.settled(7, 8, 0, 0, null));
+        ledger.stop();
+
+        List<UsageRecord> stored = repository
+                .find(
+                        null,
+                        null,
+                        Instant.now().minus(1, ChronoUnit.HOURS),
+                        Instant.now().plusSeconds(60),
+                        100)
+                .collectList()
+                .block(Duration.ofSeconds(5));
+        assertThat(stored).hasSize(2);
+        UsageRecord corrected = stored.stream()
+                .filter(r -> r.entryId().equals(estimate.entryId()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(corrected.completionTokens()).isEqualTo(40);
+        assertThat(corrected.totalTokens()).isEqualTo(55);
+        assertThat(corrected.costUsd()).isEqualByComparingTo("0.0042");
+        assertThat(corrected.costSource()).isEqualTo("settled");
+        assertThat(corrected.estimated()).isFalse();
+    }
+
+    @Test
+    void replayingRowsThatAreAlreadyStoredAddsNoDuplicate() throws Exception {
+        UsageRecord stored = record(1, 1);
+        repository.insert(List.of(stored)).block(Duration.ofSeconds(5));
+        new SpillFile(dir.resolve("spill.jsonl"))
+                .append(List.of(new LedgerEntry(stored, false), new LedgerEntry(record(3, 3), false)));
+        UsageLedger ledger = ledger("flush-interval", "20ms");
+        ledger.start();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        !Files.exists(dir.resolve("spill.jsonl.replay")) && !Files.exists(dir.resolve("spill.jsonl")));
+        assertThat(rows()).isEqualTo(2);
+    }
+}

@@ -1,0 +1,206 @@
+package io.switchboard.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.exchange.ExchangeOutcome;
+import io.switchboard.exchange.GatewayExchange;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.http.HttpHeaders;
+
+class UsageObserverTest {
+
+    private static final String USAGE_EVENT = "data: {\"id\":\"gen-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,"
+            + "\"completion_tokens\":20,\"total_tokens\":30,\"cost\":0.0012,\"prompt_tokens_details\":{\"cached_tokens\":4},"
+            + "\"completion_tokens_details\":{\"reasoning_tokens\":5}},\"model\":\"openai/gpt-5-nano\",\"provider\":\"OpenAI\"}";
+
+    private final List<UsageRecord> records = new ArrayList<>();
+
+    private UsageObserver observer(GatewayExchange exchange) {
+        return new UsageObserver(exchange, exchange.request(), UsageFixtures.prices(Map.of()), records::add);
+    }
+
+    private static String chunk(String content) {
+        return "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"model\":\"openai/gpt-5-nano\","
+                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":null}]}";
+    }
+
+    private static boolean send(UsageObserver observer, String event) {
+        ByteBuf buf = Unpooled.copiedBuffer(event, StandardCharsets.UTF_8);
+        try {
+            boolean relay = observer.onEvent(buf);
+            assertThat(buf.readerIndex())
+                    .as("the event's buffer is not consumed")
+                    .isZero();
+            return relay;
+        } finally {
+            buf.release();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\n", "\r", "\r\n"})
+    void readsUsageFromTheStreamWhateverTheLineEndings(String eol) {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        assertThat(send(observer, ": OPENROUTER PROCESSING" + eol + eol)).isTrue();
+        assertThat(send(observer, chunk("Hel") + eol + eol)).isTrue();
+        assertThat(send(observer, chunk("lo") + eol + eol)).isTrue();
+        assertThat(send(observer, USAGE_EVENT + eol + eol)).isTrue();
+        assertThat(send(observer, "data: [DONE]" + eol + eol)).isTrue();
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(UsageOutcome.SUCCESS);
+            assertThat(r.promptTokens()).isEqualTo(10);
+            assertThat(r.completionTokens()).isEqualTo(20);
+            assertThat(r.totalTokens()).isEqualTo(30);
+            assertThat(r.cachedTokens()).isEqualTo(4);
+            assertThat(r.reasoningTokens()).isEqualTo(5);
+            assertThat(r.costUsd()).isEqualByComparingTo("0.0012");
+            assertThat(r.costSource()).isEqualTo("upstream");
+            assertThat(r.estimated()).isFalse();
+            assertThat(r.generationId()).isEqualTo("gen-1");
+            assertThat(r.servedModel()).isEqualTo("openai/gpt-5-nano");
+            assertThat(r.upstreamProvider()).isEqualTo("OpenAI");
+            assertThat(r.keyId()).isEqualTo("key-1");
+            assertThat(r.ttftMs()).isNotNull();
+        });
+    }
+
+    @Test
+    void dropsTheUsageOnlyEventOnlyWhenTheGatewayAskedForIt() {
+        UsageObserver injected = observer(UsageFixtures.exchange(true, true));
+        assertThat(send(injected, chunk("a") + "\n\n")).isTrue();
+        assertThat(send(injected, USAGE_EVENT + "\n\n")).isFalse();
+        assertThat(send(injected, "data: [DONE]\n\n")).isTrue();
+
+        UsageObserver asked = observer(UsageFixtures.exchange(true, false));
+        assertThat(send(asked, USAGE_EVENT + "\n\n")).isTrue();
+    }
+
+    @Test
+    void anEventWithUsageAndAChoiceIsNeverDropped() {
+        UsageObserver injected = observer(UsageFixtures.exchange(true, true));
+        String both = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":1}}\n\n";
+        assertThat(send(injected, both)).isTrue();
+    }
+
+    @Test
+    void multiLineDataIsJoinedAndOtherFieldsIgnored() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        send(
+                observer,
+                "event: message\nid: 7\ndata: {\"id\":\"gen-9\",\"choices\":[],\ndata: \"usage\":{\"prompt_tokens\":3,"
+                        + "\"completion_tokens\":4}}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        assertThat(records.get(0).promptTokens()).isEqualTo(3);
+        assertThat(records.get(0).completionTokens()).isEqualTo(4);
+        assertThat(records.get(0).totalTokens()).isEqualTo(7);
+    }
+
+    @Test
+    void inBandErrorInsideA200StreamIsAFailure() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        send(observer, chunk("partial") + "\n\n");
+        send(
+                observer,
+                "data: {\"id\":\"gen-1\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},"
+                        + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        assertThat(records.get(0).outcome()).isEqualTo(UsageOutcome.MIDSTREAM_ERROR);
+        assertThat(records.get(0).outcome().failed()).isTrue();
+    }
+
+    @Test
+    void clientThatLeftGetsAnEstimateFromTheRelayedEvents() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        HttpHeaders headers = new HttpHeaders();
+        headers.add("X-Generation-Id", "gen-abc");
+        observer.onUpstreamResponse(200, headers);
+        send(observer, chunk("one") + "\n\n");
+        send(observer, chunk("two") + "\n\n");
+        send(observer, chunk("three") + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(UsageOutcome.CLIENT_CLOSED);
+            assertThat(r.completionTokens()).isEqualTo(3);
+            assertThat(r.promptTokens()).isEqualTo(12);
+            assertThat(r.estimated()).isTrue();
+            assertThat(r.generationId()).isEqualTo("gen-abc");
+            assertThat(r.needsSettlement()).isTrue();
+        });
+    }
+
+    @Test
+    void malformedEventIsRelayedAndDoesNotStopLaterUsage() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        assertThat(send(observer, "data: {\"choices\":[{\"delta\":\n\n")).isTrue();
+        assertThat(send(observer, "data: not json at all\n\n")).isTrue();
+        send(observer, USAGE_EVENT + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        assertThat(records.get(0).completionTokens()).isEqualTo(20);
+    }
+
+    @Test
+    void readsUsageFromAJsonBodySplitAnywhere() {
+        String body =
+                "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"openai/gpt-5-nano\",\"provider\":\"OpenAI\","
+                        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"usage: {\\\"prompt_tokens\\\": 999}\"},"
+                        + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":22,\"total_tokens\":33,"
+                        + "\"prompt_tokens_details\":{\"cached_tokens\":1},\"completion_tokens_details\":{\"reasoning_tokens\":2}}}";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        for (int split = 1; split < bytes.length; split += 7) {
+            records.clear();
+            GatewayExchange exchange = UsageFixtures.exchange(false, false);
+            UsageObserver observer = new UsageObserver(
+                    exchange,
+                    exchange.request(),
+                    UsageFixtures.prices(Map.of(
+                            "openai/gpt-5-nano",
+                            new PricingProperties.Override(new BigDecimal("0.001"), new BigDecimal("0.002")))),
+                    records::add);
+            ByteBuf first = Unpooled.directBuffer().writeBytes(bytes, 0, split);
+            ByteBuf second = Unpooled.wrappedBuffer(bytes, split, bytes.length - split);
+            observer.onBodyChunk(first);
+            observer.onBodyChunk(second);
+            first.release();
+            second.release();
+            observer.onFirstByte();
+            observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+            UsageRecord r = records.get(0);
+            assertThat(r.promptTokens()).as("split at %d", split).isEqualTo(11);
+            assertThat(r.completionTokens()).isEqualTo(22);
+            assertThat(r.cachedTokens()).isEqualTo(1);
+            assertThat(r.reasoningTokens()).isEqualTo(2);
+            assertThat(r.generationId()).isEqualTo("chatcmpl-1");
+            // No cost from the upstream: priced from configuration, 11 * 0.001 + 22 * 0.002.
+            assertThat(r.costUsd()).isEqualByComparingTo("0.055");
+            assertThat(r.costSource()).isEqualTo("priced");
+        }
+    }
+
+    @Test
+    void upstreamErrorStatusRecordsNoTokens() {
+        UsageObserver observer = observer(UsageFixtures.exchange(false, false));
+        observer.onUpstreamResponse(429, new HttpHeaders());
+        ByteBuf error = Unpooled.copiedBuffer("<html>busy</html>", StandardCharsets.UTF_8);
+        observer.onBodyChunk(error);
+        error.release();
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.UPSTREAM_ERROR_STATUS, 429, null));
+        assertThat(records.get(0).outcome()).isEqualTo(UsageOutcome.UPSTREAM_ERROR);
+        assertThat(records.get(0).status()).isEqualTo(429);
+        assertThat(records.get(0).totalTokens()).isZero();
+        assertThat(records.get(0).estimated()).isFalse();
+    }
+}

@@ -1,0 +1,66 @@
+package io.switchboard.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The V10 migration and every statement of the repository on a real PostgreSQL. */
+class UsageRepositoryPostgresIT {
+
+    private static TestDatabases.Database db;
+    private static UsageRepository repository;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void migrate() {
+        db = TestDatabases.postgres();
+        repository = new UsageRepository(db.connections());
+    }
+
+    @AfterAll
+    static void drop() {
+        db.drop();
+    }
+
+    @Test
+    void ledgerWritesBatchesCorrectsRowsAndReportsSpendOnPostgres() {
+        UsageLedger ledger = new UsageLedger(
+                repository,
+                UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "1h", "batch-size", "50"));
+        ledger.start();
+        Instant now = Instant.now();
+        UsageRecord estimate = UsageFixtures.record("pg-key", "openai/gpt-5-nano", 10, 2, null, now);
+        ledger.record(estimate);
+        for (int i = 0; i < 120; i++) {
+            ledger.record(UsageFixtures.record("pg-key", "openai/gpt-5-nano", 1, 1, "0.5", now));
+        }
+        ledger.correct(estimate.settled(10, 20, 1, 2, new BigDecimal("0.25")));
+        ledger.stop();
+
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(121);
+        assertThat(repository.spendByKey().collectList().block(Duration.ofSeconds(10)))
+                .singleElement()
+                .satisfies(spend -> assertThat(spend.spentUsd()).isEqualByComparingTo("60.25"));
+        List<UsageRecord> rows = repository
+                .find("pg-key", "openai/gpt-5-nano", now.minusSeconds(5), now.plusSeconds(5), 1000)
+                .collectList()
+                .block(Duration.ofSeconds(10));
+        assertThat(rows).hasSize(121);
+        assertThat(rows.stream().mapToLong(UsageRecord::totalTokens).sum()).isEqualTo(240 + 30);
+        assertThat(repository.recent(3).collectList().block(Duration.ofSeconds(10)))
+                .hasSize(3);
+        // Replaying rows already stored (a spill replayed twice) adds nothing.
+        repository.insert(rows.subList(0, 10)).block(Duration.ofSeconds(10));
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(121);
+    }
+}
