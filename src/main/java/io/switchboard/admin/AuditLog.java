@@ -9,6 +9,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /** The {@code admin_audit} table: one row per admin action, never a secret. */
 final class AuditLog {
@@ -33,7 +34,11 @@ final class AuditLog {
                 .bind("action", action);
         spec = keyId == null ? spec.bindNull("key_id", String.class) : spec.bind("key_id", keyId);
         spec = detail == null ? spec.bindNull("detail", String.class) : spec.bind("detail", detail);
-        return spec.fetch().rowsUpdated().then();
+        // Off the event loop: see KeyRepository#offLoop.
+        return spec.fetch()
+                .rowsUpdated()
+                .subscribeOn(Schedulers.boundedElastic())
+                .then();
     }
 
     /** Newest first. */
@@ -54,7 +59,8 @@ final class AuditLog {
                         row.get("key_id", String.class),
                         row.get("detail", String.class)))
                 .all()
-                .collectList();
+                .collectList()
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)

@@ -19,6 +19,7 @@ import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -70,10 +71,10 @@ public final class KeyRepository {
     private record SecretRow(String keyId, @Nullable Instant expiresAt) {}
 
     public Mono<ApiKey> findById(String id) {
-        return db.sql("SELECT " + COLUMNS + " FROM api_keys k WHERE k.id = :id")
+        return offLoop(db.sql("SELECT " + COLUMNS + " FROM api_keys k WHERE k.id = :id")
                 .bind("id", id)
                 .map(KeyRepository::toKey)
-                .one();
+                .one());
     }
 
     public Mono<Void> insert(ApiKey key, String secretHash, Map<String, String> metadata) {
@@ -90,7 +91,7 @@ public final class KeyRepository {
                 .fetch()
                 .rowsUpdated();
         Mono<Long> secret = insertSecret(key.id(), secretHash, key.createdAt());
-        return tx.transactional(row.then(secret).then(writeMetadata(key.id(), metadata)));
+        return offLoop(tx.transactional(row.then(secret).then(writeMetadata(key.id(), metadata))));
     }
 
     /** Writes every editable column of {@code key}; {@code metadata} replaces the old one unless null. */
@@ -106,7 +107,7 @@ public final class KeyRepository {
                 .fetch()
                 .rowsUpdated();
         Mono<Void> meta = metadata == null ? Mono.empty() : writeMetadata(key.id(), metadata);
-        return tx.transactional(row.then(meta));
+        return offLoop(tx.transactional(row.then(meta)));
     }
 
     /**
@@ -153,11 +154,11 @@ public final class KeyRepository {
         if (keyIds.isEmpty()) {
             return Mono.just(0L);
         }
-        return db.sql("UPDATE api_keys SET last_used_at = :at WHERE id IN (:ids)")
+        return offLoop(db.sql("UPDATE api_keys SET last_used_at = :at WHERE id IN (:ids)")
                 .bind("at", time(at))
                 .bind("ids", List.copyOf(keyIds))
                 .fetch()
-                .rowsUpdated();
+                .rowsUpdated());
     }
 
     /**
@@ -197,7 +198,7 @@ public final class KeyRepository {
                 .map(KeyRepository::toKey)
                 .all()
                 .collectList();
-        return Mono.zip(total, keys, KeyPage::new);
+        return offLoop(Mono.zip(total, keys, KeyPage::new));
     }
 
     /** The metadata of each key in {@code keyIds}; a key without labels has no entry. */
@@ -214,11 +215,21 @@ public final class KeyRepository {
                     row.get("meta_value", String.class)
                 })
                 .all()
+                .subscribeOn(Schedulers.boundedElastic())
                 .collect(
                         LinkedHashMap::new,
                         (Map<String, Map<String, String>> all, String[] r) -> all.computeIfAbsent(
                                         r[0], id -> new LinkedHashMap<>())
                                 .put(r[1], r[2]));
+    }
+
+    /**
+     * Statements run off the event loop: the embedded H2 driver does file I/O and waits for row locks
+     * on the subscribing thread, which must never be a Netty event loop. A cheap hop for PostgreSQL,
+     * and only on the admin path and background writes (the request path reads through the cache).
+     */
+    private static <T> Mono<T> offLoop(Mono<T> statement) {
+        return statement.subscribeOn(Schedulers.boundedElastic());
     }
 
     private Mono<Long> insertSecret(String keyId, String secretHash, Instant at) {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -44,11 +45,9 @@ public final class KeyService {
     }
 
     public Mono<Issued> create(KeyEdit edit) {
-        return fresh(() -> ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22) + " " + ApiKeyFormat.generate(random))
-                .flatMap(idAndSecret -> {
-                    String[] parts = idAndSecret.split(" ");
-                    return create(edit, parts[0], parts[1]);
-                });
+        return fresh(() -> new IdAndSecret(
+                        ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22), ApiKeyFormat.generate(random)))
+                .flatMap(fresh -> create(edit, fresh.id(), fresh.secret()));
     }
 
     private Mono<Issued> create(KeyEdit edit, String id, String secret) {
@@ -128,8 +127,15 @@ public final class KeyService {
      * Randomness off the event loop: {@link SecureRandom} may read the operating system's entropy
      * source, a blocking file read.
      */
-    private static Mono<String> fresh(java.util.function.Supplier<String> random) {
+    private static <T> Mono<T> fresh(Supplier<T> random) {
         return Mono.fromSupplier(random).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private record IdAndSecret(String id, String secret) {
+        @Override
+        public String toString() {
+            return "IdAndSecret[" + id + "]";
+        }
     }
 
     private Instant now() {
