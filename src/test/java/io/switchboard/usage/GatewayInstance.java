@@ -39,7 +39,12 @@ public final class GatewayInstance implements AutoCloseable {
                 "gateway.providers.openrouter.api-key=" + TestGateway.UPSTREAM_KEY,
                 "gateway.usage.fetch-pricing=false",
                 "gateway.usage.flush-interval=50ms",
-                "spring.lifecycle.timeout-per-shutdown-phase=10s"));
+                "spring.lifecycle.timeout-per-shutdown-phase=10s",
+                // The data-plane key the test client sends, declared in configuration.
+                "gateway.keys.static[0].name=usage-test",
+                "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
+                "gateway.admin.key=" + TestGateway.ADMIN_KEY,
+                "gateway.demo.enabled=false"));
         all.addAll(List.of(properties));
         // As command-line arguments: they must win over application.yml (default properties would not).
         // The gateway owns its event loops (UpstreamConfiguration), so closing this instance leaves
