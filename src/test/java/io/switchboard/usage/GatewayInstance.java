@@ -7,8 +7,6 @@ import java.util.List;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.support.GenericApplicationContext;
-import org.springframework.http.client.ReactorResourceFactory;
 
 /**
  * One gateway replica started by a test (several may share a database and a Redis), stopped with a
@@ -44,16 +42,9 @@ public final class GatewayInstance implements AutoCloseable {
                 "spring.lifecycle.timeout-per-shutdown-phase=10s"));
         all.addAll(List.of(properties));
         // As command-line arguments: they must win over application.yml (default properties would not).
-        // Its own Netty event loops: Boot's default uses Reactor Netty's global ones and disposes them
-        // when the context closes, which would kill every other server in this JVM (the fake
-        // upstream, the shared test gateway).
+        // The gateway owns its Netty event loops (UpstreamConfiguration), so closing one replica
+        // never tears down another server of this JVM.
         ConfigurableApplicationContext context = new SpringApplicationBuilder(SwitchboardApplication.class)
-                .initializers(
-                        ctx -> ((GenericApplicationContext) ctx).registerBean(ReactorResourceFactory.class, () -> {
-                            ReactorResourceFactory resources = new ReactorResourceFactory();
-                            resources.setUseGlobalResources(false);
-                            return resources;
-                        }))
                 .run(all.stream().map(p -> "--" + p).toArray(String[]::new));
         return new GatewayInstance(context);
     }
