@@ -1,29 +1,132 @@
 package io.switchboard.config;
 
+import io.switchboard.admin.AdminAuthenticationManager;
+import io.switchboard.admin.AdminCredential;
+import io.switchboard.admin.AdminProperties;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.ErrorResponses;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.keys.ApiKeyAuthenticationManager;
+import io.switchboard.keys.BearerTokenConverter;
+import io.switchboard.keys.CallerKeySuccessHandler;
+import io.switchboard.keys.KeyAuthenticationFailures;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
+import org.springframework.security.web.server.authentication.ServerAuthenticationEntryPointFailureHandler;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import org.springframework.web.server.WebFilter;
 
 /**
- * Spring Security for an API: no session, no CSRF token, no login page, no basic-auth pop-up. Until
- * key management lands every path is open.
+ * Who may call what. Three chains, tried in order:
+ *
+ * <ol>
+ *   <li>admin: {@code /admin/**} needs the admin key (a data-plane key gets 403; no admin key configured:
+ *       404); {@code /actuator/health} and {@code /actuator/prometheus} are open, the rest of
+ *       {@code /actuator} needs the admin key;
+ *   <li>data plane: {@code /v1/**} and {@code /api/v1/**} need {@code Authorization: Bearer sk-gw-...};
+ *   <li>everything else (the console's static files, unknown paths that end in a 404) is open.
+ * </ol>
+ *
+ * An API, so no session, no CSRF token, no login page, no basic-auth pop-up, no request cache; every
+ * refusal is rendered in OpenAI's error shape.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebFluxSecurity
 class SecurityConfiguration {
 
+    private static final ServerWebExchangeMatcher ADMIN_PATHS =
+            ServerWebExchangeMatchers.pathMatchers("/admin", "/admin/**");
+    private static final ServerWebExchangeMatcher OPEN_ACTUATOR =
+            ServerWebExchangeMatchers.pathMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus");
+
     @Bean
-    SecurityWebFilterChain securityWebFilterChain(ServerHttpSecurity http) {
+    @Order(1)
+    SecurityWebFilterChain adminSecurity(
+            ServerHttpSecurity http, AdminProperties admin, ApiKeyAuthenticationManager keys) {
+        AdminCredential credential = admin.enabled() ? new AdminCredential(admin.key()) : null;
+        KeyAuthenticationFailures failures = new KeyAuthenticationFailures("This key may not use the admin API.");
+        AuthenticationWebFilter authentication =
+                bearerAuthentication(new AdminAuthenticationManager(credential, keys), failures);
+        // A stray Authorization header must not turn an open health check into a 401.
+        authentication.setRequiresAuthenticationMatcher(new NegatedServerWebExchangeMatcher(OPEN_ACTUATOR));
+        api(http)
+                .securityMatcher(ServerWebExchangeMatchers.pathMatchers("/admin", "/admin/**", "/actuator/**"))
+                .addFilterAt(authentication, SecurityWebFiltersOrder.AUTHENTICATION)
+                .exceptionHandling(
+                        handling -> handling.authenticationEntryPoint(failures).accessDeniedHandler(failures))
+                .authorizeExchange(auth ->
+                        auth.matchers(OPEN_ACTUATOR).permitAll().anyExchange().hasRole("ADMIN"));
+        if (credential == null) {
+            http.addFilterAt(adminDisabled(), SecurityWebFiltersOrder.FIRST);
+        }
+        return http.build();
+    }
+
+    @Bean
+    @Order(2)
+    SecurityWebFilterChain dataPlaneSecurity(ServerHttpSecurity http, ApiKeyAuthenticationManager keys) {
+        KeyAuthenticationFailures failures = new KeyAuthenticationFailures("This key may not use this endpoint.");
+        AuthenticationWebFilter authentication = bearerAuthentication(keys, failures);
+        authentication.setAuthenticationSuccessHandler(new CallerKeySuccessHandler());
+        return api(http)
+                .securityMatcher(ServerWebExchangeMatchers.pathMatchers("/v1/**", "/api/v1/**"))
+                .addFilterAt(authentication, SecurityWebFiltersOrder.AUTHENTICATION)
+                .exceptionHandling(
+                        handling -> handling.authenticationEntryPoint(failures).accessDeniedHandler(failures))
+                .authorizeExchange(auth -> auth.anyExchange().authenticated())
+                .build();
+    }
+
+    @Bean
+    @Order(3)
+    SecurityWebFilterChain openSecurity(ServerHttpSecurity http) {
+        return api(http)
+                .authorizeExchange(auth -> auth.anyExchange().permitAll())
+                .build();
+    }
+
+    private static ServerHttpSecurity api(ServerHttpSecurity http) {
         return http.securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .csrf(ServerHttpSecurity.CsrfSpec::disable)
                 .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
                 .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
                 .logout(ServerHttpSecurity.LogoutSpec::disable)
-                .requestCache(cache -> cache.disable())
-                .authorizeExchange(auth -> auth.anyExchange().permitAll())
-                .build();
+                .requestCache(cache -> cache.disable());
+    }
+
+    private static AuthenticationWebFilter bearerAuthentication(
+            ReactiveAuthenticationManager manager, KeyAuthenticationFailures failures) {
+        AuthenticationWebFilter filter = new AuthenticationWebFilter(manager);
+        filter.setServerAuthenticationConverter(new BearerTokenConverter());
+        filter.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
+        ServerAuthenticationEntryPointFailureHandler failureHandler =
+                new ServerAuthenticationEntryPointFailureHandler(failures);
+        // A database failure reaches the entry point too, which answers 503 for it.
+        failureHandler.setRethrowAuthenticationServiceException(false);
+        filter.setAuthenticationFailureHandler(failureHandler);
+        return filter;
+    }
+
+    /** With no admin key the admin API does not exist: 404, as for any unknown path. */
+    private static WebFilter adminDisabled() {
+        return (exchange, chain) -> ADMIN_PATHS
+                .matches(exchange)
+                .flatMap(match -> match.isMatch()
+                        ? ErrorResponses.write(
+                                exchange,
+                                GatewayException.of(
+                                        ErrorCode.NOT_FOUND,
+                                        "The admin API is disabled; set GATEWAY_ADMIN_KEY to enable it."))
+                        : chain.filter(exchange));
     }
 }

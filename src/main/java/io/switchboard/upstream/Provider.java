@@ -55,7 +55,7 @@ public final class Provider {
     }
 
     /** {@code Bearer <api-key>}, or empty when the provider needs none. Never log it. */
-    String authorization() {
+    public String authorization() {
         return authorization;
     }
 

@@ -11,7 +11,8 @@ import org.springframework.test.context.ContextConfiguration;
  * The one shared application context of the integration tests: the gateway on a random port, its
  * {@code openrouter} provider pointed at the shared {@link FakeUpstream}, a second provider
  * {@code strict} (models {@code strict/*}) with short timeouts for the timeout tests, an alias and
- * attribution set. Every test class with this annotation reuses the same running gateway.
+ * attribution set, a static data-plane key ({@link TestGateway#CLIENT_KEY}), the admin key, and the
+ * embedded database under {@code target/it-data}. Every test class with this annotation reuses the same running gateway.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -34,6 +35,14 @@ import org.springframework.test.context.ContextConfiguration;
             "gateway.attribution.categories=programming",
             "gateway.streaming.heartbeat=400ms",
             "gateway.limits.max-body-size=1MB",
+            "gateway.keys.static[0].name=test-client",
+            "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
+            "gateway.admin.key=" + TestGateway.ADMIN_KEY,
+            "gateway.storage.path=target/it-data",
+            // Long enough that a burst of requests on a loaded machine sees no background re-read.
+            "gateway.keys.cache.refresh=5m",
+            "gateway.keys.lookup-timeout=10s",
+            "spring.r2dbc.pool.max-acquire-time=10s",
         })
 @ContextConfiguration(initializers = FakeUpstreamInitializer.class)
 public @interface GatewayIntegrationTest {}

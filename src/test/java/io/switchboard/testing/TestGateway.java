@@ -11,8 +11,15 @@ public final class TestGateway {
 
     /** The upstream credential configured in tests: it must never reach a client. */
     public static final String UPSTREAM_KEY = "sk-or-v1-UPSTREAM-SECRET-0123456789";
+    /**
+     * A well-formed data-plane key, declared in the shared test context as a static key
+     * ({@code gateway.keys.static[0]}) that may use every model.
+     */
+    public static final String CLIENT_KEY = "sk-gw-QIONJqKgXs2BuuZdfcoyluAUPBIwuDz3McQgMLaym9T4JRZxu";
+    /** The admin API's secret in the shared test context. */
+    public static final String ADMIN_KEY = "test-admin-secret-5f1c9e";
     /** The data-plane key tests send. */
-    public static String clientKey = "sk-gw-test-client-key";
+    public static String clientKey = CLIENT_KEY;
 
     private final int port;
     private final HttpClient http = HttpClient.newBuilder()

@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# Switchboard benchmark: the same workload direct to a fake upstream, through nginx (plain reverse
+# proxy) and through the gateway, in one run, on loopback. See docs/benchmarks.md.
+#
+#   bench/run.sh                 quick run (about 5 minutes)
+#   bench/run.sh --full          adds the issue-6 load runs: 5-minute soak at 70% of max rps,
+#                                8000 idle streams, 2000 active streams x 20 events (about 15 minutes)
+#   options: --gc parallel|g1|serial  (default parallel)   --heap 512m (fixed: -Xms = -Xmx)
+#            --jfr                    profile the gateway with JFR (figures then include its cost)
+#            --gw-opts "<jvm flags>"  extra gateway JVM flags, e.g. "-Dreactor.netty.ioWorkerCount=1"
+#            --gw-args "<--props>"    extra gateway settings, e.g. "--management.observations.enable.spring.security=false"
+#            --idle N                 idle streams (default 2000, 8000 with --full)
+#            --duration S             seconds of the c=64 requests/s run (default 20)
+#            --warmup N               requests that warm the gateway's JIT first (default 100000,
+#            --warmup-max S           ... within at most S seconds, default 90)
+#            --soak S                 length of the --full soak (default 300 s, in 30 s windows)
+#            --no-install             never call apt-get
+#
+# Cores: load generator, fake upstream and stream clients on CPU 0; nginx and the gateway (one at a
+# time under load) on CPU 1. Everything listens on 127.0.0.1 and is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+BUILD=$BENCH/.build
+RESULTS=$BENCH/results
+
+FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90 SOAK=300 GW_ARGS=""
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --full) FULL=1 ;;
+        --jfr) JFR=1 ;;
+        --no-install) INSTALL=0 ;;
+        --gc) GC=$2; shift ;;
+        --heap) HEAP=$2; shift ;;
+        --gw-opts) GW_OPTS=$2; shift ;;
+        --gw-args) GW_ARGS=$2; shift ;;
+        --idle) IDLE=$2; shift ;;
+        --duration) DURATION=$2; shift ;;
+        --warmup) WARMUP_REQUESTS=$2; shift ;;
+        --warmup-max) WARMUP_MAX=$2; shift ;;
+        --soak) SOAK=$2; shift ;;
+        -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+[[ -n $IDLE ]] || IDLE=$([[ $FULL == 1 ]] && echo 8000 || echo 2000)
+case $GC in
+    parallel) GC_FLAGS="-XX:+UseParallelGC" ;;
+    g1) GC_FLAGS="-XX:+UseG1GC" ;;
+    serial) GC_FLAGS="-XX:+UseSerialGC" ;;
+    *) echo "--gc parallel|g1|serial" >&2; exit 2 ;;
+esac
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# ---- processes: every one we start is recorded and stopped on exit -------------------------------
+RUN=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for pid in "${PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Each idle stream holds two sockets in the gateway; raise the open-file limit as far as allowed.
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+CPUS=$(nproc)
+if [[ $CPUS -ge 2 ]]; then LOAD_CPU=0 PROXY_CPU=1; else LOAD_CPU=0 PROXY_CPU=0; fi
+on_load() { taskset -c "$LOAD_CPU" "$@"; }
+on_proxy() { taskset -c "$PROXY_CPU" "$@"; }
+
+# ---- 1. tools ------------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+    [[ $INSTALL == 1 ]] || { echo "wrk and nginx are needed (apt-get install -y wrk nginx-light)" >&2; exit 1; }
+    SUDO=$([[ $(id -u) == 0 ]] && echo "" || echo sudo)
+    log "installing wrk and nginx (Debian packages)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk nginx-light \
+        || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk nginx
+fi
+for tool in java javac jcmd jstat jfr python3 curl taskset; do
+    command -v $tool >/dev/null || { echo "$tool is needed" >&2; exit 1; }
+done
+
+# ---- 2. the gateway jar and the bench's own Java tools ------------------------------------------
+JAR=$ROOT/target/switchboard-0.1.0-SNAPSHOT.jar
+# The jar's own mtime is the reproducible-build timestamp, so a stamp file records when it was built.
+JAR_STAMP=$ROOT/target/.bench-jar-built
+if [[ ! -f $JAR || ! -f $JAR_STAMP ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR_STAMP" -print -quit) ]]; then
+    log "building the gateway jar"
+    (cd "$ROOT" && ./mvnw -q -DskipTests package)
+    touch "$JAR_STAMP"
+fi
+if [[ ! -f $BUILD/classes/StreamClient.class ]] || [[ -n $(find "$BENCH/java" "$JAR_STAMP" -newer "$BUILD/classes/StreamClient.class" -print -quit) ]]; then
+    log "compiling the fake upstream and the stream client against the jar's libraries"
+    rm -rf "$BUILD" && mkdir -p "$BUILD/lib" "$BUILD/classes"
+    (cd "$BUILD/lib" && jar xf "$JAR" BOOT-INF/lib && mv BOOT-INF/lib/*.jar . && rm -rf BOOT-INF)
+    javac -nowarn -d "$BUILD/classes" -cp "$BUILD/lib/*" "$BENCH"/java/*.java
+fi
+CP="$BUILD/classes:$BUILD/lib/*"
+# The clients only need to start fast; the fake upstream must be fast, so it gets the full JIT.
+TOOL_JVM=(-XX:+UseParallelGC -Xms256m -Xmx1g -XX:TieredStopAtLevel=1 -Dreactor.netty.ioWorkerCount=1)
+FAKE_JVM=(-XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_http() { # url seconds
+    local deadline=$((SECONDS + $2))
+    until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+        ((SECONDS < deadline)) || { echo "timed out waiting for $1" >&2; return 1; }
+        sleep 0.3
+    done
+}
+
+# ---- 3. fake upstream, nginx, gateway ------------------------------------------------------------
+log "run directory $RUN"
+# Background processes are started without a shell function in between, so that $! is the
+# process itself (taskset execs it) and the exit trap stops the right pid.
+taskset -c "$LOAD_CPU" java "${FAKE_JVM[@]}" -cp "$CP" FakeUpstreamServer 0 >"$RUN/fake.log" 2>&1 &
+FAKE_PID=$!; PIDS+=("$FAKE_PID")
+for _ in $(seq 1 100); do grep -q '^PORT=' "$RUN/fake.log" 2>/dev/null && break; sleep 0.2; done
+FAKE_PORT=$(sed -n 's/^PORT=//p' "$RUN/fake.log")
+[[ -n $FAKE_PORT ]] || { cat "$RUN/fake.log" >&2; exit 1; }
+DIRECT=http://127.0.0.1:$FAKE_PORT/api/v1/chat/completions
+
+NGINX_PORT=$(free_port)
+mkdir -p "$RUN/nginx" && chmod 777 "$RUN/nginx"
+cat >"$RUN/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $RUN/nginx.pid;
+error_log $RUN/nginx-error.log warn;
+events { worker_connections 19000; multi_accept on; }
+http {
+    access_log off;
+    client_body_temp_path $RUN/nginx/body;
+    proxy_temp_path $RUN/nginx/proxy;
+    fastcgi_temp_path $RUN/nginx/fastcgi;
+    uwsgi_temp_path $RUN/nginx/uwsgi;
+    scgi_temp_path $RUN/nginx/scgi;
+    keepalive_requests 1000000;
+    upstream fake {
+        server 127.0.0.1:$FAKE_PORT;
+        keepalive 256;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        location / {
+            proxy_pass http://fake;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 600s;
+        }
+    }
+}
+EOF
+taskset -c "$PROXY_CPU" nginx -e "$RUN/nginx-error.log" -p "$RUN/nginx" -c "$RUN/nginx.conf" &
+NGINX_PID=$!; PIDS+=("$NGINX_PID")
+VIA_NGINX=http://127.0.0.1:$NGINX_PORT/api/v1/chat/completions
+
+GW_PORT=$(free_port)
+ADMIN_KEY="bench-admin-$RANDOM$RANDOM"
+GW_JVM=($GC_FLAGS -Xms$HEAP -Xmx$HEAP $GW_OPTS)
+(cd "$RUN" && exec taskset -c "$PROXY_CPU" java "${GW_JVM[@]}" -jar "$JAR" \
+    --server.port="$GW_PORT" \
+    --gateway.providers.openrouter.base-url="http://127.0.0.1:$FAKE_PORT/api/v1" \
+    --gateway.providers.openrouter.api-key=x \
+    --gateway.admin.key="$ADMIN_KEY" $GW_ARGS >"$RUN/gateway.log" 2>&1) &
+GW_PID=$!; PIDS+=("$GW_PID")
+VIA_GATEWAY=http://127.0.0.1:$GW_PORT/api/v1/chat/completions
+log "fake upstream :$FAKE_PORT, nginx :$NGINX_PORT, gateway :$GW_PORT (pid $GW_PID, $GC_FLAGS -Xmx$HEAP $GW_OPTS $GW_ARGS)"
+wait_http "http://127.0.0.1:$NGINX_PORT/api/v1/models" 20
+wait_http "http://127.0.0.1:$GW_PORT/actuator/health" 180 || { tail -50 "$RUN/gateway.log" >&2; exit 1; }
+NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+
+# Once keys land the data plane answers 401 without one: create a key through the admin API
+# (generous limits, so the bench measures the path, not the limiter) and use it everywhere.
+AUTH=""
+probe_status() {
+    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' ${AUTH:+-H "Authorization: Bearer $AUTH"} \
+        -d '{"model":"openai/gpt-5-nano","messages":[{"role":"user","content":"hi"}]}' "$VIA_GATEWAY"
+}
+STATUS=$(probe_status)
+if [[ $STATUS == 401 ]]; then
+    log "the gateway wants a key: creating one through POST /admin/keys"
+    for body in '{"name":"bench","rpm":100000000,"tpm":2000000000,"max_concurrency":100000}' '{"name":"bench"}'; do
+        AUTH=$(curl -s -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' -d "$body" \
+            "http://127.0.0.1:$GW_PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("key",""))' 2>/dev/null || true)
+        [[ -n $AUTH ]] && break
+    done
+    [[ -n $AUTH ]] || { echo "could not create a key through /admin/keys" >&2; exit 1; }
+    STATUS=$(probe_status)
+fi
+[[ $STATUS == 200 ]] || { echo "the gateway answers $STATUS to the bench request" >&2; tail -30 "$RUN/gateway.log" >&2; exit 1; }
+export BENCH_AUTH=$AUTH
+
+# ---- 4. measurements -----------------------------------------------------------------------------
+RESULTS_JSONL=$RUN/results.jsonl
+: >"$RESULTS_JSONL"
+record() { printf '{"name":"%s","data":%s}\n' "$1" "$2" >>"$RESULTS_JSONL"; }
+
+cpu_ticks() { # pids... -> utime+stime of all, in clock ticks
+    local total=0 pid
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo $total
+}
+CLK_TCK=$(getconf CLK_TCK)
+jit_ticks() { # CPU of a JVM's JIT compiler threads, so that a JIT still warming can be told apart
+    local t total=0
+    for t in /proc/$1/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*) total=$((total + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+    done
+    echo $total
+}
+
+wrk_run() { # name url connections seconds [pids for CPU accounting]
+    local name=$1 url=$2 conns=$3 secs=$4; shift 4
+    local before after jit0=0 jit1=0 out json
+    before=$(cpu_ticks "$@")
+    [[ $# -eq 0 ]] || jit0=$(jit_ticks "$1")
+    out=$(on_load timeout $((secs + 30)) wrk -t1 -c"$conns" -d"${secs}s" --timeout 10s -s "$BENCH/post.lua" "$url" 2>&1) || true
+    after=$(cpu_ticks "$@")
+    [[ $# -eq 0 ]] || jit1=$(jit_ticks "$1")
+    echo "$out" >"$RUN/wrk-$name.txt"
+    json=$(grep '^BENCH_JSON ' <<<"$out" | sed 's/^BENCH_JSON //' || true)
+    [[ -n $json ]] || { echo "wrk failed for $name: $out" >&2; json='{"requests":0}'; }
+    if [[ $# -gt 0 ]]; then
+        json=${json%\}}",\"cpu_ticks\":$((after - before)),\"jit_ticks\":$((jit1 - jit0)),\"clk_tck\":$CLK_TCK}"
+    fi
+    record "$name" "$json"
+    log "$name: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d" % (d.get("rps",0), d.get("p50_ms",0), d.get("p99_ms",0), d.get("errors_status",0)))' "$json")"
+}
+
+stream_run() { # name url streams concurrency events delayMs
+    local out json
+    out=$(on_load timeout 900 java "${TOOL_JVM[@]}" -cp "$CP" StreamClient paced "$2" "$3" "$4" "$5" "$6" "$AUTH" 2>&1) || true
+    echo "$out" >"$RUN/stream-$1.txt"
+    json=$(grep '^BENCH_JSON ' <<<"$out" | sed 's/^BENCH_JSON //' || true)
+    [[ -n $json ]] || { echo "stream client failed for $1: $(tail -5 <<<"$out")" >&2; json='{"streams":0}'; }
+    record "$1" "$json"
+    log "$1: $json"
+}
+
+heap_used_kib() { # live heap after a full collection, from jstat (S0U+S1U+EU+OU)
+    [[ -f $RUN/histogram-baseline.txt ]] || jcmd "$GW_PID" GC.class_histogram >"$RUN/histogram-baseline.txt" 2>/dev/null || true
+    jcmd "$GW_PID" GC.run >/dev/null
+    sleep 1
+    jstat -gc "$GW_PID" | awk 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{printf "%d\n", $c["S0U"]+$c["S1U"]+$c["EU"]+$c["OU"]}'
+}
+rss_kib() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done; echo $t; }
+
+idle_run() { # name url streams holdSeconds measureFn
+    local name=$1 url=$2 n=$3 hold=$4 kind=$5 rss0 heap0 rss1 heap1 client ready out
+    if [[ $kind == gateway ]]; then heap0=$(heap_used_kib); rss0=$(rss_kib "$GW_PID"); else heap0=0; rss0=$(rss_kib $NGINX_PIDS); fi
+    taskset -c "$LOAD_CPU" java "${TOOL_JVM[@]}" -cp "$CP" StreamClient idle "$url" "$n" "$hold" "$AUTH" >"$RUN/idle-$name.txt" 2>&1 &
+    client=$!; PIDS+=("$client")
+    for _ in $(seq 1 800); do grep -q '^READY' "$RUN/idle-$name.txt" && break; sleep 0.25; done
+    sleep 2
+    ready=$(grep '^READY' "$RUN/idle-$name.txt" || echo "READY 0 0 0")
+    if [[ $kind == gateway ]]; then
+        heap1=$(heap_used_kib); rss1=$(rss_kib "$GW_PID")
+        # What the held streams keep alive on the heap, for the report (live objects only).
+        jcmd "$GW_PID" GC.class_histogram >"$RUN/histogram-$name.txt" 2>/dev/null || true
+    else heap1=0; rss1=$(rss_kib $NGINX_PIDS); fi
+    wait "$client" || true
+    out=$(grep '^BENCH_JSON ' "$RUN/idle-$name.txt" | sed 's/^BENCH_JSON //' || echo '{}')
+    record "$name" "${out%\}},\"rss0_kib\":$rss0,\"rss1_kib\":$rss1,\"heap0_kib\":$heap0,\"heap1_kib\":$heap1}"
+    log "$name: $ready; RSS $rss0 -> $rss1 KiB, heap $heap0 -> $heap1 KiB"
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before: $LOAD_BEFORE"
+
+log "warm-up (not measured)"
+on_load wrk -t1 -c64 -d3s -s "$BENCH/post.lua" "$DIRECT" >/dev/null
+on_load wrk -t1 -c64 -d3s -s "$BENCH/post.lua" "$VIA_NGINX" >/dev/null
+# The gateway needs its JIT: C2 compiles on the same core and its CPU counts per request, so warm
+# it by requests served (WARMUP_REQUESTS) rather than by seconds, within WARMUP_MAX seconds.
+warmed=0 warm_start=$SECONDS
+while ((warmed < WARMUP_REQUESTS && SECONDS - warm_start < WARMUP_MAX)); do
+    n=$(on_load wrk -t1 -c64 -d10s -s "$BENCH/post.lua" "$VIA_GATEWAY" | sed -n 's/^BENCH_JSON {"requests":\([0-9]*\).*/\1/p')
+    warmed=$((warmed + ${n:-0}))
+done
+log "gateway warmed with $warmed requests in $((SECONDS - warm_start)) s"
+on_load wrk -t1 -c1 -d3s -s "$BENCH/post.lua" "$VIA_GATEWAY" >/dev/null
+on_load java "${TOOL_JVM[@]}" -cp "$CP" StreamClient paced "$VIA_GATEWAY" 64 32 8 1 "$AUTH" >/dev/null 2>&1 || true
+
+if [[ $JFR == 1 ]]; then
+    # Profile the measured load only, not start-up and warm-up.
+    jcmd "$GW_PID" JFR.start name=bench settings=profile >/dev/null
+fi
+
+for target in direct nginx gateway; do
+    case $target in direct) url=$DIRECT pids=("$FAKE_PID") ;; nginx) url=$VIA_NGINX pids=($NGINX_PIDS) ;; gateway) url=$VIA_GATEWAY pids=("$GW_PID") ;; esac
+    wrk_run "rps_c64_$target" "$url" 64 "$DURATION" "${pids[@]}"
+    wrk_run "lat_c1_$target" "$url" 1 10
+    wrk_run "lat_c8_$target" "$url" 8 10
+done
+
+for target in direct nginx gateway; do
+    case $target in direct) url=$DIRECT ;; nginx) url=$VIA_NGINX ;; gateway) url=$VIA_GATEWAY ;; esac
+    stream_run "stream_$target" "$url" 128 32 64 20
+done
+
+if [[ $JFR == 1 ]]; then
+    jcmd "$GW_PID" JFR.stop name=bench filename="$RUN/gateway.jfr" >/dev/null || true
+    [[ -s $RUN/gateway.jfr ]] && python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" || true
+fi
+
+idle_run idle_gateway "$VIA_GATEWAY" "$IDLE" 12 gateway
+idle_run idle_nginx "$VIA_NGINX" "$IDLE" 8 nginx
+
+if [[ $FULL == 1 ]]; then
+    log "full: 2000 active streams x 20 events, 100 ms apart"
+    stream_run active_direct "$DIRECT" 2000 2000 20 100
+    stream_run active_gateway "$VIA_GATEWAY" 2000 2000 20 100
+
+    MAX=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["name"]=="rps_c64_gateway": print(r["data"]["rps"])' "$RESULTS_JSONL")
+    PAUSE=$(python3 -c "import sys; print(max(1, int(64 * 1000 / (0.7 * float('$MAX')))))")
+    log "full: $SOAK s soak at ~70% of $MAX req/s (64 connections, $PAUSE ms between requests)"
+    (while true; do echo "$(date +%s) $(rss_kib "$GW_PID")" >>"$RUN/soak-rss.txt"; sleep 10; done) &
+    SAMPLER=$!; PIDS+=("$SAMPLER")
+    for w in $(seq 1 $(((SOAK + 29) / 30))); do BENCH_DELAY_MS=$PAUSE wrk_run "soak_$w" "$VIA_GATEWAY" 64 30 "$GW_PID"; done
+    kill "$SAMPLER" 2>/dev/null || true
+    record soak_rss "$(python3 -c 'import json,sys; print(json.dumps([int(l.split()[1]) for l in open(sys.argv[1])]))' "$RUN/soak-rss.txt")"
+fi
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+
+# ---- 6. report -----------------------------------------------------------------------------------
+mkdir -p "$RESULTS"
+export B_DATE B_NPROC=$CPUS B_JAVA B_KERNEL B_NGINX B_GC="$GC_FLAGS" B_HEAP=$HEAP B_GW_OPTS="$GW_OPTS" B_GW_ARGS="$GW_ARGS" \
+    B_JFR=$JFR B_FULL=$FULL B_LOAD_BEFORE="$LOAD_BEFORE" B_LOAD_AFTER="$LOAD_AFTER" B_COMMIT B_AUTH B_RUN=$RUN \
+    B_CPUS="load generator, fake upstream, stream clients: CPU $LOAD_CPU; nginx and gateway: CPU $PROXY_CPU" B_IDLE=$IDLE
+B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+B_JAVA=$(java -version 2>&1 | sed -n 2p)
+B_KERNEL=$(uname -r)
+B_NGINX=$(nginx -v 2>&1)
+B_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+B_AUTH=$([[ -n $AUTH ]] && echo "a key created through /admin/keys" || echo "none needed")
+python3 -c 'import json,os; print(json.dumps({k[2:].lower(): v for k, v in os.environ.items() if k.startswith("B_")}))' >"$RUN/meta.json"
+python3 "$BENCH/histogram_diff.py" "$RUN/histogram-baseline.txt" "$RUN/histogram-idle_gateway.txt" "$IDLE" \
+    >"$RUN/idle-histogram.md" 2>/dev/null || true
+REPORT_ARGS=("$RUN/meta.json" "$RESULTS_JSONL" "$RUN/idle-histogram.md")
+if [[ -s $RUN/jfr-top.md ]]; then REPORT_ARGS+=("$RUN/jfr-top.md"); fi
+python3 "$BENCH/report.py" "${REPORT_ARGS[@]}" >"$RESULTS/latest.md"
+cp "$RESULTS_JSONL" "$RESULTS/latest.jsonl"
+if [[ -f $RUN/gateway.jfr ]]; then cp "$RUN/gateway.jfr" "$RESULTS/latest-gateway.jfr"; fi
+cat "$RESULTS/latest.md"
+log "written to $RESULTS/latest.md (raw output in $RUN)"

@@ -1,0 +1,278 @@
+package io.switchboard.admin;
+
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.Attribution;
+import io.switchboard.keys.ApiKey;
+import io.switchboard.keys.KeyEdit;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Reads and validates the JSON of {@code POST /admin/keys}, {@code PATCH /admin/keys/{id}} and the
+ * rotation. Strict: an unknown field, a negative limit, a bad glob or a past expiry is a 400 naming the
+ * field, so that a typo ({@code "rmp": 60}) never silently leaves a key unlimited.
+ */
+final class KeyRequestReader {
+
+    /** Model names are ids like {@code openai/gpt-5-nano} or {@code meta-llama/llama-3.1-8b:free}. */
+    private static final Pattern GLOB = Pattern.compile("[A-Za-z0-9._:/@+*\\-]{1,200}");
+
+    private static final Duration MAX_GRACE = Duration.ofDays(30);
+
+    private final Clock clock;
+
+    KeyRequestReader(Clock clock) {
+        this.clock = clock;
+    }
+
+    KeyEdit create(JsonNode body) {
+        KeyEdit edit = read(body);
+        if (!edit.fields().contains("name")) {
+            throw invalid("name", "The field 'name' is required.");
+        }
+        return edit;
+    }
+
+    KeyEdit update(JsonNode body) {
+        return read(body);
+    }
+
+    Duration grace(@Nullable JsonNode body) {
+        if (body == null || body.isNull()) {
+            return Duration.ZERO;
+        }
+        requireObject(body);
+        Duration grace = Duration.ZERO;
+        for (Map.Entry<String, JsonNode> field : body.properties()) {
+            if (!field.getKey().equals("grace_seconds")) {
+                throw unknown(field.getKey());
+            }
+            long seconds = nonNegativeLong("grace_seconds", field.getValue());
+            grace = Duration.ofSeconds(seconds);
+            if (grace.compareTo(MAX_GRACE) > 0) {
+                throw invalid("grace_seconds", "'grace_seconds' may be at most " + MAX_GRACE.toSeconds() + ".");
+            }
+        }
+        return grace;
+    }
+
+    private KeyEdit read(JsonNode body) {
+        requireObject(body);
+        List<String> fields = new ArrayList<>();
+        List<Consumer<ApiKey.Builder>> changes = new ArrayList<>();
+        Map<String, String> metadata = null;
+        for (Map.Entry<String, JsonNode> field : body.properties()) {
+            String name = field.getKey();
+            JsonNode value = field.getValue();
+            fields.add(name);
+            switch (name) {
+                case "name" -> {
+                    String text = text(name, value, 200, false);
+                    changes.add(key -> key.name(text));
+                }
+                case "models" -> {
+                    List<String> models = models(value);
+                    changes.add(key -> key.models(models));
+                }
+                case "rpm" -> {
+                    Long rpm = value.isNull() ? null : nonNegativeLong(name, value);
+                    changes.add(key -> key.rpm(rpm));
+                }
+                case "tpm" -> {
+                    Long tpm = value.isNull() ? null : nonNegativeLong(name, value);
+                    changes.add(key -> key.tpm(tpm));
+                }
+                case "max_concurrency" -> {
+                    Long max = value.isNull() ? null : nonNegativeLong(name, value);
+                    if (max != null && max > Integer.MAX_VALUE) {
+                        throw invalid(name, "'max_concurrency' is too large.");
+                    }
+                    Integer concurrency = max == null ? null : max.intValue();
+                    changes.add(key -> key.maxConcurrency(concurrency));
+                }
+                case "budget_usd" -> {
+                    BigDecimal budget = value.isNull() ? null : budget(value);
+                    changes.add(key -> key.budgetUsd(budget));
+                }
+                case "expires_at" -> {
+                    Instant expires = value.isNull() ? null : expiry(value);
+                    changes.add(key -> key.expiresAt(expires));
+                }
+                case "attribution" -> {
+                    Attribution attribution = attribution(value);
+                    changes.add(key -> key.attribution(attribution));
+                }
+                case "metadata" -> metadata = metadata(value);
+                default -> throw unknown(name);
+            }
+        }
+        return new KeyEdit(fields, changes, metadata);
+    }
+
+    private static List<String> models(JsonNode value) {
+        if (value.isNull()) {
+            return List.of();
+        }
+        if (!value.isArray()) {
+            throw invalid("models", "'models' must be an array of model patterns such as \"openai/*\".");
+        }
+        if (value.size() > 100) {
+            throw invalid("models", "'models' may hold at most 100 patterns.");
+        }
+        List<String> models = new ArrayList<>();
+        for (JsonNode item : value) {
+            if (!item.isString() || !GLOB.matcher(item.asString()).matches()) {
+                throw invalid(
+                        "models",
+                        "Each entry of 'models' must be a model id or a glob such as \"openai/*\""
+                                + " (letters, digits, . _ : / @ + - and *).");
+            }
+            models.add(item.asString());
+        }
+        return List.copyOf(models);
+    }
+
+    private static long nonNegativeLong(String field, JsonNode value) {
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw invalid(field, "'" + field + "' must be a whole number.");
+        }
+        long number = value.asLong();
+        if (number < 0) {
+            throw invalid(field, "'" + field + "' must not be negative.");
+        }
+        return number;
+    }
+
+    private static BigDecimal budget(JsonNode value) {
+        if (!value.isNumber()) {
+            throw invalid("budget_usd", "'budget_usd' must be a number.");
+        }
+        BigDecimal budget = value.decimalValue();
+        if (budget.signum() < 0) {
+            throw invalid("budget_usd", "'budget_usd' must not be negative.");
+        }
+        if (budget.scale() > 6 || budget.precision() - budget.scale() > 12) {
+            throw invalid("budget_usd", "'budget_usd' allows 12 digits and 6 decimals at most.");
+        }
+        return budget;
+    }
+
+    private Instant expiry(JsonNode value) {
+        if (!value.isString()) {
+            throw invalid("expires_at", "'expires_at' must be an ISO-8601 time such as \"2027-01-01T00:00:00Z\".");
+        }
+        Instant at;
+        try {
+            at = OffsetDateTime.parse(value.asString()).toInstant();
+        } catch (DateTimeParseException e) {
+            throw invalid("expires_at", "'expires_at' must be an ISO-8601 time such as \"2027-01-01T00:00:00Z\".");
+        }
+        if (!at.isAfter(clock.instant())) {
+            throw invalid("expires_at", "'expires_at' must be in the future.");
+        }
+        return at;
+    }
+
+    private static Attribution attribution(JsonNode value) {
+        if (value.isNull()) {
+            return Attribution.NONE;
+        }
+        if (!value.isObject()) {
+            throw invalid("attribution", "'attribution' must be an object with referer, title, categories.");
+        }
+        String referer = null;
+        String title = null;
+        String categories = null;
+        for (Map.Entry<String, JsonNode> field : value.properties()) {
+            String name = "attribution." + field.getKey();
+            JsonNode text = field.getValue();
+            switch (field.getKey()) {
+                case "referer" -> referer = text.isNull() ? null : text(name, text, 500, true);
+                case "title" -> title = text.isNull() ? null : text(name, text, 200, true);
+                case "categories" -> categories = text.isNull() ? null : text(name, text, 200, true);
+                default -> throw unknown(name);
+            }
+        }
+        return new Attribution(referer, title, categories);
+    }
+
+    private static Map<String, String> metadata(JsonNode value) {
+        if (value.isNull()) {
+            return Map.of();
+        }
+        if (!value.isObject()) {
+            throw invalid("metadata", "'metadata' must be an object of string values.");
+        }
+        if (value.size() > 50) {
+            throw invalid("metadata", "'metadata' may hold at most 50 labels.");
+        }
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : value.properties()) {
+            String name = field.getKey();
+            if (name.isEmpty() || name.length() > 100) {
+                throw invalid("metadata", "Label names in 'metadata' must be 1 to 100 characters.");
+            }
+            labels.put(name, text("metadata." + name, field.getValue(), 1000, false));
+        }
+        return labels;
+    }
+
+    /**
+     * A string of printable characters (no control characters: attribution values become upstream
+     * headers, where a line break would inject one).
+     */
+    private static String text(String field, JsonNode value, int maxLength, boolean headerSafe) {
+        if (!value.isString()) {
+            throw invalid(field, "'" + field + "' must be a string.");
+        }
+        String text = value.asString().strip();
+        if (text.isEmpty() || text.length() > maxLength) {
+            throw invalid(field, "'" + field + "' must be 1 to " + maxLength + " characters.");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || (headerSafe && c > 0x7e)) {
+                throw invalid(
+                        field,
+                        "'" + field + "' must hold printable " + (headerSafe ? "ASCII " : "") + "characters only.");
+            }
+        }
+        return text;
+    }
+
+    private static void requireObject(JsonNode body) {
+        if (!body.isObject()) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "The request body must be a JSON object.");
+        }
+    }
+
+    private static GatewayException unknown(String field) {
+        return invalid(field, "Unknown field '" + printable(field) + "'.");
+    }
+
+    private static GatewayException invalid(String field, String message) {
+        return GatewayException.of(ErrorCode.INVALID_REQUEST, message, printable(field));
+    }
+
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder(Math.min(text.length(), 80));
+        for (int i = 0; i < text.length() && out.length() < 80; i++) {
+            char c = text.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,64 @@
+package io.switchboard.keys;
+
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Secret hash to key, found or not found, so that a request almost never waits for the database:
+ * concurrent misses on one hash share a single lookup, a known-bad hash is answered from memory, and
+ * an entry older than {@code refresh} is re-read in the background while the cached answer is served.
+ * When that re-read fails (database down) the old answer stays until {@code maxStaleness}.
+ */
+public final class KeyCache {
+
+    private final AsyncLoadingCache<String, Optional<KeyMatch>> cache;
+
+    /**
+     * @param lookup the database read for a hash; empty when no key has it
+     */
+    public KeyCache(KeysProperties.Cache settings, Duration lookupTimeout, Function<String, Mono<KeyMatch>> lookup) {
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(settings.maximumSize())
+                .refreshAfterWrite(settings.refresh())
+                .expireAfterWrite(settings.maxStaleness())
+                // The read never runs inside the cache's own bookkeeping or on the caller's event
+                // loop: the embedded H2 driver does its file I/O on the subscribing thread.
+                .buildAsync((hash, executor) -> lookup.apply(hash)
+                        .subscribeOn(Schedulers.boundedElastic())
+                        .map(Optional::of)
+                        .defaultIfEmpty(Optional.empty())
+                        .timeout(lookupTimeout)
+                        .toFuture());
+    }
+
+    /** The key for a hash, from memory when known; fails when it must be read and the database cannot answer. */
+    public Mono<Optional<KeyMatch>> get(String secretHash) {
+        CompletableFuture<Optional<KeyMatch>> future = cache.get(secretHash);
+        return Mono.fromFuture(future, true);
+    }
+
+    /** Forgets every cached secret of a key, so its next request reads the database: after an edit, rotation or revocation. */
+    public void invalidateKey(String keyId) {
+        cache.synchronous()
+                .asMap()
+                .entrySet()
+                .removeIf(entry -> entry.getValue()
+                        .map(match -> match.key().id().equals(keyId))
+                        .orElse(false));
+    }
+
+    /** Forgets one hash: a newly issued secret may have been looked up (and found absent) before it existed. */
+    public void invalidateHash(String secretHash) {
+        cache.synchronous().invalidate(secretHash);
+    }
+
+    public long size() {
+        return cache.synchronous().estimatedSize();
+    }
+}

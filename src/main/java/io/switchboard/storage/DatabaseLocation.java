@@ -1,0 +1,106 @@
+package io.switchboard.storage;
+
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Option;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One database seen two ways: the R2DBC options the gateway serves requests with, and the JDBC URL
+ * Flyway migrates it through. Both come from {@code spring.r2dbc.url} (or the embedded default), so
+ * an operator configures the database once.
+ */
+public record DatabaseLocation(
+        ConnectionFactoryOptions r2dbc,
+        String jdbcUrl,
+        @Nullable String username,
+        @Nullable String password) {
+
+    static final String EMBEDDED_NAME = "switchboard";
+
+    /**
+     * @param r2dbcUrl {@code spring.r2dbc.url}, or null/blank for the embedded H2 file under {@code storagePath}
+     */
+    public static DatabaseLocation resolve(
+            @Nullable String r2dbcUrl, @Nullable String username, @Nullable String password, Path storagePath) {
+        if (r2dbcUrl == null || r2dbcUrl.isBlank()) {
+            return embedded(storagePath);
+        }
+        ConnectionFactoryOptions parsed = ConnectionFactoryOptions.parse(r2dbcUrl);
+        ConnectionFactoryOptions.Builder options = parsed.mutate();
+        String user = hasText(username) ? username : stringOption(parsed, ConnectionFactoryOptions.USER);
+        String pass = hasText(password) ? password : stringOption(parsed, ConnectionFactoryOptions.PASSWORD);
+        if (hasText(user)) {
+            options.option(ConnectionFactoryOptions.USER, user);
+        }
+        if (hasText(pass)) {
+            options.option(ConnectionFactoryOptions.PASSWORD, pass);
+        }
+        return new DatabaseLocation(options.build(), jdbcUrlFor(parsed), user, pass);
+    }
+
+    private static DatabaseLocation embedded(Path storagePath) {
+        String file =
+                storagePath.toAbsolutePath().normalize().resolve(EMBEDDED_NAME).toString();
+        ConnectionFactoryOptions options = ConnectionFactoryOptions.builder()
+                .option(ConnectionFactoryOptions.DRIVER, "h2")
+                .option(ConnectionFactoryOptions.PROTOCOL, "file")
+                .option(ConnectionFactoryOptions.DATABASE, file)
+                .option(ConnectionFactoryOptions.USER, "sa")
+                .build();
+        return new DatabaseLocation(options, "jdbc:h2:file:" + file, "sa", null);
+    }
+
+    /** The JDBC URL of the same database; only H2 (file or memory) and PostgreSQL are supported. */
+    static String jdbcUrlFor(ConnectionFactoryOptions options) {
+        String driver = stringOption(options, ConnectionFactoryOptions.DRIVER);
+        String protocol = stringOption(options, ConnectionFactoryOptions.PROTOCOL);
+        if ("pool".equals(driver) && protocol != null) {
+            // r2dbc:pool:postgresql://...: the real driver is the protocol
+            driver = protocol;
+            protocol = null;
+        }
+        String database = stringOption(options, ConnectionFactoryOptions.DATABASE);
+        if ("h2".equals(driver)) {
+            if ("mem".equals(protocol)) {
+                return "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1";
+            }
+            if ("file".equals(protocol)) {
+                return "jdbc:h2:file:" + database;
+            }
+        }
+        if ("postgresql".equals(driver) || "postgres".equals(driver)) {
+            String host = stringOption(options, ConnectionFactoryOptions.HOST);
+            Object port = options.getValue(ConnectionFactoryOptions.PORT);
+            StringBuilder url = new StringBuilder("jdbc:postgresql://").append(host == null ? "localhost" : host);
+            if (port != null) {
+                url.append(':').append(port);
+            }
+            url.append('/').append(database == null ? "" : database);
+            String schema = stringOption(options, Option.valueOf("schema"));
+            if (hasText(schema)) {
+                url.append("?currentSchema=").append(schema);
+            }
+            return url.toString();
+        }
+        throw new IllegalArgumentException("Unsupported database in spring.r2dbc.url: driver '"
+                + String.valueOf(driver).toLowerCase(Locale.ROOT)
+                + "' (use H2 or PostgreSQL, or set spring.flyway.url)");
+    }
+
+    private static @Nullable String stringOption(ConnectionFactoryOptions options, Option<?> option) {
+        Object value = options.getValue(option);
+        return value == null ? null : value.toString();
+    }
+
+    private static boolean hasText(@Nullable String value) {
+        return value != null && !value.isBlank();
+    }
+
+    /** Never prints the password. */
+    @Override
+    public String toString() {
+        return "DatabaseLocation[" + jdbcUrl + ", user=" + username + "]";
+    }
+}

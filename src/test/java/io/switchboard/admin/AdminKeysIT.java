@@ -1,0 +1,221 @@
+package io.switchboard.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.testing.AdminApi;
+import io.switchboard.testing.GatewayIntegrationTest;
+import io.switchboard.testing.TestGateway;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+/** The admin API over real HTTP: issuing, reading, editing, rotating, revoking, validation and the audit trail. */
+@GatewayIntegrationTest
+class AdminKeysIT {
+
+    @LocalServerPort
+    int port;
+
+    AdminApi admin;
+
+    @BeforeEach
+    void setUp() {
+        admin = new AdminApi(new TestGateway(port), TestGateway.ADMIN_KEY);
+    }
+
+    private static String unique(String name) {
+        return name + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void createdKeyShowsItsSecretOnceAndNeverAgain() {
+        String name = unique("shown-once");
+        JsonNode created = admin.createKey("{\"name\":\"" + name + "\",\"models\":[\"openai/*\"],\"rpm\":60,"
+                + "\"tpm\":100000,\"max_concurrency\":4,\"budget_usd\":5.0,\"expires_at\":\"2099-01-01T00:00:00Z\","
+                + "\"attribution\":{\"referer\":\"https://a.example\",\"title\":\"Team A\"},"
+                + "\"metadata\":{\"team\":\"a\",\"owner\":\"ana\"}}");
+        String id = created.get("id").asString();
+        String secret = created.get("key").asString();
+        assertThat(secret).matches("sk-gw-[0-9A-Za-z]{49}");
+        assertThat(created.get("prefix").asString()).isEqualTo(secret.substring(0, 10) + "...");
+        assertThat(created.get("rpm").asLong()).isEqualTo(60);
+        assertThat(created.get("max_concurrency").asInt()).isEqualTo(4);
+        assertThat(created.get("budget_usd").decimalValue()).isEqualByComparingTo("5.0");
+        assertThat(created.get("attribution").get("title").asString()).isEqualTo("Team A");
+        assertThat(created.get("metadata").get("owner").asString()).isEqualTo("ana");
+        assertThat(created.get("status").asString()).isEqualTo("active");
+
+        HttpResponse<String> one = admin.call("GET", "/admin/keys/" + id, null);
+        HttpResponse<String> list = admin.call("GET", "/admin/keys?name=" + name, null);
+        HttpResponse<String> audit = admin.call("GET", "/admin/audit?key_id=" + id, null);
+        for (HttpResponse<String> response : List.of(one, list, audit)) {
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).doesNotContain(secret).doesNotContain(secret.substring(10, 30));
+        }
+        assertThat(admin.json(one).has("key")).isFalse();
+        assertThat(admin.json(one).get("metadata").get("team").asString()).isEqualTo("a");
+        assertThat(admin.json(list).get("data")).hasSize(1);
+        assertThat(admin.probe(secret)).isEqualTo(404);
+    }
+
+    @Test
+    void listIsPagedAndFiltersByNameAndMetadata() {
+        String team = unique("team");
+        for (int i = 0; i < 3; i++) {
+            admin.createKey("{\"name\":\"" + team + "-" + i + "\",\"metadata\":{\"team\":\"" + team + "\"}}");
+        }
+        admin.createKey("{\"name\":\"" + team + "-other\",\"metadata\":{\"team\":\"elsewhere\"}}");
+
+        JsonNode byTeam = admin.json(admin.call("GET", "/admin/keys?metadata.team=" + team + "&limit=2", null));
+        assertThat(byTeam.get("total").asLong()).isEqualTo(3);
+        assertThat(byTeam.get("data")).hasSize(2);
+        JsonNode next = admin.json(admin.call("GET", "/admin/keys?metadata.team=" + team + "&limit=2&offset=2", null));
+        assertThat(next.get("data")).hasSize(1);
+        JsonNode byName =
+                admin.json(admin.call("GET", "/admin/keys?name=" + team.toUpperCase(java.util.Locale.ROOT), null));
+        assertThat(byName.get("total").asLong()).isEqualTo(4);
+        assertThat(admin.call("GET", "/admin/keys?limit=0", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void patchChangesOnlyTheNamedFieldsAndTakesEffectAtOnce() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("patched") + "\",\"rpm\":10,\"models\":[\"x/*\"]}");
+        String id = created.get("id").asString();
+        HttpResponse<String> patched =
+                admin.call("PATCH", "/admin/keys/" + id, "{\"tpm\":500,\"models\":null,\"metadata\":{\"team\":\"b\"}}");
+        assertThat(patched.statusCode()).isEqualTo(200);
+        JsonNode key = admin.json(patched);
+        assertThat(key.get("rpm").asLong()).isEqualTo(10);
+        assertThat(key.get("tpm").asLong()).isEqualTo(500);
+        assertThat(key.get("models")).isEmpty();
+        assertThat(key.get("metadata").get("team").asString()).isEqualTo("b");
+        // Idempotent: the same PATCH again leaves the same key.
+        JsonNode again = admin.json(admin.call(
+                "PATCH", "/admin/keys/" + id, "{\"tpm\":500,\"models\":null,\"metadata\":{\"team\":\"b\"}}"));
+        assertThat(again.get("tpm").asLong()).isEqualTo(500);
+        assertThat(admin.call("PATCH", "/admin/keys/key_doesNotExist", "{\"rpm\":1}")
+                        .statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void invalidRequestsAre400NamingTheField() {
+        record Case(String body, String param) {}
+        List<Case> cases = List.of(
+                new Case("{\"name\":\"x\",\"rmp\":60}", "rmp"),
+                new Case("{\"name\":\"x\",\"rpm\":-1}", "rpm"),
+                new Case("{\"name\":\"x\",\"tpm\":1.5}", "tpm"),
+                new Case("{\"name\":\"x\",\"max_concurrency\":-3}", "max_concurrency"),
+                new Case("{\"name\":\"x\",\"budget_usd\":-0.01}", "budget_usd"),
+                new Case("{\"name\":\"x\",\"models\":[\"openai/ gpt\"]}", "models"),
+                new Case("{\"name\":\"x\",\"models\":\"openai/*\"}", "models"),
+                new Case("{\"name\":\"x\",\"expires_at\":\"2001-01-01T00:00:00Z\"}", "expires_at"),
+                new Case("{\"name\":\"x\",\"expires_at\":\"tomorrow\"}", "expires_at"),
+                new Case("{\"name\":\"x\",\"attribution\":{\"title\":\"a\\r\\nX-Evil: 1\"}}", "attribution.title"),
+                new Case("{\"name\":\"x\",\"attribution\":{\"color\":\"red\"}}", "attribution.color"),
+                new Case("{\"name\":\"x\",\"metadata\":{\"team\":7}}", "metadata.team"),
+                new Case("{\"models\":[\"openai/*\"]}", "name"),
+                new Case("{\"name\":\"\"}", "name"));
+        for (Case c : cases) {
+            HttpResponse<String> response = admin.call("POST", "/admin/keys", c.body());
+            assertThat(response.statusCode()).as(c.body()).isEqualTo(400);
+            assertThat(admin.json(response).get("error").get("param").asString())
+                    .as(c.body())
+                    .isEqualTo(c.param());
+        }
+        assertThat(admin.call("POST", "/admin/keys", "not json").statusCode()).isEqualTo(400);
+        assertThat(admin.call("POST", "/admin/keys", "[1]").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void rotationKeepsTheIdAndLetsTheOldSecretWorkOnlyDuringTheGracePeriod() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("rotated") + "\",\"rpm\":7}");
+        String id = created.get("id").asString();
+        String first = created.get("key").asString();
+        assertThat(admin.probe(first)).isEqualTo(404);
+
+        HttpResponse<String> rotated = admin.call("POST", "/admin/keys/" + id + "/rotate", "{\"grace_seconds\":2}");
+        assertThat(rotated.statusCode()).isEqualTo(200);
+        JsonNode afterGrace = admin.json(rotated);
+        String second = afterGrace.get("key").asString();
+        assertThat(afterGrace.get("id").asString()).isEqualTo(id);
+        assertThat(afterGrace.get("rpm").asLong()).isEqualTo(7);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(admin.probe(second)).isEqualTo(404);
+        assertThat(admin.probe(first)).isEqualTo(404);
+        Instant graceEnds = Instant.now().plusSeconds(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> admin.probe(first) == 401);
+        assertThat(Instant.now()).isAfterOrEqualTo(graceEnds.minusMillis(500));
+        assertThat(admin.probe(second)).isEqualTo(404);
+
+        // Without a grace period the previous secret stops at once.
+        String third = admin.json(admin.call("POST", "/admin/keys/" + id + "/rotate", null))
+                .get("key")
+                .asString();
+        assertThat(admin.probe(second)).isEqualTo(401);
+        assertThat(admin.probe(third)).isEqualTo(404);
+        assertThat(admin.call("POST", "/admin/keys/" + id + "/rotate", "{\"grace_seconds\":-1}")
+                        .statusCode())
+                .isEqualTo(400);
+    }
+
+    @Test
+    void revocationIsImmediateIdempotentAndKeepsTheRecord() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("revoked") + "\"}");
+        String id = created.get("id").asString();
+        String secret = created.get("key").asString();
+        assertThat(admin.probe(secret)).isEqualTo(404);
+
+        HttpResponse<String> revoked = admin.call("DELETE", "/admin/keys/" + id, null);
+        assertThat(revoked.statusCode()).isEqualTo(200);
+        assertThat(admin.probe(secret)).isEqualTo(401);
+        String revokedAt = admin.json(revoked).get("revoked_at").asString();
+
+        HttpResponse<String> again = admin.call("DELETE", "/admin/keys/" + id, null);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(admin.json(again).get("revoked_at").asString()).isEqualTo(revokedAt);
+        JsonNode kept = admin.json(admin.call("GET", "/admin/keys/" + id, null));
+        assertThat(kept.get("status").asString()).isEqualTo("revoked");
+        assertThat(admin.call("POST", "/admin/keys/" + id + "/rotate", null).statusCode())
+                .isEqualTo(409);
+        assertThat(admin.call("DELETE", "/admin/keys/key_doesNotExist", null).statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void everyAdminActionIsAuditedWithTheAdminIdAndNoSecret() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("audited") + "\"}");
+        String id = created.get("id").asString();
+        List<String> secrets = new ArrayList<>(List.of(created.get("key").asString(), TestGateway.ADMIN_KEY));
+        admin.call("PATCH", "/admin/keys/" + id, "{\"rpm\":5}");
+        secrets.add(admin.json(admin.call("POST", "/admin/keys/" + id + "/rotate", "{\"grace_seconds\":60}"))
+                .get("key")
+                .asString());
+        admin.call("DELETE", "/admin/keys/" + id, null);
+
+        HttpResponse<String> response = admin.call("GET", "/admin/audit?key_id=" + id, null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode entries = admin.json(response).get("data");
+        List<String> actions = new ArrayList<>();
+        entries.forEach(entry -> {
+            actions.add(entry.get("action").asString());
+            assertThat(entry.get("actor").asString()).matches("admin-[0-9a-f]{8}");
+            assertThat(entry.get("key_id").asString()).isEqualTo(id);
+            assertThat(Instant.parse(entry.get("at").asString()))
+                    .isBefore(Instant.now().plusSeconds(1));
+        });
+        assertThat(actions).containsExactly("key.revoke", "key.rotate", "key.update", "key.create");
+        assertThat(entries.get(2).get("detail").asString()).contains("rpm");
+        for (String secret : secrets) {
+            assertThat(response.body()).doesNotContain(secret);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.switchboard.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class DatabaseLocationTest {
+
+    @Test
+    void withoutAnUrlTheDatabaseIsAnH2FileUnderTheStoragePath() {
+        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of("/var/lib/switchboard"));
+        assertThat(location.jdbcUrl()).isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard");
+        assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
+        assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
+        assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
+                .isEqualTo("/var/lib/switchboard/switchboard");
+    }
+
+    @Test
+    void aRelativeStoragePathIsMadeAbsolute() {
+        DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
+        assertThat(location.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard"));
+    }
+
+    @Test
+    void aPostgresUrlKeepsHostPortDatabaseSchemaAndCredentials() {
+        DatabaseLocation location = DatabaseLocation.resolve(
+                "r2dbc:postgresql://db.internal:6543/gateway?schema=sb", "app", "s3cret", Path.of("unused"));
+        assertThat(location.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/gateway?currentSchema=sb");
+        assertThat(location.username()).isEqualTo("app");
+        assertThat(location.password()).isEqualTo("s3cret");
+        assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.HOST)).isEqualTo("db.internal");
+        assertThat(location.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void credentialsInTheUrlAreUsedForMigrationsToo() {
+        DatabaseLocation location =
+                DatabaseLocation.resolve("r2dbc:postgresql://app:pw@127.0.0.1/test", null, null, Path.of("unused"));
+        assertThat(location.jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1/test");
+        assertThat(location.username()).isEqualTo("app");
+        assertThat(location.password()).isEqualTo("pw");
+    }
+
+    @Test
+    void anInMemoryH2UrlStaysInMemory() {
+        DatabaseLocation location = DatabaseLocation.resolve("r2dbc:h2:mem:///gw", null, null, Path.of("unused"));
+        assertThat(location.jdbcUrl()).isEqualTo("jdbc:h2:mem:gw;DB_CLOSE_DELAY=-1");
+    }
+
+    @Test
+    void anUnsupportedDatabaseIsRefusedAtStartUp() {
+        assertThatThrownBy(() -> DatabaseLocation.resolve("r2dbc:mysql://h/db", null, null, Path.of("unused")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("spring.flyway.url");
+    }
+}
