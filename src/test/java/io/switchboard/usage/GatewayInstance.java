@@ -38,6 +38,9 @@ public final class GatewayInstance implements AutoCloseable {
                 "gateway.providers.openrouter.base-url=" + upstreamBaseUrl,
                 "gateway.providers.openrouter.api-key=" + TestGateway.UPSTREAM_KEY,
                 "gateway.usage.fetch-pricing=false",
+                "gateway.keys.static[0].name=test-client",
+                "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
+                "gateway.admin.key=" + TestGateway.ADMIN_KEY,
                 "gateway.usage.flush-interval=50ms",
                 "spring.lifecycle.timeout-per-shutdown-phase=10s"));
         all.addAll(List.of(properties));

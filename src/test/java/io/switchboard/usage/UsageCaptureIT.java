@@ -250,6 +250,7 @@ class UsageCaptureIT {
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> LEDGER.count("SELECT COUNT(*) FROM usage WHERE model = 'report/model-b'") == 2);
         HttpResponse<String> report = gateway.send(gateway.request("/admin/usage?model=report/model-b&group_by=model")
+                .setHeader("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
                 .GET()
                 .build());
         assertThat(report.statusCode()).isEqualTo(200);
@@ -260,6 +261,7 @@ class UsageCaptureIT {
                 .contains("\"completion_tokens\":12")
                 .contains("\"p50_latency_ms\":");
         HttpResponse<String> csv = gateway.send(gateway.request("/admin/usage/export.csv?model=report/model-b")
+                .setHeader("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
                 .GET()
                 .build());
         assertThat(csv.body().split("\r\n")).hasSize(3);
