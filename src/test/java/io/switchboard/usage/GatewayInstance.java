@@ -38,17 +38,15 @@ public final class GatewayInstance implements AutoCloseable {
                 "gateway.providers.openrouter.base-url=" + upstreamBaseUrl,
                 "gateway.providers.openrouter.api-key=" + TestGateway.UPSTREAM_KEY,
                 "gateway.usage.fetch-pricing=false",
-                "gateway.usage.flush-interval=50ms",
-                "spring.lifecycle.timeout-per-shutdown-phase=10s",
-                // The data-plane key the test client sends, declared in configuration.
-                "gateway.keys.static[0].name=usage-test",
+                "gateway.keys.static[0].name=test-client",
                 "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
                 "gateway.admin.key=" + TestGateway.ADMIN_KEY,
-                "gateway.demo.enabled=false"));
+                "gateway.usage.flush-interval=50ms",
+                "spring.lifecycle.timeout-per-shutdown-phase=10s"));
         all.addAll(List.of(properties));
         // As command-line arguments: they must win over application.yml (default properties would not).
-        // The gateway owns its event loops (UpstreamConfiguration), so closing this instance leaves
-        // the other servers of this JVM alone.
+        // The gateway owns its Netty event loops (UpstreamConfiguration), so closing one replica
+        // never tears down another server of this JVM.
         ConfigurableApplicationContext context = new SpringApplicationBuilder(SwitchboardApplication.class)
                 .run(all.stream().map(p -> "--" + p).toArray(String[]::new));
         return new GatewayInstance(context);

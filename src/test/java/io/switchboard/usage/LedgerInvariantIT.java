@@ -66,13 +66,16 @@ class LedgerInvariantIT {
                     upstream.enqueue(FakeUpstream.sse(
                             Map.of("X-Generation-Id", "gen-left-" + i),
                             List.of(FakeUpstream.endless(Duration.ofMillis(20), n -> chunk("t" + n)))));
-                    upstream.enqueue(FakeUpstream.json(
-                            200,
-                            "{\"data\":{\"id\":\"gen-left-" + i + "\",\"tokens_prompt\":9,\"tokens_completion\":42,"
-                                    + "\"total_cost\":0.001}}",
-                            Map.of()));
+                    upstream.whenGet(
+                            "/generation",
+                            FakeUpstream.json(
+                                    200,
+                                    "{\"data\":{\"id\":\"gen-left-" + i
+                                            + "\",\"tokens_prompt\":9,\"tokens_completion\":42,"
+                                            + "\"total_cost\":0.001}}",
+                                    Map.of()));
                     leaveAfterFirstBytes(client);
-                    // The settlement look-up takes the next reply: wait for it before the next request.
+                    // Wait for the settlement look-up, so the request counts below stay simple.
                     await().atMost(Duration.ofSeconds(20)).until(() -> upstream.requestCount() == before + 2);
                     reportedPrompt += 9;
                     reportedCompletion += 42;
