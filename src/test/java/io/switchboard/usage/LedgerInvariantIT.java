@@ -62,7 +62,6 @@ class LedgerInvariantIT {
                             .isEqualTo(503);
                 }
                 for (int i = 0; i < 2; i++) {
-                    int before = upstream.requestCount();
                     upstream.enqueue(FakeUpstream.sse(
                             Map.of("X-Generation-Id", "gen-left-" + i),
                             List.of(FakeUpstream.endless(Duration.ofMillis(20), n -> chunk("t" + n)))));
@@ -75,8 +74,11 @@ class LedgerInvariantIT {
                                             + "\"total_cost\":0.001}}",
                                     Map.of()));
                     leaveAfterFirstBytes(client);
-                    // Wait for the settlement look-up, so the request counts below stay simple.
-                    await().atMost(Duration.ofSeconds(20)).until(() -> upstream.requestCount() == before + 2);
+                    // Wait for the settlement look-up of this request before the next one.
+                    String lookup = "/api/v1/generation?id=gen-left-" + i;
+                    await().atMost(Duration.ofSeconds(20))
+                            .until(() -> upstream.requests().stream()
+                                    .anyMatch(r -> r.path().equals(lookup)));
                     reportedPrompt += 9;
                     reportedCompletion += 42;
                 }
