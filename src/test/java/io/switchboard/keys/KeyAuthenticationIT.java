@@ -68,6 +68,10 @@ class KeyAuthenticationIT {
                 .build());
     }
 
+    private TestGateway fresh() {
+        return new TestGateway(port);
+    }
+
     private static HttpRequest.Builder to(TestGateway gateway, String path) {
         return HttpRequest.newBuilder(gateway.uri(path)).timeout(Duration.ofSeconds(20));
     }
@@ -200,7 +204,10 @@ class KeyAuthenticationIT {
 
     @Test
     void healthAndPrometheusAreOpenOtherActuatorEndpointsAreNot() {
-        HttpResponse<String> health = gateway.send(to(gateway, "/actuator/health")
+        // Each call on its own connection: in the test JVM a request that followed an
+        // /actuator/prometheus scrape on the same keep-alive connection intermittently got no answer
+        // (the gateway logged it as sent); tracked as an open issue, not hidden by a retry.
+        HttpResponse<String> health = fresh().send(to(gateway, "/actuator/health")
                 .header("Authorization", "Bearer not-a-key")
                 .GET()
                 .build());
@@ -209,12 +216,12 @@ class KeyAuthenticationIT {
                 .contains("\"status\":\"UP\"")
                 .doesNotContain("details")
                 .doesNotContain("components");
-        assertThat(gateway.send(to(gateway, "/actuator/prometheus").GET().build())
+        assertThat(fresh().send(to(gateway, "/actuator/prometheus").GET().build())
                         .statusCode())
                 .isEqualTo(200);
-        assertThat(gateway.send(to(gateway, "/actuator/env").GET().build()).statusCode())
+        assertThat(fresh().send(to(gateway, "/actuator/env").GET().build()).statusCode())
                 .isEqualTo(401);
-        assertThat(gateway.send(to(gateway, "/actuator/beans")
+        assertThat(fresh().send(to(gateway, "/actuator/beans")
                                 .header("Authorization", "Bearer " + TestGateway.CLIENT_KEY)
                                 .GET()
                                 .build())
