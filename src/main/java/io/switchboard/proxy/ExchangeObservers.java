@@ -116,8 +116,4 @@ final class ExchangeObservers {
             }
         }
     }
-
-    boolean isFinished() {
-        return finished.get();
-    }
 }

@@ -56,6 +56,21 @@ interface LimitStore {
         boolean granted();
 
         Mono<Void> release();
+
+        /** A granted slot that gives itself back with {@code release}. */
+        static Slot granted(java.util.function.Supplier<Mono<Void>> release) {
+            return new Slot() {
+                @Override
+                public boolean granted() {
+                    return true;
+                }
+
+                @Override
+                public Mono<Void> release() {
+                    return release.get();
+                }
+            };
+        }
     }
 
     /** A budget reservation; settle it exactly once, with the real cost (0 to release). */

@@ -86,18 +86,10 @@ final class LocalLimitStore implements LimitStore {
         if (!granted[0]) {
             return Slot.REFUSED;
         }
-        return new Slot() {
-            @Override
-            public boolean granted() {
-                return true;
-            }
-
-            @Override
-            public Mono<Void> release() {
-                slots.computeIfPresent(key, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
-                return Mono.empty();
-            }
-        };
+        return Slot.granted(() -> {
+            slots.computeIfPresent(key, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
+            return Mono.empty();
+        });
     }
 
     @Override

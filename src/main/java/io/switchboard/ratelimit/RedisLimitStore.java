@@ -155,17 +155,8 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                     if (asLong(granted) != 1) {
                         return Slot.REFUSED;
                     }
-                    return new Slot() {
-                        @Override
-                        public boolean granted() {
-                            return true;
-                        }
-
-                        @Override
-                        public Mono<Void> release() {
-                            return eval(RELEASE, ScriptOutputType.INTEGER, key).then();
-                        }
-                    };
+                    return Slot.granted(
+                            () -> eval(RELEASE, ScriptOutputType.INTEGER, key).then());
                 });
     }
 

@@ -36,8 +36,7 @@ class UpstreamKeepAliveIT {
                                 "--gateway.keys.static[0].name=keepalive",
                                 "--gateway.keys.static[0].secret=" + TestGateway.clientKey,
                                 "--gateway.storage.path=target/keepalive-it-data",
-                                "--gateway.demo.enabled=false",
-                                "--logging.level.io.switchboard.proxy.UpstreamFailures=DEBUG")) {
+                                "--gateway.demo.enabled=false")) {
             int port = ((WebServerApplicationContext) gateway).getWebServer().getPort();
             TestGateway client = new TestGateway(port);
             List<Integer> statuses = new ArrayList<>();
