@@ -5,6 +5,8 @@ import io.switchboard.storage.DatabaseLocation;
 import io.switchboard.storage.SchemaMigrations;
 import io.switchboard.storage.StorageProperties;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcConnectionDetails;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import org.springframework.context.annotation.Bean;
@@ -30,13 +32,27 @@ class StorageConfiguration {
         return () -> options;
     }
 
-    @Bean
+    @Bean(destroyMethod = "close")
     SchemaMigrations schemaMigrations(
             DatabaseLocation location,
+            StorageProperties storage,
             @Value("${spring.flyway.url:}") String jdbcUrl,
             @Value("${spring.flyway.user:}") String user,
             @Value("${spring.flyway.password:}") String password) {
-        return SchemaMigrations.run(location, jdbcUrl, emptyToNull(user), emptyToNull(password));
+        return SchemaMigrations.run(
+                location, jdbcUrl, emptyToNull(user), emptyToNull(password), storage.migrationRetryMax());
+    }
+
+    /**
+     * {@code schema} in {@code /actuator/health} and its readiness group: out of service while the
+     * database has not been reachable since start-up (the migrations have not run), up afterwards.
+     * Deliberately not a live database check: see {@code management.health.r2dbc} in application.yml.
+     */
+    @Bean
+    HealthIndicator schemaHealthIndicator(SchemaMigrations migrations) {
+        return () -> migrations.migrated()
+                ? Health.up().build()
+                : Health.outOfService().build();
     }
 
     private static String emptyToNull(String value) {

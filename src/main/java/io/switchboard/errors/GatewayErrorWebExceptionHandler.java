@@ -1,14 +1,19 @@
 package io.switchboard.errors;
 
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.R2dbcTransientException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
@@ -52,12 +57,31 @@ public class GatewayErrorWebExceptionHandler implements WebExceptionHandler {
         if (ex instanceof ResponseStatusException status) {
             return fromStatus(exchange, status.getStatusCode());
         }
+        if (databaseUnavailable(ex)) {
+            // The database is down or slow (the admin API and usage reports need it; the data plane
+            // does not): a retryable 503, not a 500 that says the gateway is broken.
+            log.warn(
+                    "Database unavailable on {} {}: {}",
+                    exchange.getRequest().getMethod(),
+                    exchange.getRequest().getPath(),
+                    ex.toString());
+            return GatewayException.of(
+                    ErrorCode.SERVICE_UNAVAILABLE, "The gateway's database is not available; retry shortly.");
+        }
         log.error(
                 "Unhandled error on {} {}",
                 exchange.getRequest().getMethod(),
                 exchange.getRequest().getPath(),
                 ex);
         return GatewayException.of(ErrorCode.INTERNAL, "The gateway failed to handle the request.");
+    }
+
+    private static boolean databaseUnavailable(Throwable ex) {
+        return ex instanceof DataAccessResourceFailureException
+                || ex instanceof TransientDataAccessException
+                || ex instanceof CannotCreateTransactionException
+                || ex instanceof R2dbcNonTransientResourceException
+                || ex instanceof R2dbcTransientException;
     }
 
     private static GatewayException fromStatus(ServerWebExchange exchange, HttpStatusCode status) {

@@ -1,31 +1,52 @@
 package io.switchboard.storage;
 
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.time.Duration;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
 
 /**
  * Brings the schema to the newest version at start-up, through JDBC, before any R2DBC repository is
  * used: every bean that reads or writes a table depends on this one. Versions V1-V9 belong to the
  * key tables, V10 and up to usage.
+ *
+ * <p>A database that cannot be reached at start-up does not stop the gateway: keys from
+ * configuration work, keys that need the database get 503, the usage ledger buffers and spills, and
+ * the migrations are retried in the background (backoff up to {@code retryMax}) while the readiness
+ * probe reports out of service. Any other migration failure (a broken migration, a schema newer than
+ * this version) still stops the start-up: serving on a wrong schema would be worse.
  */
-public final class SchemaMigrations {
+public final class SchemaMigrations implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrations.class);
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
 
-    private final MigrateResult result;
+    private final Flyway flyway;
+    private volatile boolean migrated;
+    private volatile @Nullable Disposable retrying;
 
-    private SchemaMigrations(MigrateResult result) {
-        this.result = result;
+    private SchemaMigrations(Flyway flyway) {
+        this.flyway = flyway;
     }
 
     /**
      * @param jdbcUrl overrides the URL derived from the R2DBC one ({@code spring.flyway.url})
+     * @param retryMax longest wait between two attempts while the database is unreachable
      */
     public static SchemaMigrations run(
-            DatabaseLocation location, @Nullable String jdbcUrl, @Nullable String user, @Nullable String password) {
+            DatabaseLocation location,
+            @Nullable String jdbcUrl,
+            @Nullable String user,
+            @Nullable String password,
+            Duration retryMax) {
         boolean overridden = jdbcUrl != null && !jdbcUrl.isBlank();
         Flyway flyway = Flyway.configure()
                 .dataSource(
@@ -34,15 +55,80 @@ public final class SchemaMigrations {
                         overridden ? password : location.password())
                 .locations("classpath:db/migration")
                 .load();
+        SchemaMigrations migrations = new SchemaMigrations(flyway);
+        try {
+            migrations.migrate();
+        } catch (RuntimeException e) {
+            if (!unreachable(e)) {
+                throw e;
+            }
+            log.warn(
+                    "Database {} unreachable at start-up ({}): starting without it, not ready until the schema is migrated",
+                    location,
+                    rootCause(e).toString());
+            migrations.retryInBackground(retryMax);
+        }
+        return migrations;
+    }
+
+    private void migrate() {
         MigrateResult result = flyway.migrate();
+        migrated = true;
         log.info(
                 "Database schema at version {} ({} migration(s) applied now)",
                 result.targetSchemaVersion == null ? result.initialSchemaVersion : result.targetSchemaVersion,
                 result.migrationsExecuted);
-        return new SchemaMigrations(result);
     }
 
-    public int migrationsExecuted() {
-        return result.migrationsExecuted;
+    private void retryInBackground(Duration retryMax) {
+        // JDBC blocks: on a worker thread, never an event loop.
+        retrying = Mono.fromRunnable(this::migrate)
+                .subscribeOn(Schedulers.boundedElastic())
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RETRY)
+                        .maxBackoff(retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax)
+                        .jitter(0.1)
+                        .filter(SchemaMigrations::unreachable))
+                .subscribe(
+                        null,
+                        error -> log.error("Database schema migration failed; the gateway stays not ready", error));
+    }
+
+    /** Whether the schema is at the newest version (false only while the database has not been reachable since start-up). */
+    public boolean migrated() {
+        return migrated;
+    }
+
+    /** A connection that could not be opened, as opposed to a migration that failed. */
+    static boolean unreachable(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConnectException) {
+                return true;
+            }
+            if (cause instanceof SQLException sql
+                    && sql.getSQLState() != null
+                    && sql.getSQLState().startsWith("08")) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    @Override
+    public void close() {
+        Disposable current = retrying;
+        if (current != null) {
+            current.dispose();
+        }
     }
 }

@@ -85,6 +85,43 @@ public final class PostgresTestDatabase implements AutoCloseable {
                 "spring.r2dbc.password", password);
     }
 
+    /** The server's host, e.g. for a {@link FaultProxy} in front of it. */
+    public String host() {
+        return hostPortDatabase.substring(0, hostPortDatabase.indexOf(':'));
+    }
+
+    public int port() {
+        String hostPort = hostPortDatabase.substring(0, hostPortDatabase.indexOf('/'));
+        return Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1));
+    }
+
+    /** The same properties with the server reached through {@code proxy} (a loopback port). */
+    public Map<String, String> springPropertiesThrough(FaultProxy proxy) {
+        String database = hostPortDatabase.substring(hostPortDatabase.indexOf('/'));
+        return Map.of(
+                "spring.r2dbc.url",
+                "r2dbc:postgresql://127.0.0.1:" + proxy.port() + database + "?schema=" + schema,
+                "spring.r2dbc.username",
+                user,
+                "spring.r2dbc.password",
+                password);
+    }
+
+    /** The first column of the first row of a query in this schema, as a number (e.g. a count). */
+    public long count(String sql) {
+        try (Connection connection =
+                        DriverManager.getConnection("jdbc:postgresql://" + hostPortDatabase, user, password);
+                Statement statement = connection.createStatement()) {
+            statement.execute("SET search_path TO " + schema);
+            try (var rows = statement.executeQuery(sql)) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL at " + hostPortDatabase + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Runs one statement in this schema (through JDBC: for test set-up and checks, not the gateway). */
     public void execute(String sql) {
         try (Connection connection =

@@ -1,0 +1,169 @@
+package io.switchboard.faults;
+
+import static io.switchboard.faults.DependencyFaults.ADMIN_KEY;
+import static io.switchboard.faults.DependencyFaults.chat;
+import static io.switchboard.faults.DependencyFaults.medianChat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.faults.DependencyFaults.Timed;
+import io.switchboard.keys.ApiKeyFormat;
+import io.switchboard.testing.AdminApi;
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.FaultProxy;
+import io.switchboard.testing.GatewayInstance;
+import io.switchboard.testing.PostgresTestDatabase;
+import io.switchboard.usage.UsageLedger;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PostgreSQL lost or slow while the gateway runs, through a {@link FaultProxy} (the server itself is
+ * shared and never stopped): keys already verified keep working at the same speed, unknown keys fail
+ * closed with 503 within the lookup timeout, and the requests of the outage reach the ledger once the
+ * database is back, once each.
+ */
+class DatabaseFaultsIT {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static FakeUpstream upstream;
+    private static PostgresTestDatabase database;
+    private static FaultProxy proxy;
+    private static GatewayInstance gateway;
+    private static AdminApi admin;
+
+    @BeforeAll
+    static void start() {
+        upstream = FakeUpstream.start();
+        database = PostgresTestDatabase.create();
+        proxy = FaultProxy.to(database.host(), database.port());
+        Map<String, String> settings = DependencyFaults.settings(upstream);
+        settings.putAll(database.springPropertiesThrough(proxy));
+        // Replay soon after the database is back (the default backoff grows to 10 s), and spill
+        // early so that the spill file is part of the path under test.
+        settings.put("gateway.usage.retry-backoff-max", "1s");
+        settings.put("gateway.usage.spill-threshold", "1");
+        gateway = GatewayInstance.start(settings);
+        admin = new AdminApi(gateway.gateway(), ADMIN_KEY);
+    }
+
+    @AfterEach
+    void heal() {
+        proxy.pass();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (database != null) {
+            database.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @Test
+    void whileTheDatabaseIsDownVerifiedKeysWorkUnknownKeysGet503AndTheLedgerCatchesUp() {
+        String key = admin.createKey("{\"name\":\"before-outage\"}").get("key").asString();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        medianChat(gateway.gateway(), key, "warm-" + run, 3);
+        Duration before = medianChat(gateway.gateway(), key, "before-" + run, 7);
+
+        proxy.refuse();
+        Duration during = medianChat(gateway.gateway(), key, "during-" + run, 7);
+        assertThat(during)
+                .as("cached key latency with the database down (before: %s)", before)
+                .isLessThan(before.multipliedBy(5).plusMillis(200));
+
+        Timed unknown = chat(gateway.gateway(), ApiKeyFormat.generate(RANDOM), "unknown-" + run);
+        assertThat(unknown.status()).isEqualTo(503);
+        assertThat(unknown.body()).contains("\"type\":\"server_error\"").contains("\"code\":\"service_unavailable\"");
+        assertThat(unknown.took()).isLessThan(Duration.ofSeconds(3));
+        // The gateway's own health does not depend on the database: it still serves verified keys.
+        assertThat(health()).isEqualTo(200);
+
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(rows("during-" + run)).isEqualTo(7));
+        assertThat(rows("before-" + run)).isEqualTo(7);
+        assertThat(rows("unknown-" + run)).isZero();
+        assertThat(database.count("SELECT COUNT(*) FROM usage WHERE request_id LIKE 'during-" + run
+                        + "%' AND status = 200 AND prompt_tokens = 11 AND completion_tokens = 7 AND key_id <> ''"))
+                .isEqualTo(7);
+        assertThat(gateway.bean(UsageLedger.class).lost()).isZero();
+
+        // Healthy again: unknown keys are refused as unknown, new keys work.
+        assertThat(chat(gateway.gateway(), ApiKeyFormat.generate(RANDOM), "after-" + run)
+                        .status())
+                .isEqualTo(401);
+        String fresh = admin.createKey("{\"name\":\"after-outage\"}").get("key").asString();
+        assertThat(chat(gateway.gateway(), fresh, "fresh-" + run).status()).isEqualTo(200);
+    }
+
+    @Test
+    void whileEveryQueryTakesTwoSecondsCachedKeysKeepTheirSpeedAndLookupsStayWithinTheirTimeout() {
+        String key =
+                admin.createKey("{\"name\":\"before-slowdown\"}").get("key").asString();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        medianChat(gateway.gateway(), key, "warm-" + run, 3);
+        Duration before = medianChat(gateway.gateway(), key, "before-" + run, 7);
+
+        proxy.delay(Duration.ofSeconds(2));
+        Duration during = medianChat(gateway.gateway(), key, "slow-" + run, 7);
+        assertThat(during)
+                .as("cached key latency with a slow database (before: %s)", before)
+                .isLessThan(before.multipliedBy(5).plusMillis(200));
+
+        // More unknown keys at once than the pool has connections (10): every one is answered
+        // within the lookup timeout (2 s), none waits behind the others for a connection.
+        List<CompletableFuture<Timed>> lookups = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            String unknown = ApiKeyFormat.generate(RANDOM);
+            String id = "slow-unknown-" + run + "-" + i;
+            lookups.add(CompletableFuture.supplyAsync(() -> chat(gateway.gateway(), unknown, id)));
+        }
+        for (CompletableFuture<Timed> lookup : lookups) {
+            Timed answer = lookup.join();
+            assertThat(answer.status()).isIn(401, 503);
+            assertThat(answer.took()).isLessThan(Duration.ofMillis(3500));
+        }
+
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(rows("slow-" + run + "-")).isEqualTo(7));
+        assertThat(chat(gateway.gateway(), ApiKeyFormat.generate(RANDOM), "after-" + run)
+                        .status())
+                .isEqualTo(401);
+    }
+
+    private static long rows(String requestIdPrefix) {
+        return database.count("SELECT COUNT(*) FROM usage WHERE request_id LIKE '" + requestIdPrefix + "%'");
+    }
+
+    private static int health() {
+        return gateway.gateway()
+                .send(java.net.http.HttpRequest.newBuilder(gateway.gateway().uri("/actuator/health"))
+                        .timeout(Duration.ofSeconds(10))
+                        .GET()
+                        .build())
+                .statusCode();
+    }
+}

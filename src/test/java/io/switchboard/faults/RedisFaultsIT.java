@@ -1,0 +1,166 @@
+package io.switchboard.faults;
+
+import static io.switchboard.faults.DependencyFaults.ADMIN_KEY;
+import static io.switchboard.faults.DependencyFaults.chat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.switchboard.faults.DependencyFaults.Timed;
+import io.switchboard.testing.AdminApi;
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.FaultProxy;
+import io.switchboard.testing.GatewayInstance;
+import io.switchboard.testing.RedisTestServer;
+import io.switchboard.testing.TestGateway;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Redis refusing connections, and Redis accepting but never answering, through a {@link FaultProxy}
+ * (the shared Redis keeps running): requests are answered within the explicit command timeout in
+ * the {@code local} fall-back mode, key changes do not hang, and once Redis is back the limits are
+ * counted in Redis again.
+ */
+class RedisFaultsIT {
+
+    private static FakeUpstream upstream;
+    private static RedisClient direct;
+    private static StatefulRedisConnection<String, String> redis;
+
+    private FaultProxy proxy;
+    private GatewayInstance gateway;
+    private String prefix;
+
+    @BeforeAll
+    static void connect() {
+        upstream = FakeUpstream.start();
+        RedisURI uri = RedisURI.create(RedisTestServer.url());
+        uri.setTimeout(Duration.ofSeconds(5));
+        direct = RedisClient.create(uri);
+        redis = direct.connect();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            redis.close();
+            direct.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        RedisURI target = RedisURI.create(RedisTestServer.url());
+        proxy = FaultProxy.to(target.getHost(), target.getPort());
+        prefix = "switchboard-faults:" + UUID.randomUUID() + ":";
+        Map<String, String> settings = DependencyFaults.settings(upstream);
+        settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
+        settings.put("gateway.keys.static[0].name", "test-client");
+        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
+        settings.put("gateway.ratelimit.redis-url", "redis://127.0.0.1:" + proxy.port());
+        settings.put("gateway.ratelimit.key-prefix", prefix);
+        settings.put("gateway.ratelimit.defaults.rpm", "1000");
+        gateway = GatewayInstance.start(settings);
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    @Test
+    void redisRefusingConnectionsFallsBackWithinTheCommandTimeoutAndSharesLimitsAgainWhenBack() {
+        breakAndRecover(FaultProxy::refuse);
+    }
+
+    @Test
+    void redisAcceptingButNeverAnsweringFallsBackWithinTheCommandTimeoutAndSharesLimitsAgainWhenBack() {
+        breakAndRecover(FaultProxy::blackHole);
+    }
+
+    private void breakAndRecover(Consumer<FaultProxy> fault) {
+        TestGateway client = gateway.gateway();
+        assertThat(chat(client, TestGateway.CLIENT_KEY, "shared-1").status()).isEqualTo(200);
+        long shared = remainingInRedis();
+        assertThat(shared).isEqualTo(999);
+        assertThat(fallbackActive()).isZero();
+
+        fault.accept(proxy);
+        for (int i = 0; i < 5; i++) {
+            Timed answer = chat(client, TestGateway.CLIENT_KEY, "fallback-" + i);
+            assertThat(answer.status()).isEqualTo(200);
+            // command-timeout 250 ms (guarded at twice that): never Lettuce's 60 s.
+            assertThat(answer.took()).isLessThan(Duration.ofMillis(1500));
+        }
+        assertThat(fallbackActive()).isEqualTo(1);
+        assertThat(remainingInRedis()).isEqualTo(shared);
+        keyChangesDoNotHang(client);
+
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> fallbackActive() == 0);
+        // Two requests' worth of evidence that the counter in Redis is the one in use again.
+        assertThat(chat(client, TestGateway.CLIENT_KEY, "shared-2").status()).isEqualTo(200);
+        assertThat(remainingInRedis()).isEqualTo(shared - 1);
+        assertThat(chat(client, TestGateway.CLIENT_KEY, "shared-3").status()).isEqualTo(200);
+        assertThat(remainingInRedis()).isEqualTo(shared - 2);
+    }
+
+    /** Revoking a key announces it over Redis: that must answer at once and take effect on this replica. */
+    private static void keyChangesDoNotHang(TestGateway client) {
+        AdminApi admin = new AdminApi(client, ADMIN_KEY);
+        JsonNode created = admin.createKey("{\"name\":\"revoked-during-fault\"}");
+        String secret = created.get("key").asString();
+        assertThat(admin.probe(secret)).isEqualTo(404);
+        long start = System.nanoTime();
+        assertThat(admin.call("DELETE", "/admin/keys/" + created.get("id").asString(), null)
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+        assertThat(admin.probe(secret)).isEqualTo(401);
+    }
+
+    /** Requests left this minute in the key's bucket in Redis (the gateway's own counter, read directly). */
+    private long remainingInRedis() {
+        List<String> buckets = redis.sync().keys(prefix + "rl:*");
+        assertThat(buckets).hasSize(1);
+        return Long.parseLong(redis.sync().hget(buckets.get(0), "tokens"));
+    }
+
+    private int fallbackActive() {
+        String metrics = gateway.gateway()
+                .send(HttpRequest.newBuilder(gateway.gateway().uri("/actuator/prometheus"))
+                        .timeout(Duration.ofSeconds(10))
+                        .GET()
+                        .build())
+                .body();
+        return metrics.lines()
+                .filter(line -> line.startsWith("switchboard_ratelimit_fallback_active"))
+                .map(line -> (int) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow(
+                        () -> new AssertionError("no switchboard_ratelimit_fallback_active in /actuator/prometheus"));
+    }
+}
