@@ -58,12 +58,7 @@ public final class GatewayInstance implements AutoCloseable {
         settings.put("spring.flyway.url", "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1");
         settings.put("spring.flyway.user", "sa");
         settings.put("gateway.usage.spill-file", "target/spill-" + database + "-" + UUID.randomUUID() + ".jsonl");
-        settings.put("gateway.providers.openrouter.base-url", upstreamBaseUrl);
-        settings.put("gateway.providers.openrouter.api-key", TestGateway.UPSTREAM_KEY);
-        settings.put("gateway.usage.fetch-pricing", "false");
-        settings.put("gateway.keys.static[0].name", "test-client");
-        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-        settings.put("gateway.admin.key", TestGateway.ADMIN_KEY);
+        settings.putAll(upstreamAndKeys(upstreamBaseUrl));
         settings.put("gateway.usage.flush-interval", "50ms");
         settings.put("spring.lifecycle.timeout-per-shutdown-phase", "10s");
         for (String property : properties) {
@@ -71,6 +66,21 @@ public final class GatewayInstance implements AutoCloseable {
             settings.put(property.substring(0, equals), property.substring(equals + 1));
         }
         return start(settings);
+    }
+
+    /**
+     * The settings every test gateway of a fake upstream needs: the {@code openrouter} provider at
+     * {@code upstreamBaseUrl} with the test upstream key, no price fetch, the test client and admin keys.
+     */
+    public static Map<String, String> upstreamAndKeys(String upstreamBaseUrl) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("gateway.providers.openrouter.base-url", upstreamBaseUrl);
+        settings.put("gateway.providers.openrouter.api-key", TestGateway.UPSTREAM_KEY);
+        settings.put("gateway.usage.fetch-pricing", "false");
+        settings.put("gateway.keys.static[0].name", "test-client");
+        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
+        settings.put("gateway.admin.key", TestGateway.ADMIN_KEY);
+        return settings;
     }
 
     public int port() {

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.GatewayProcess;
 import io.switchboard.testing.TestGateway;
 import java.io.IOException;
@@ -132,12 +133,7 @@ class CrashRecoveryIT {
         settings.put(
                 "gateway.usage.spill-file",
                 data.resolve("spill.jsonl").toAbsolutePath().toString());
-        settings.put("gateway.providers.openrouter.base-url", upstream.baseUrl());
-        settings.put("gateway.providers.openrouter.api-key", TestGateway.UPSTREAM_KEY);
-        settings.put("gateway.usage.fetch-pricing", "false");
-        settings.put("gateway.keys.static[0].name", "test-client");
-        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-        settings.put("gateway.admin.key", TestGateway.ADMIN_KEY);
+        settings.putAll(GatewayInstance.upstreamAndKeys(upstream.baseUrl()));
         settings.put("spring.data.redis.url", "redis://127.0.0.1:9");
         return settings;
     }
