@@ -9,17 +9,21 @@ import io.switchboard.metrics.MetricsWebFilter;
 import io.switchboard.metrics.UsageMetrics;
 import io.switchboard.ratelimit.RateLimitProperties;
 import io.switchboard.ratelimit.RateLimiting;
+import io.switchboard.storage.StorageProperties;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.usage.GenerationSettler;
 import io.switchboard.usage.ModelPrices;
 import io.switchboard.usage.PricingProperties;
 import io.switchboard.usage.UsageAdminHandler;
 import io.switchboard.usage.UsageCapture;
+import io.switchboard.usage.UsageJournal;
 import io.switchboard.usage.UsageLedger;
 import io.switchboard.usage.UsageListener;
 import io.switchboard.usage.UsageProperties;
 import io.switchboard.usage.UsageRepository;
+import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -56,10 +60,21 @@ class UsageConfiguration {
     }
 
     @Bean
-    UsageLedger usageLedger(UsageRepository repository, UsageProperties properties, GatewayMeters meters) {
-        UsageLedger ledger = new UsageLedger(repository, properties);
+    UsageLedger usageLedger(
+            UsageRepository repository, UsageProperties properties, GatewayMeters meters, StorageProperties storage) {
+        UsageLedger ledger = new UsageLedger(repository, properties, usageJournal(properties, storage));
         meters.usageQueue(ledger::depth, ledger::lost, ledger::spilled);
         return ledger;
+    }
+
+    /** The ledger's crash journal, on by default; next to the embedded database unless its path is set. */
+    private static @Nullable UsageJournal usageJournal(UsageProperties properties, StorageProperties storage) {
+        UsageProperties.Journal journal = properties.journal();
+        if (!properties.enabled() || !journal.enabled()) {
+            return null;
+        }
+        Path path = journal.path() != null ? journal.path() : storage.path().resolve("usage-journal.log");
+        return new UsageJournal(path, journal, properties.queueCapacity());
     }
 
     @Bean
@@ -105,7 +120,7 @@ class UsageConfiguration {
         if (!properties.enabled()) {
             return exchange -> null;
         }
-        return new UsageCapture(prices, ledger, listeners, settler.getIfAvailable());
+        return new UsageCapture(prices, ledger, listeners, settler.getIfAvailable(), ledger.journal());
     }
 
     @Bean

@@ -1,7 +1,9 @@
 package io.switchboard.exchange;
 
 import io.netty.buffer.ByteBuf;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
+import reactor.core.publisher.Mono;
 
 /**
  * Watches one relayed exchange as its bytes pass, without holding them: usage capture, metrics and
@@ -9,6 +11,14 @@ import org.springframework.http.HttpHeaders;
  * they must not block, and must not retain or move the buffers they are shown.
  */
 public interface ExchangeObserver {
+
+    /**
+     * Something the upstream call must wait for (the usage journal holding the admission), or null.
+     * Must complete without error.
+     */
+    default @Nullable Mono<Void> beforeUpstream() {
+        return null;
+    }
 
     /** The upstream's status and headers, before anything is sent to the client. */
     default void onUpstreamResponse(int status, HttpHeaders headers) {}

@@ -7,9 +7,11 @@ import io.switchboard.exchange.ExchangeOutcome;
 import io.switchboard.exchange.GatewayExchange;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
+import reactor.core.publisher.Mono;
 
 /**
  * The observers of one exchange, called in order. Guarantees what the SPI promises: {@code onFinish}
@@ -41,6 +43,19 @@ final class ExchangeObservers {
             }
         }
         return new ExchangeObservers(count == opened.length ? opened : java.util.Arrays.copyOf(opened, count));
+    }
+
+    /** What the upstream call waits for: every observer's {@code beforeUpstream}, or null for nothing. */
+    @Nullable
+    Mono<Void> beforeUpstream() {
+        Mono<Void> all = null;
+        for (ExchangeObserver observer : observers) {
+            Mono<Void> one = observer.beforeUpstream();
+            if (one != null) {
+                all = all == null ? one : all.and(one);
+            }
+        }
+        return all;
     }
 
     void onUpstreamResponse(int status, HttpHeaders headers) {

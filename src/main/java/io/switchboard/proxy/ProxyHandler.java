@@ -62,7 +62,7 @@ public class ProxyHandler {
         CallerKey caller = state.caller();
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
-        return provider.httpClient()
+        Mono<Upstream> call = provider.httpClient()
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
                 .uri(provider.uriFor(endpoint.upstreamPath()))
                 .send((req, out) -> {
@@ -81,7 +81,10 @@ public class ProxyHandler {
                     return bytes == null ? out : out.send(Mono.just(bytes));
                 })
                 .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
-                .next()
+                .next();
+        // An observer may hold the call back (the usage journal until the admission is on disk).
+        Mono<Void> ready = observers.beforeUpstream();
+        return (ready == null ? call : ready.then(call))
                 .timeout(provider.responseTimeout())
                 .onErrorMap(UpstreamFailures::beforeHeaders)
                 .doOnError(GatewayException.class, e -> {

@@ -8,10 +8,12 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
 
 /**
  * Opens a {@link UsageObserver} on every relayed request with a body (chat, completions, embeddings),
- * and when it ends hands its record to the ledger, the listeners (limits, metrics) and, if the
+ * journals its admission (when the crash journal is on), and when it ends hands its record to the
+ * journal, the ledger, the listeners (limits, metrics) and, if the
  * numbers are only an estimate, to settlement. The model listing is not a billable request and is
  * not recorded.
  */
@@ -23,16 +25,19 @@ public final class UsageCapture implements ExchangeObserverFactory {
     private final UsageLedger ledger;
     private final List<UsageListener> listeners;
     private final @Nullable GenerationSettler settler;
+    private final @Nullable UsageJournal journal;
 
     public UsageCapture(
             ModelPrices prices,
             UsageLedger ledger,
             List<UsageListener> listeners,
-            @Nullable GenerationSettler settler) {
+            @Nullable GenerationSettler settler,
+            @Nullable UsageJournal journal) {
         this.prices = prices;
         this.ledger = ledger;
         this.listeners = List.copyOf(listeners);
         this.settler = settler;
+        this.journal = journal;
     }
 
     @Override
@@ -49,10 +54,16 @@ public final class UsageCapture implements ExchangeObserverFactory {
                         "Usage listener {} failed on open", listener.getClass().getSimpleName(), e);
             }
         }
-        return new UsageObserver(exchange, request, prices, record -> finish(exchange, record));
+        String entryId = UsageRecord.newEntryId();
+        // The admission goes to the crash journal now; the upstream call waits until it is in the file.
+        Mono<Void> admitted = journal == null ? null : journal.admit(JournalAdmission.of(entryId, exchange, request));
+        return new UsageObserver(exchange, request, prices, entryId, admitted, record -> finish(exchange, record));
     }
 
     private void finish(GatewayExchange exchange, UsageRecord record) {
+        if (journal != null) {
+            journal.finished(record);
+        }
         ledger.record(record);
         for (UsageListener listener : listeners) {
             try {

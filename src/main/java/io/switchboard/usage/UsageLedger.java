@@ -60,9 +60,16 @@ public final class UsageLedger implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean failing;
     private volatile @Nullable Runnable onStopped;
+    private final @Nullable UsageJournal journal;
 
     public UsageLedger(UsageRepository repository, UsageProperties properties) {
+        this(repository, properties, null);
+    }
+
+    /** A ledger whose rows are also kept in {@code journal} until written, so a crash loses none. */
+    public UsageLedger(UsageRepository repository, UsageProperties properties, @Nullable UsageJournal journal) {
         this.repository = repository;
+        this.journal = journal;
         this.spill = new SpillFile(properties.spillFile());
         this.capacity = Math.max(1, properties.queueCapacity());
         this.spillThreshold = Math.max(1, Math.min(properties.spillThreshold(), capacity));
@@ -99,6 +106,11 @@ public final class UsageLedger implements SmartLifecycle {
         return true;
     }
 
+    /** The crash journal that keeps this ledger's rows until written, if any. */
+    public @Nullable UsageJournal journal() {
+        return journal;
+    }
+
     public int depth() {
         return depth.get();
     }
@@ -125,6 +137,7 @@ public final class UsageLedger implements SmartLifecycle {
         if (running) {
             return;
         }
+        recoverJournal();
         running = true;
         Thread thread = new Thread(this::run, "usage-ledger-writer");
         thread.setDaemon(true);
@@ -215,9 +228,53 @@ public final class UsageLedger implements SmartLifecycle {
                 }
             }
         } finally {
+            if (journal != null) {
+                journal.close();
+            }
             Runnable callback = onStopped;
             if (callback != null) {
                 callback.run();
+            }
+        }
+    }
+
+    /**
+     * Writes what the crash journal kept from the last run before the web server takes traffic (budgets
+     * read their spend from the ledger at start). If the database refuses, the rows are queued like any
+     * other: retried, spilled if need be, and still in the journal until written.
+     */
+    private void recoverJournal() {
+        UsageJournal current = journal;
+        if (current == null) {
+            return;
+        }
+        List<UsageRecord> recovered;
+        try {
+            recovered = current.recover();
+        } catch (IOException e) {
+            log.error("Usage journal {} unavailable, running without it: {}", current.path(), e.toString());
+            return;
+        }
+        if (recovered.isEmpty()) {
+            return;
+        }
+        long interrupted = recovered.stream()
+                .filter(r -> r.outcome() == UsageOutcome.INTERRUPTED)
+                .count();
+        log.info(
+                "Usage journal {}: writing {} rows the last run left unwritten ({} interrupted requests)",
+                current.path(),
+                recovered.size(),
+                interrupted);
+        List<LedgerEntry> entries = new ArrayList<>(recovered.size());
+        recovered.forEach(record -> entries.add(new LedgerEntry(record, false)));
+        for (int from = 0; from < entries.size(); from += batchSize) {
+            List<LedgerEntry> batch = entries.subList(from, Math.min(entries.size(), from + batchSize));
+            try {
+                write(batch);
+            } catch (Exception e) {
+                log.warn("Usage journal rows not written at start, queued instead: {}", e.toString());
+                batch.forEach(this::offer);
             }
         }
     }
@@ -246,6 +303,9 @@ public final class UsageLedger implements SmartLifecycle {
         }
         await(work);
         written.addAndGet(inserts.size());
+        if (journal != null) {
+            journal.committed(inserts);
+        }
         if (failing) {
             failing = false;
             log.info("Usage ledger writes recovered");
@@ -270,6 +330,13 @@ public final class UsageLedger implements SmartLifecycle {
         try {
             spill.append(entries);
             spilled.addAndGet(entries.size());
+            if (journal != null) {
+                // In the spill file, forced to disk and replayed from there: the journal may forget them.
+                journal.committed(entries.stream()
+                        .filter(entry -> !entry.correction())
+                        .map(LedgerEntry::record)
+                        .toList());
+            }
         } catch (IOException e) {
             lost.addAndGet(entries.size());
             log.error("Could not spill {} usage records to {}: they are lost", entries.size(), spill.path(), e);

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
+import reactor.core.publisher.Mono;
 
 /**
  * Watches one relayed exchange and turns what passes into one {@link UsageRecord}. Holds only a few
@@ -28,6 +29,8 @@ final class UsageObserver implements ExchangeObserver {
     private final ProxyRequest request;
     private final ModelPrices prices;
     private final Consumer<UsageRecord> sink;
+    private final String entryId;
+    private final @Nullable Mono<Void> admitted;
     private final SseEventScanner events = new SseEventScanner();
     private @Nullable UsageJsonScanner body;
     private byte[] scratch = new byte[0];
@@ -50,10 +53,31 @@ final class UsageObserver implements ExchangeObserver {
     private boolean finished;
 
     UsageObserver(GatewayExchange exchange, ProxyRequest request, ModelPrices prices, Consumer<UsageRecord> sink) {
+        this(exchange, request, prices, UsageRecord.newEntryId(), null, sink);
+    }
+
+    /**
+     * @param entryId the row's id, chosen at admission so the crash journal's entries name the same row
+     * @param admitted completes when the crash journal holds the admission (null without a journal)
+     */
+    UsageObserver(
+            GatewayExchange exchange,
+            ProxyRequest request,
+            ModelPrices prices,
+            String entryId,
+            @Nullable Mono<Void> admitted,
+            Consumer<UsageRecord> sink) {
         this.exchange = exchange;
         this.request = request;
         this.prices = prices;
+        this.entryId = entryId;
+        this.admitted = admitted;
         this.sink = sink;
+    }
+
+    @Override
+    public @Nullable Mono<Void> beforeUpstream() {
+        return admitted;
     }
 
     @Override
@@ -188,7 +212,7 @@ final class UsageObserver implements ExchangeObserver {
         String provider = exchange.provider();
         long start = exchange.startNanos();
         return new UsageRecord(
-                UsageRecord.newEntryId(),
+                entryId,
                 exchange.requestId(),
                 caller == null ? ANONYMOUS : caller.id(),
                 caller == null ? ANONYMOUS : caller.name(),

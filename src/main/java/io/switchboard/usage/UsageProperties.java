@@ -3,8 +3,10 @@ package io.switchboard.usage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The usage ledger and its helpers, {@code gateway.usage.*}.
@@ -23,6 +25,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param settleProviders the providers that answer OpenRouter's {@code GET /generation?id=} look-up
  * @param pricingRefresh how often the upstreams' {@code /models} prices are read again
  * @param fetchPricing whether to read the upstreams' {@code /models} prices at all
+ * @param journal the crash journal, {@code gateway.usage.journal.*}
  */
 @ConfigurationProperties("gateway.usage")
 public record UsageProperties(
@@ -38,4 +41,38 @@ public record UsageProperties(
         @DefaultValue("4") int settlementAttempts,
         @DefaultValue("openrouter") List<String> settleProviders,
         @DefaultValue("1h") Duration pricingRefresh,
-        @DefaultValue("true") boolean fetchPricing) {}
+        @DefaultValue("true") boolean fetchPricing,
+        @DefaultValue Journal journal) {
+
+    /**
+     * The crash journal: every admitted request and every ended record, appended to a local file so
+     * that a process killed without a graceful shutdown loses no ledger row.
+     *
+     * @param enabled whether to keep the journal
+     * @param path the journal file; by default {@code usage-journal.log} under {@code gateway.storage.path}
+     * @param flushInterval the longest an ended record waits before it is appended (an admission is
+     *     appended at once: the upstream call waits for it)
+     * @param fsync {@code always} (each group forced to disk before its requests go upstream: survives
+     *     power loss), {@code interval} (forced at most every {@code fsyncInterval}) or {@code never}
+     *     (left to the operating system); all three survive the process being killed
+     * @param fsyncInterval how often {@code fsync=interval} forces the file
+     * @param commitDelay how long after the ledger wrote a row the journal forgets it: the embedded H2
+     *     database keeps committed rows in memory for up to its write delay (500 ms) before its file has them
+     * @param maxSize the file is rewritten with only its live entries once it grows past this
+     */
+    public record Journal(
+            @DefaultValue("true") boolean enabled,
+            @Nullable Path path,
+            @DefaultValue("10ms") Duration flushInterval,
+            @DefaultValue("interval") Fsync fsync,
+            @DefaultValue("1s") Duration fsyncInterval,
+            @DefaultValue("2s") Duration commitDelay,
+            @DefaultValue("8MB") DataSize maxSize) {}
+
+    /** When the journal forces its file to disk. */
+    public enum Fsync {
+        ALWAYS,
+        INTERVAL,
+        NEVER
+    }
+}

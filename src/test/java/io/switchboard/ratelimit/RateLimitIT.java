@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.TestGateway;
-import io.switchboard.usage.GatewayInstance;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -50,7 +50,7 @@ class RateLimitIT {
     }
 
     private GatewayInstance startSharing(String database, String... properties) {
-        GatewayInstance instance = GatewayInstance.start(upstream.baseUrl(), database, properties);
+        GatewayInstance instance = GatewayInstance.replica(upstream.baseUrl(), database, properties);
         instances.add(instance);
         return instance;
     }
@@ -94,7 +94,7 @@ class RateLimitIT {
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=50");
         List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-            futures.add(post(gateway.client(), CHAT));
+            futures.add(post(gateway.gateway(), CHAT));
         }
         List<HttpResponse<String>> responses = all(futures);
 
@@ -133,7 +133,7 @@ class RateLimitIT {
         GatewayInstance b = startSharing(database, sharedReplica(prefix, "gateway.ratelimit.defaults.rpm=50"));
         List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-            futures.add(post((i % 2 == 0 ? a : b).client(), CHAT));
+            futures.add(post((i % 2 == 0 ? a : b).gateway(), CHAT));
         }
         List<HttpResponse<String>> responses = all(futures);
         assertThat(responses.stream().filter(r -> r.statusCode() == 200)).hasSize(50);
@@ -160,7 +160,7 @@ class RateLimitIT {
         String body = "{\"model\":\"budget/model\",\"stream\":true,\"max_tokens\":100,\"messages\":[]}";
         List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            futures.add(post((i % 2 == 0 ? a : b).client(), body));
+            futures.add(post((i % 2 == 0 ? a : b).gateway(), body));
         }
         List<HttpResponse<String>> responses = all(futures);
         long admitted = responses.stream().filter(r -> r.statusCode() == 200).count();
@@ -192,10 +192,10 @@ class RateLimitIT {
                     FakeUpstream.sse(List.of(send(chunk("x")), FakeUpstream.await(release), send("data: [DONE]\n\n"))));
         }
         String body = "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}";
-        CompletableFuture<HttpResponse<String>> first = post(gateway.client(), body);
-        CompletableFuture<HttpResponse<String>> second = post(gateway.client(), body);
+        CompletableFuture<HttpResponse<String>> first = post(gateway.gateway(), body);
+        CompletableFuture<HttpResponse<String>> second = post(gateway.gateway(), body);
         await().atMost(Duration.ofSeconds(30)).until(() -> upstream.requestCount() == 2);
-        HttpResponse<String> third = post(gateway.client(), body).join();
+        HttpResponse<String> third = post(gateway.gateway(), body).join();
         assertThat(third.statusCode()).isEqualTo(429);
         assertThat(third.body()).contains("concurrent");
         release.complete(null);
@@ -203,7 +203,7 @@ class RateLimitIT {
         assertThat(second.join().statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> gateway.bean(RateLimiting.class).inFlight() == 0);
-        assertThat(post(gateway.client(), CHAT).join().statusCode()).isEqualTo(200);
+        assertThat(post(gateway.gateway(), CHAT).join().statusCode()).isEqualTo(200);
     }
 
     private static long ledgerRows(String database) throws Exception {

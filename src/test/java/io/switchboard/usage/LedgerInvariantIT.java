@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.TestGateway;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
@@ -33,12 +34,12 @@ class LedgerInvariantIT {
         String database = "invariant_" + UUID.randomUUID().toString().replace("-", "");
         LedgerDatabase ledger = new LedgerDatabase(database);
         try (FakeUpstream upstream = FakeUpstream.start()) {
-            GatewayInstance gateway = GatewayInstance.start(
+            GatewayInstance gateway = GatewayInstance.replica(
                     upstream.baseUrl(),
                     database,
                     "gateway.ratelimit.defaults.rpm=13",
                     "gateway.usage.settlement-delay=100ms");
-            TestGateway client = gateway.client();
+            TestGateway client = gateway.gateway();
             try {
                 long reportedPrompt = 0;
                 long reportedCompletion = 0;

@@ -57,9 +57,23 @@ final class UsageFixtures {
     }
 
     static UsageRecord record(String keyId, String model, long prompt, long completion, String cost, Instant at) {
+        return record(
+                UUID.randomUUID().toString(), "req-" + UUID.randomUUID(), keyId, model, prompt, completion, cost, at);
+    }
+
+    /** A successful streamed record with these ids. */
+    static UsageRecord record(
+            String entryId,
+            String requestId,
+            String keyId,
+            String model,
+            long prompt,
+            long completion,
+            String cost,
+            Instant at) {
         return new UsageRecord(
-                UUID.randomUUID().toString(),
-                "req-" + UUID.randomUUID(),
+                entryId,
+                requestId,
                 keyId,
                 "name-" + keyId,
                 "chat_completions",

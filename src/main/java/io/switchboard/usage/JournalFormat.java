@@ -1,0 +1,111 @@
+package io.switchboard.usage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The crash journal's file format, one entry a line, applied in order:
+ *
+ * <pre>
+ * A {admission as JSON}      a request was admitted to the proxy
+ * F {usage record as JSON}   it ended with this record, queued for the ledger
+ * C entry-id entry-id ...    these rows reached the database (or the spill file): forget them
+ * </pre>
+ *
+ * What is left after the last line is what the database may lack. Only the writer thread writes the
+ * file, appending whole lines, so a kill can only cut the last line short: reading ignores the bytes
+ * after the last newline, and skips (and counts) a complete line it cannot read.
+ */
+final class JournalFormat {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final byte ADMITTED = 'A';
+    private static final byte FINISHED = 'F';
+    private static final byte COMMITTED = 'C';
+
+    private JournalFormat() {}
+
+    static void admitted(JournalAdmission admission, ByteArrayOutputStream out) {
+        line(ADMITTED, JSON.writeValueAsBytes(admission), out);
+    }
+
+    static void finished(UsageRecord record, ByteArrayOutputStream out) {
+        line(FINISHED, JSON.writeValueAsBytes(record), out);
+    }
+
+    static void committed(List<String> entryIds, ByteArrayOutputStream out) {
+        if (entryIds.isEmpty()) {
+            return;
+        }
+        out.write(COMMITTED);
+        for (String id : entryIds) {
+            out.write(' ');
+            out.writeBytes(id.getBytes(StandardCharsets.US_ASCII));
+        }
+        out.write('\n');
+    }
+
+    private static void line(byte kind, byte[] json, ByteArrayOutputStream out) {
+        out.write(kind);
+        out.write(' ');
+        out.writeBytes(json);
+        out.write('\n');
+    }
+
+    /**
+     * Applies every complete line of {@code file} (if it exists) to {@code entries}.
+     *
+     * @return the number of complete lines that could not be read (a torn tail is not counted)
+     */
+    static int read(Path file, LiveEntries entries) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        // Read whole: the file is bounded by gateway.usage.journal.max-size, and this runs once, at start.
+        byte[] bytes = Files.readAllBytes(file);
+        int skipped = 0;
+        int start = 0;
+        for (int end = 0; end < bytes.length; end++) {
+            if (bytes[end] != '\n') {
+                continue;
+            }
+            if (end > start && !apply(bytes, start, end, entries)) {
+                skipped++;
+            }
+            start = end + 1;
+        }
+        return skipped;
+    }
+
+    private static boolean apply(byte[] bytes, int start, int end, LiveEntries entries) {
+        if (end - start < 3 || bytes[start + 1] != ' ') {
+            return false;
+        }
+        int from = start + 2;
+        try {
+            switch (bytes[start]) {
+                case ADMITTED -> entries.admitted(JSON.readValue(bytes, from, end - from, JournalAdmission.class));
+                case FINISHED -> entries.finished(JSON.readValue(bytes, from, end - from, UsageRecord.class));
+                case COMMITTED -> {
+                    for (String id : new String(bytes, from, end - from, StandardCharsets.US_ASCII).split(" ")) {
+                        if (!id.isEmpty()) {
+                            entries.committed(id);
+                        }
+                    }
+                }
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        } catch (JacksonException | IllegalArgumentException unreadable) {
+            return false;
+        }
+    }
+}

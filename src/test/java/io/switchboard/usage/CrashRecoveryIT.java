@@ -1,0 +1,193 @@
+package io.switchboard.usage;
+
+import static io.switchboard.testing.FakeUpstream.chunk;
+import static io.switchboard.testing.FakeUpstream.pause;
+import static io.switchboard.testing.FakeUpstream.send;
+import static io.switchboard.testing.FakeUpstream.usageAndDone;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.testing.AdminApi;
+import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.GatewayInstance;
+import io.switchboard.testing.GatewayProcess;
+import io.switchboard.testing.TestGateway;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Issue 6, "nothing lost, even on a crash": a gateway process killed with SIGKILL while streams are
+ * in flight, restarted on the same data, has exactly one ledger row for every request its upstream
+ * saw; the cut-off ones are {@code interrupted}, the completed ones keep their tokens.
+ */
+class CrashRecoveryIT {
+
+    private static final int CLIENTS = 6;
+    private static final int KILL_AFTER_UPSTREAM_REQUESTS = 120;
+    private static final String JSON_BODY = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}";
+    private static final String STREAM_BODY = "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}";
+
+    private final Set<String> completed = ConcurrentHashMap.newKeySet();
+    private volatile boolean loading = true;
+
+    @Test
+    void aGatewayKilledUnderLoadHasOneRowPerUpstreamRequestAfterItsRestart() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "crash-it-" + UUID.randomUUID()));
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            FakeUpstream.Reply stream = FakeUpstream.sse(List.of(
+                    send(chunk("a")),
+                    pause(Duration.ofMillis(150)),
+                    send(chunk("b")),
+                    pause(Duration.ofMillis(150)),
+                    send(chunk("c")),
+                    pause(Duration.ofMillis(150)),
+                    send(usageAndDone(10, 20))));
+            FakeUpstream.Reply json = FakeUpstream.chatCompletion("ok", 11, 7);
+            FakeUpstream.Reply byBody =
+                    (request, response, received) -> (received.bodyText().contains("\"stream\":true") ? stream : json)
+                            .answer(request, response, received);
+            for (int i = 0; i < 1000; i++) {
+                upstream.enqueue(byBody);
+            }
+            Map<String, String> settings = settings(upstream, data);
+
+            GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
+            CountDownLatch stopped = new CountDownLatch(CLIENTS);
+            for (int i = 0; i < CLIENTS; i++) {
+                int client = i;
+                Thread thread = new Thread(() -> load(first.gateway(), client, stopped), "crash-it-client-" + i);
+                thread.setDaemon(true);
+                thread.start();
+            }
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
+            first.kill();
+            loading = false;
+            assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
+            Map<String, Integer> seenUpstream = upstreamRequestIds(upstream);
+
+            try (GatewayProcess second = GatewayProcess.start(settings, data.resolve("second.log"))) {
+                Map<String, List<JsonNode>> rows = rowsByRequestId(second.gateway());
+
+                assertThat(seenUpstream.values())
+                        .as("the fake saw each request once")
+                        .allMatch(n -> n == 1);
+                for (String id : seenUpstream.keySet()) {
+                    assertThat(rows.get(id)).as("rows of " + id).hasSize(1);
+                }
+                rows.forEach(
+                        (id, forId) -> assertThat(forId).as("rows of " + id).hasSize(1));
+                Map<String, JsonNode> row = new HashMap<>();
+                rows.forEach((id, forId) -> row.put(id, forId.get(0)));
+                // A row the upstream never saw: admitted, then killed before the request went out.
+                row.forEach((id, r) -> {
+                    if (!seenUpstream.containsKey(id)) {
+                        assertThat(r.get("outcome").asString()).as(id).isEqualTo("interrupted");
+                    }
+                });
+                for (String id : completed) {
+                    JsonNode r = row.get(id);
+                    assertThat(r).as("row of completed " + id).isNotNull();
+                    assertThat(r.get("outcome").asString()).as(id).isEqualTo("success");
+                    boolean streamed = r.get("stream").asBoolean();
+                    assertThat(r.get("prompt_tokens").asLong()).as(id).isEqualTo(streamed ? 10 : 11);
+                    assertThat(r.get("completion_tokens").asLong()).as(id).isEqualTo(streamed ? 20 : 7);
+                    assertThat(r.get("estimated").asBoolean()).as(id).isFalse();
+                }
+                long cutOff = row.entrySet().stream()
+                        .filter(e -> seenUpstream.containsKey(e.getKey()))
+                        .filter(e -> e.getValue().get("outcome").asString().equals("interrupted"))
+                        .count();
+                assertThat(cutOff).as("streams cut off by the kill").isPositive();
+                assertThat(completed.size())
+                        .as("requests completed before the kill")
+                        .isGreaterThan(50);
+            }
+        }
+    }
+
+    private static Map<String, String> settings(FakeUpstream upstream, Path data) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("gateway.storage.path", data.toAbsolutePath().toString());
+        settings.put(
+                "gateway.usage.spill-file",
+                data.resolve("spill.jsonl").toAbsolutePath().toString());
+        settings.putAll(GatewayInstance.upstreamAndKeys(upstream.baseUrl()));
+        settings.put("spring.data.redis.url", "redis://127.0.0.1:9");
+        return settings;
+    }
+
+    /** One client: alternates streamed and plain requests, each with its own X-Request-Id, until the kill. */
+    private void load(TestGateway gateway, int client, CountDownLatch stopped) {
+        HttpClient http = gateway.http();
+        try {
+            for (int i = 0; loading; i++) {
+                String id = "crash-" + client + "-" + i;
+                boolean streamed = (client + i) % 2 == 0;
+                HttpRequest request = gateway.request("/v1/chat/completions")
+                        .header("Content-Type", "application/json")
+                        .header("X-Request-Id", id)
+                        .POST(HttpRequest.BodyPublishers.ofString(streamed ? STREAM_BODY : JSON_BODY))
+                        .build();
+                try {
+                    HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+                    String body;
+                    try (InputStream in = response.body()) {
+                        body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    }
+                    boolean whole = streamed ? body.contains("[DONE]") : body.contains("\"usage\"");
+                    if (response.statusCode() == 200 && whole) {
+                        completed.add(id);
+                    }
+                } catch (IOException killed) {
+                    // the gateway died under this request
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private static Map<String, Integer> upstreamRequestIds(FakeUpstream upstream) {
+        return upstream.requests().stream()
+                .filter(r -> r.method().equals("POST"))
+                .collect(Collectors.toMap(r -> r.header("X-Request-Id"), r -> 1, Integer::sum));
+    }
+
+    private static Map<String, List<JsonNode>> rowsByRequestId(TestGateway gateway) {
+        AdminApi admin = new AdminApi(gateway, TestGateway.ADMIN_KEY);
+        HttpResponse<String> response = admin.call("GET", "/admin/usage/recent?limit=1000", null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode data = admin.json(response).get("data");
+        assertThat(data.size()).as("rows (the report's limit is 1000)").isLessThan(1000);
+        Map<String, List<JsonNode>> rows = new HashMap<>();
+        for (JsonNode row : data) {
+            rows.computeIfAbsent(row.get("request_id").asString(), id -> new ArrayList<>())
+                    .add(row);
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,237 @@
+package io.switchboard.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class UsageJournalTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<UsageJournal> opened = new ArrayList<>();
+    private final List<UsageLedger> ledgers = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        ledgers.forEach(UsageLedger::stop);
+        opened.forEach(UsageJournal::close);
+    }
+
+    private Path file() {
+        return dir.resolve("journal.log");
+    }
+
+    private UsageJournal journal(String... settings) {
+        String[] all = new String[settings.length];
+        for (int i = 0; i < settings.length; i += 2) {
+            all[i] = "journal." + settings[i];
+            all[i + 1] = settings[i + 1];
+        }
+        UsageProperties properties = UsageFixtures.properties(dir.resolve("spill.jsonl"), all);
+        UsageJournal journal = new UsageJournal(file(), properties.journal(), 1000);
+        opened.add(journal);
+        return journal;
+    }
+
+    /** What a process started on the file now would find: the file as a kill would leave it. */
+    private LiveEntries afterAKill() throws IOException {
+        LiveEntries entries = new LiveEntries();
+        JournalFormat.read(file(), entries);
+        return entries;
+    }
+
+    private static JournalAdmission admission(String requestId) {
+        return new JournalAdmission(
+                UsageRecord.newEntryId(),
+                requestId,
+                "key-1",
+                "team-a",
+                "chat_completions",
+                "nano",
+                "openai/gpt-5-nano",
+                "openrouter",
+                true,
+                25,
+                Instant.parse("2026-11-01T10:00:00Z").toEpochMilli());
+    }
+
+    private static UsageRecord finished(JournalAdmission admission, long prompt, long completion) {
+        return UsageFixtures.record(
+                admission.entryId(),
+                admission.requestId(),
+                "key-1",
+                "openai/gpt-5-nano",
+                prompt,
+                completion,
+                "0.001",
+                Instant.now());
+    }
+
+    /** Writes a journal as a run would have left it: admissions, ended records, and commits (lists of ids). */
+    private void journalLeftBehind(Object... entries) throws IOException {
+        ByteArrayOutputStream lines = new ByteArrayOutputStream();
+        for (Object entry : entries) {
+            if (entry instanceof JournalAdmission admission) {
+                JournalFormat.admitted(admission, lines);
+            } else if (entry instanceof UsageRecord record) {
+                JournalFormat.finished(record, lines);
+            } else if (entry instanceof List<?> ids) {
+                JournalFormat.committed(ids.stream().map(String.class::cast).toList(), lines);
+            }
+        }
+        Files.write(file(), lines.toByteArray());
+    }
+
+    @Test
+    void aCutOffRequestIsReplayedAsInterruptedAndAnEndedOneWithItsTokens() throws IOException {
+        JournalAdmission cut = admission("req-cut");
+        JournalAdmission ended = admission("req-ended");
+        JournalAdmission written = admission("req-written");
+        journalLeftBehind(
+                cut, ended, written, finished(ended, 11, 7), finished(written, 1, 1), List.of(written.entryId()));
+
+        LiveEntries entries = afterAKill();
+
+        List<UsageRecord> rows = entries.unwritten();
+        assertThat(rows).extracting(UsageRecord::requestId).containsExactly("req-cut", "req-ended");
+        UsageRecord interrupted = rows.get(0);
+        assertThat(interrupted.entryId()).isEqualTo(cut.entryId());
+        assertThat(interrupted.outcome()).isEqualTo(UsageOutcome.INTERRUPTED);
+        assertThat(interrupted.status()).isZero();
+        assertThat(interrupted.promptTokens()).isEqualTo(25);
+        assertThat(interrupted.completionTokens()).isZero();
+        assertThat(interrupted.estimated()).isTrue();
+        assertThat(interrupted.keyId()).isEqualTo("key-1");
+        assertThat(interrupted.createdAt()).isEqualTo(Instant.parse("2026-11-01T10:00:00Z"));
+        assertThat(rows.get(1).entryId()).isEqualTo(ended.entryId());
+        assertThat(rows.get(1).outcome()).isEqualTo(UsageOutcome.SUCCESS);
+        assertThat(rows.get(1).completionTokens()).isEqualTo(7);
+    }
+
+    @Test
+    void aLineTornByAKillIsIgnoredAndAGarbledOneSkipped() throws IOException {
+        JournalAdmission first = admission("req-1");
+        JournalAdmission second = admission("req-2");
+        ByteArrayOutputStream lines = new ByteArrayOutputStream();
+        JournalFormat.admitted(first, lines);
+        lines.writeBytes("F {\"entryId\":\"garbled\n".getBytes(StandardCharsets.UTF_8));
+        JournalFormat.admitted(second, lines);
+        byte[] whole = lines.toByteArray();
+        ByteArrayOutputStream torn = new ByteArrayOutputStream();
+        JournalFormat.finished(finished(first, 3, 4), torn);
+        // The kill came in the middle of the last line: no newline, half its bytes.
+        byte[] tail = torn.toByteArray();
+        Files.write(file(), whole);
+        Files.write(file(), java.util.Arrays.copyOf(tail, tail.length / 2), StandardOpenOption.APPEND);
+
+        LiveEntries entries = new LiveEntries();
+        int skipped = JournalFormat.read(file(), entries);
+
+        assertThat(skipped).isEqualTo(1);
+        assertThat(entries.unwritten())
+                .extracting(UsageRecord::requestId, UsageRecord::outcome)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("req-1", UsageOutcome.INTERRUPTED),
+                        org.assertj.core.groups.Tuple.tuple("req-2", UsageOutcome.INTERRUPTED));
+    }
+
+    @Test
+    void anAdmissionIsInTheFileWhenItsWaitEnds() throws IOException {
+        UsageJournal journal = journal("flush-interval", "1h", "fsync", "never");
+        assertThat(journal.recover()).isEmpty();
+        JournalAdmission admission = admission("req-" + UUID.randomUUID());
+
+        // The flush interval is an hour: only the admission's own wake-up can have written it.
+        journal.admit(admission).block(Duration.ofSeconds(5));
+
+        assertThat(afterAKill().unwritten())
+                .singleElement()
+                .satisfies(row -> assertThat(row.entryId()).isEqualTo(admission.entryId()));
+    }
+
+    @Test
+    void aWrittenRowIsForgottenOnlyAfterTheCommitDelay() throws IOException {
+        UsageJournal journal = journal("flush-interval", "5ms", "commit-delay", "300ms");
+        journal.recover();
+        JournalAdmission admission = admission("req-1");
+        journal.admit(admission).block(Duration.ofSeconds(5));
+        UsageRecord record = finished(admission, 2, 3);
+        journal.finished(record);
+        long committedAt = System.nanoTime();
+        journal.committed(List.of(record));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> afterAKill().size() == 0);
+        assertThat(Duration.ofNanos(System.nanoTime() - committedAt)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    }
+
+    @Test
+    void theFileIsRewrittenWithItsLiveEntriesOncePastItsMaximumSize() throws IOException {
+        UsageJournal journal = journal("flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB");
+        journal.recover();
+        JournalAdmission open = admission("req-still-open");
+        journal.admit(open).block(Duration.ofSeconds(5));
+        for (int i = 0; i < 2000; i++) {
+            JournalAdmission admission = admission("req-" + i);
+            journal.admit(admission).block(Duration.ofSeconds(5));
+            UsageRecord record = finished(admission, 1, 1);
+            journal.finished(record);
+            journal.committed(List.of(record));
+        }
+        journal.close();
+
+        assertThat(Files.size(file())).isLessThan(3 * 64 * 1024);
+        assertThat(afterAKill().unwritten()).extracting(UsageRecord::requestId).containsExactly("req-still-open");
+    }
+
+    @Test
+    void aSecondGatewayCannotTakeTheSameJournal() throws IOException {
+        journal().recover();
+        UsageJournal second = journal();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(second::recover).isInstanceOf(IOException.class);
+        assertThat(second.admit(admission("req-1")).block(Duration.ofSeconds(1)))
+                .isNull();
+    }
+
+    @Test
+    void theLedgerWritesWhatTheLastRunLeftOnceEvenIfSomeRowsWereAlreadyStored() throws IOException {
+        TestDatabases.Database db = TestDatabases.h2();
+        UsageRepository repository = new UsageRepository(db.connections());
+        JournalAdmission stored = admission("req-stored");
+        JournalAdmission ended = admission("req-ended");
+        JournalAdmission cut = admission("req-cut");
+        // The crash came after the database had one row but before the journal heard of it.
+        repository.insert(List.of(finished(stored, 5, 5))).block(Duration.ofSeconds(5));
+        journalLeftBehind(stored, ended, cut, finished(stored, 5, 5), finished(ended, 11, 7));
+
+        UsageProperties properties = UsageFixtures.properties(
+                dir.resolve("spill.jsonl"), "flush-interval", "20ms", "journal.commit-delay", "0s");
+        UsageJournal journal = new UsageJournal(file(), properties.journal(), 1000);
+        UsageLedger ledger = new UsageLedger(repository, properties, journal);
+        ledgers.add(ledger);
+        ledger.start();
+
+        // Written before start() returned: before the web server takes traffic.
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(3);
+        assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(3);
+        assertThat(db.count("SELECT COUNT(*) FROM usage WHERE outcome = 'interrupted' AND request_id = 'req-cut'"))
+                .isEqualTo(1);
+        assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(12);
+        await().atMost(Duration.ofSeconds(5)).until(() -> afterAKill().size() == 0);
+    }
+}
