@@ -1,5 +1,6 @@
 package io.switchboard.usage;
 
+import io.netty.util.internal.ThreadExecutorMap;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,6 +47,8 @@ import reactor.core.scheduler.Schedulers;
  * threads or off-heap memory for what is here one loop.
  */
 public final class UsageJournal {
+
+    private static final Executor PARALLEL = command -> Schedulers.parallel().schedule(command);
 
     private static final Logger log = LoggerFactory.getLogger(UsageJournal.class);
 
@@ -149,8 +153,11 @@ public final class UsageJournal {
         Admitted entry = new Admitted(admission, new CompletableFuture<>());
         queue.add(entry);
         LockSupport.unpark(current);
-        // The upstream call continues on a parallel worker, never on the journal's writer thread.
-        return Mono.fromFuture(entry.durable, true).publishOn(Schedulers.parallel());
+        // The upstream call continues on the event loop that admitted it (no hop to another pool,
+        // and the request's channel work stays on its own loop), never on the journal's writer thread.
+        Executor resume = ThreadExecutorMap.currentExecutor();
+        Executor continueOn = resume != null ? resume : PARALLEL;
+        return Mono.create(sink -> entry.durable.whenComplete((done, error) -> continueOn.execute(sink::success)));
     }
 
     /** Journals an ended record, before the ledger gets it. Never blocks. */
