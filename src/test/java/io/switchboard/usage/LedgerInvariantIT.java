@@ -7,12 +7,14 @@ import static io.switchboard.testing.FakeUpstream.usageAndDone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.keys.ApiKeyFormat;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.TestGateway;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +104,22 @@ class LedgerInvariantIT {
                 await().atMost(Duration.ofSeconds(20)).until(() -> upstream.requestCount() == before + 1);
                 reportedPrompt += 5;
                 reportedCompletion += 6;
+
+                // Refused by authentication (an unknown key, a malformed one, another scheme): no row.
+                for (String wrong : List.of(
+                        ApiKeyFormat.generate(new SecureRandom()), "sk-gw-not-a-real-key", "Basic dXNlcjpwYXNz")) {
+                    HttpResponse<String> refused = client.http()
+                            .send(
+                                    client.request("/v1/chat/completions")
+                                            .setHeader(
+                                                    "Authorization",
+                                                    wrong.startsWith("Basic") ? wrong : "Bearer " + wrong)
+                                            .header("Content-Type", "application/json")
+                                            .POST(HttpRequest.BodyPublishers.ofString(JSON))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                    assertThat(refused.statusCode()).isEqualTo(401);
+                }
 
                 // Past the limit: refused before the proxy, so no row.
                 assertThat(client.postJson("/v1/chat/completions", JSON).statusCode())
