@@ -69,7 +69,6 @@ class UpstreamFaultSuiteIT {
 
     private final FakeUpstream upstream = FakeUpstreamInitializer.shared();
     private TestGateway gateway;
-    private AdminApi admin;
     /** A key with {@code max_concurrency: 1}: a slot a fault failed to give back refuses the next request. */
     private static String oneAtATimeKey;
 
@@ -77,9 +76,9 @@ class UpstreamFaultSuiteIT {
     void setUp() {
         upstream.reset();
         gateway = new TestGateway(port);
-        admin = new AdminApi(gateway, TestGateway.ADMIN_KEY);
         if (oneAtATimeKey == null) {
-            oneAtATimeKey = admin.createKey("{\"name\":\"fault-suite\",\"max_concurrency\":1}")
+            oneAtATimeKey = new AdminApi(fresh(), TestGateway.ADMIN_KEY)
+                    .createKey("{\"name\":\"fault-suite\",\"max_concurrency\":1}")
                     .get("key")
                     .asString();
         }
@@ -335,6 +334,7 @@ class UpstreamFaultSuiteIT {
                         await(clientHasBytes),
                         sendEach(body.pieces(16, 800).doOnNext(piece -> produced.addAndGet(piece.length))),
                         send(body.tail()))));
+        long heapBefore = heapUsedAfterGc();
         try (Socket socket =
                 RawHttp.open(port, 64 * 1024, "/v1/chat/completions", chat("openai/gpt-5-nano", false), headers(id))) {
             InputStream in = socket.getInputStream();
@@ -353,6 +353,11 @@ class UpstreamFaultSuiteIT {
             assertThat(stalled)
                     .as("bytes the upstream handed over while the client read none")
                     .isLessThan(30L * MB);
+            // The usage scanner reads the body as it passes: it must not gather the answer's
+            // content (which Jackson's parser would, for a string, whole) to find the usage after it.
+            assertThat(heapUsedAfterGc() - heapBefore)
+                    .as("heap the gateway holds with %d MB of the answer passed through", stalled / MB)
+                    .isLessThan(5L * MB);
             while (total < body.length() && (n = in.read(buffer)) >= 0) {
                 sha.update(buffer, 0, n);
                 total += n;
@@ -463,7 +468,7 @@ class UpstreamFaultSuiteIT {
             for (int second = 0; second < 3; second++) {
                 assertThat(in.read()).isNotNegative();
                 long start = System.nanoTime();
-                HttpResponse<String> other = gateway.send(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions"))
+                HttpResponse<String> other = fresh().send(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions"))
                         .header("Authorization", "Bearer " + TestGateway.CLIENT_KEY)
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(chat("openai/gpt-5-nano", false)))
@@ -493,11 +498,22 @@ class UpstreamFaultSuiteIT {
                 .isLessThan(Duration.ofSeconds(1));
     }
 
+    /**
+     * A client of its own for each call, so no call follows another on a kept-alive connection: with
+     * Reactor Netty 1.3.6 a request that arrives before the previous one's operations terminated is
+     * sometimes never read (reactor/reactor-netty#4361, fixed after 1.3.7; also seen by
+     * KeyAuthenticationIT). That stall is not one of the faults under test.
+     */
+    private TestGateway fresh() {
+        return new TestGateway(port);
+    }
+
     // ---- what every case ends with
 
     private void assertGatewayHealthy() {
-        HttpResponse<String> health = gateway.send(
-                HttpRequest.newBuilder(gateway.uri("/actuator/health")).GET().build());
+        HttpResponse<String> health = fresh().send(HttpRequest.newBuilder(gateway.uri("/actuator/health"))
+                .GET()
+                .build());
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("\"status\":\"UP\"");
         admittedAfter(System.nanoTime());
@@ -510,7 +526,7 @@ class UpstreamFaultSuiteIT {
     private Duration admittedAfter(long since) {
         HttpResponse<String> response;
         do {
-            response = gateway.send(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions"))
+            response = fresh().send(HttpRequest.newBuilder(gateway.uri("/v1/chat/completions"))
                     .header("Authorization", "Bearer " + oneAtATimeKey)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(chat("openai/gpt-5-nano", false)))
@@ -550,6 +566,7 @@ class UpstreamFaultSuiteIT {
     }
 
     private List<JsonNode> ledgerRows(String requestId) {
+        AdminApi admin = new AdminApi(fresh(), TestGateway.ADMIN_KEY);
         HttpResponse<String> recent = admin.call("GET", "/admin/usage/recent?limit=1000", null);
         assertThat(recent.statusCode()).isEqualTo(200);
         List<JsonNode> rows = new ArrayList<>();
@@ -588,7 +605,7 @@ class UpstreamFaultSuiteIT {
         }
         HttpResponse<InputStream> response;
         try {
-            response = gateway.http().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            response = fresh().http().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);
@@ -652,6 +669,14 @@ class UpstreamFaultSuiteIT {
                     return unchanged;
                 });
         return produced.get();
+    }
+
+    /** The heap in use after a full collection: what the test JVM (gateway included) really holds. */
+    private static long heapUsedAfterGc() {
+        System.gc();
+        return java.lang.management.ManagementFactory.getMemoryMXBean()
+                .getHeapMemoryUsage()
+                .getUsed();
     }
 
     private static MessageDigest sha256() {
