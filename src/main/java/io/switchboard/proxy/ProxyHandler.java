@@ -10,6 +10,7 @@ import io.switchboard.exchange.ExchangeObserverFactory;
 import io.switchboard.exchange.ExchangeOutcome;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyEndpoint;
+import io.switchboard.upstream.ConnectAttempt;
 import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.upstream.UpstreamRequestHeaders;
@@ -62,6 +63,7 @@ public class ProxyHandler {
         CallerKey caller = state.caller();
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
+        ConnectAttempt connect = new ConnectAttempt();
         Mono<Upstream> call = provider.httpClient()
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
                 .uri(provider.uriFor(endpoint.upstreamPath()))
@@ -85,6 +87,9 @@ public class ProxyHandler {
         // An observer may hold the call back (the usage journal until the admission is on disk).
         Mono<Void> ready = observers.beforeUpstream();
         return (ready == null ? call : ready.then(call))
+                // Before the timeout, so that both a client that left and the timeout itself
+                // abandon a connect still in progress.
+                .doOnCancel(connect::abandon)
                 .timeout(provider.responseTimeout())
                 .onErrorMap(UpstreamFailures::beforeHeaders)
                 .doOnError(GatewayException.class, e -> {
@@ -96,7 +101,8 @@ public class ProxyHandler {
                     observers.finish(UpstreamFailures.outcomeBeforeHeaders(e));
                 })
                 .doOnCancel(() -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 0, null)))
-                .flatMap(upstream -> relay.respond(state, upstream.response(), upstream.connection(), observers));
+                .flatMap(upstream -> relay.respond(state, upstream.response(), upstream.connection(), observers))
+                .contextWrite(connect::into);
     }
 
     private Provider pickProvider(ProxyEndpoint endpoint, GatewayExchange state) {

@@ -12,6 +12,7 @@ import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -139,7 +140,10 @@ public class ResponseRelay {
             Flux<DataBuffer> out = Flux.merge(1, events, beats)
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
-            return message.writeAndFlushWith(out.map(Mono::just));
+            // The server queues a few flush groups ahead of the socket; a client that leaves while
+            // some wait gets them discarded as publishers, whose buffers no one would release.
+            return message.writeAndFlushWith(out.map(Mono::just))
+                    .doOnDiscard(Publisher.class, ResponseRelay::releaseUnsentGroup);
         };
     }
 
@@ -260,6 +264,11 @@ public class ResponseRelay {
         } else if (discarded instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
             counted.release();
         }
+    }
+
+    /** A flush group the server queued but never wrote: its one buffer is drained and released. */
+    private static void releaseUnsentGroup(Publisher<?> group) {
+        Flux.from(group).subscribe(ResponseRelay::releaseDiscarded, error -> {});
     }
 
     private static MediaType contentType(HttpHeaders headers) {

@@ -73,7 +73,11 @@ public final class ProviderRegistry implements AutoCloseable {
                 // the upstream's keep-alive.
                 .disableRetry(true)
                 .compress(false)
-                .keepAlive(true);
+                .keepAlive(true)
+                // A new channel joins the request that asked for it, so that request can abandon
+                // the connect if it ends first (see ConnectAttempt).
+                .doOnChannelInit(
+                        (observer, channel, address) -> ConnectAttempt.started(observer.currentContext(), channel));
         if (loops != null) {
             client = client.runOn(loops);
         }

@@ -27,9 +27,12 @@ final class UsageJsonScanner {
             .build();
 
     private static final int MAX_DEPTH = 64;
+    /** Bytes of a string the parser sees at most: more than any identifier the scanner keeps. */
+    private static final int STRING_KEEP = 4096;
 
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
+    private final LongStringElider strings = new LongStringElider(STRING_KEEP);
     private final String[] names = new String[MAX_DEPTH];
     private final boolean[] arrays = new boolean[MAX_DEPTH];
     private int depth;
@@ -73,11 +76,15 @@ final class UsageJsonScanner {
             return;
         }
         try {
-            feeder.feedInput(bytes, offset, offset + length);
-            drain();
+            strings.feed(bytes, offset, length, this::parse);
         } catch (JacksonException | IllegalStateException e) {
             failed = true;
         }
+    }
+
+    private void parse(byte[] bytes, int from, int to) {
+        feeder.feedInput(bytes, from, to);
+        drain();
     }
 
     /** No more bytes will come. */

@@ -224,8 +224,15 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     public static Reply sse(Map<String, String> headers, List<Step> steps) {
+        Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+        all.put("Cache-Control", "no-cache");
+        return streamed(200, "text/event-stream", all, steps);
+    }
+
+    /** Any answer sent as scripted steps (chunked, no length), each piece flushed at once. */
+    public static Reply streamed(int status, String contentType, Map<String, String> headers, List<Step> steps) {
         return (request, response, received) -> {
-            response.status(200).header("Content-Type", "text/event-stream").header("Cache-Control", "no-cache");
+            response.status(status).header("Content-Type", contentType);
             headers.forEach(response::header);
             Flux<ByteBuf> body = Flux.fromIterable(steps).concatMap(step -> step.run(response));
             return response.send(body, b -> true).then();
@@ -253,6 +260,19 @@ public final class FakeUpstream implements AutoCloseable {
 
     public static Step send(String text) {
         return response -> Mono.just(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Sends each piece only when the connection takes more (pulled on demand), so a gateway that
+     * pushes back stalls the producer and one that buffers does not.
+     */
+    public static Step sendEach(Flux<byte[]> pieces) {
+        return response -> pieces.map(Unpooled::wrappedBuffer);
+    }
+
+    /** Completes {@code signal} when the steps before it have been handed to the connection. */
+    public static Step mark(CompletableFuture<Void> signal) {
+        return response -> Mono.<ByteBuf>empty().doOnSubscribe(s -> signal.complete(null));
     }
 
     public static Step pause(Duration duration) {

@@ -26,5 +26,10 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
+        // Netty 4.2's adaptive allocator takes a magazine's StampedLock when it adds magazines
+        // under contention (a large body read fast): a lock held for a few instructions, a known
+        // false positive (netty/netty#14564, line/armeria#6344).
+        builder.allowBlockingCallsInside(
+                "io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
     }
 }

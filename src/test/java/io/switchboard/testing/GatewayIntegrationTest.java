@@ -10,7 +10,8 @@ import org.springframework.test.context.ContextConfiguration;
 /**
  * The one shared application context of the integration tests: the gateway on a random port, its
  * {@code openrouter} provider pointed at the shared {@link FakeUpstream}, a second provider
- * {@code strict} (models {@code strict/*}) with short timeouts for the timeout tests, an alias and
+ * {@code strict} (models {@code strict/*}) with short timeouts for the timeout tests, {@code dead}
+ * (a closed port) and {@code connecting} (a port whose connects hang, 10 s connect timeout), an alias and
  * attribution set, a static data-plane key ({@link TestGateway#CLIENT_KEY}), the admin key, and the
  * embedded database under {@code target/it-data/run-<pid>} (see {@link FakeUpstreamInitializer}). Every test class with this annotation reuses the same running gateway.
  */
@@ -29,6 +30,11 @@ import org.springframework.test.context.ContextConfiguration;
             "gateway.providers.dead.base-url=http://127.0.0.1:9/v1",
             "gateway.providers.dead.models=dead/*",
             "gateway.providers.dead.connect-timeout=2s",
+            // A port whose connects hang (see UnansweredConnectPort): a client leaving mid-connect.
+            "gateway.providers.connecting.models=connecting/*",
+            "gateway.providers.connecting.connect-timeout=10s",
+            // Rows reach the ledger soon after a request ends, so tests wait less for them.
+            "gateway.usage.flush-interval=100ms",
             "gateway.models.aliases[gpt-4o-mini]=openai/gpt-5-nano",
             "gateway.attribution.referer=https://switchboard.example",
             "gateway.attribution.title=Switchboard Tests",

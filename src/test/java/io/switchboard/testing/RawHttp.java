@@ -52,6 +52,51 @@ public final class RawHttp {
 
     /** A POST with a JSON body and {@code Connection: close} plus the extra header lines given. */
     public static String post(int port, String path, String body, String... headerLines) {
+        return exchange(port, postBytes(port, path, body, headerLines));
+    }
+
+    /**
+     * Sends a POST and leaves the connection open, for a client that reads at its own pace or
+     * leaves. {@code receiveBuffer} (bytes, 0 for the system's) is set before connecting, so the
+     * kernel cannot grow it and a client that stops reading is felt at once.
+     */
+    public static Socket open(int port, int receiveBuffer, String path, String body, String... headerLines) {
+        Socket socket = new Socket();
+        try {
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
+            socket.setSoTimeout(20_000);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+            socket.getOutputStream().write(postBytes(port, path, body, headerLines));
+            socket.getOutputStream().flush();
+            return socket;
+        } catch (IOException e) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // already failing
+            }
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads an answer's status line and headers, up to and including the blank line. */
+    public static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("connection closed inside the answer's head: " + head);
+            }
+            head.write(b);
+            matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static byte[] postBytes(int port, String path, String body, String... headerLines) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         StringBuilder request = new StringBuilder()
                 .append("POST ")
@@ -71,7 +116,7 @@ public final class RawHttp {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(request.toString().getBytes(StandardCharsets.UTF_8));
         out.writeBytes(bytes);
-        return exchange(port, out.toByteArray());
+        return out.toByteArray();
     }
 
     public static int status(String response) {
