@@ -47,12 +47,17 @@ public record UsageRecord(
         Instant createdAt) {
 
     /**
-     * A random (version 4) UUID from ThreadLocalRandom: unique enough for a row id, and unlike
-     * {@code UUID.randomUUID()} it never waits on the system's entropy source on an event loop.
+     * A time-ordered (version 7, RFC 9562) UUID: the current Unix time in milliseconds, then random
+     * bits from ThreadLocalRandom, which unlike {@code UUID.randomUUID()} never waits on the system's
+     * entropy source on an event loop. Time first, so that each new row lands at the end of the
+     * {@code entry_id} unique index: a random (version 4) id put every insert on a random index page,
+     * and the embedded database's writer spent most of its time reading and rewriting those pages
+     * (see docs/benchmarks.md). Java 17 has no version-7 generator; a library for these three lines
+     * was not worth the dependency.
      */
     public static String newEntryId() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+        long high = (System.currentTimeMillis() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
         long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
         return new java.util.UUID(high, low).toString();
     }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# A short profile of the gateway alone, for tuning: the fake upstream and wrk on CPU 0, the gateway
+# on CPU 1 (as in bench/run.sh), a warm-up by requests served, then requests/s at 64 connections with
+# the gateway's CPU per request, and p50/p99 at 1 connection. About 2 minutes; no nginx, no streams,
+# no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
+#
+#   bench/profile.sh [--jfr] [--warmup N] [--duration S] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
+#
+# --jfr records the measured c=64 run with JFR (CPU samples every 1 ms, allocation samples) into
+# the run directory and prints bench/jfr_top.py's summary; the GC log is always kept there.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+BUILD=$BENCH/.build
+JFR=0 WARMUP=60000 DURATION=15 GW_ARGS="" GW_OPTS=""
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --jfr) JFR=1 ;;
+        --warmup) WARMUP=$2; shift ;;
+        --duration) DURATION=$2; shift ;;
+        --gw-args) GW_ARGS=$2; shift ;;
+        --gw-opts) GW_OPTS=$2; shift ;;
+        -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+JAR=$ROOT/target/switchboard-0.1.0-SNAPSHOT.jar
+JAR_STAMP=$ROOT/target/.bench-jar-built
+[[ -f $BUILD/classes/FakeUpstreamServer.class ]] || { echo "run bench/run.sh once first" >&2; exit 1; }
+if [[ ! -f $JAR || ! -f $JAR_STAMP ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR_STAMP" -print -quit) ]]; then
+    (cd "$ROOT" && ./mvnw -q -DskipTests package)
+    touch "$JAR_STAMP"
+fi
+
+RUN=$(mktemp -d /tmp/switchboard-profile.XXXXXX)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 \
+    -cp "$BUILD/classes:$BUILD/lib/*" FakeUpstreamServer 0 >"$RUN/fake.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^PORT=' "$RUN/fake.log" 2>/dev/null && break; sleep 0.2; done
+FAKE_PORT=$(sed -n 's/^PORT=//p' "$RUN/fake.log")
+GW_PORT=$(free_port)
+ADMIN_KEY="profile-admin-$RANDOM$RANDOM"
+(cd "$RUN" && exec taskset -c 1 java -XX:+UseParallelGC -Xms512m -Xmx512m -Xlog:gc:file="$RUN/gc.log" $GW_OPTS \
+    -jar "$JAR" --server.port="$GW_PORT" \
+    --gateway.providers.openrouter.base-url="http://127.0.0.1:$FAKE_PORT/api/v1" \
+    --gateway.providers.openrouter.api-key=x --gateway.admin.key="$ADMIN_KEY" $GW_ARGS >"$RUN/gateway.log" 2>&1) &
+GW_PID=$!; PIDS+=("$GW_PID")
+URL=http://127.0.0.1:$GW_PORT/api/v1/chat/completions
+for _ in $(seq 1 600); do curl -fsS -o /dev/null "http://127.0.0.1:$GW_PORT/actuator/health" 2>/dev/null && break; sleep 0.3; done
+AUTH=$(curl -s -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
+    -d '{"name":"bench","rpm":100000000,"tpm":2000000000,"max_concurrency":100000}' \
+    "http://127.0.0.1:$GW_PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("key",""))' 2>/dev/null || true)
+export BENCH_AUTH=$AUTH
+
+wrk_json() { taskset -c 0 wrk -t1 -c"$1" -d"$2s" --timeout 10s -s "$BENCH/post.lua" "$URL" | sed -n 's/^BENCH_JSON //p'; }
+ticks() { awk '{print $14 + $15}' "/proc/$GW_PID/stat"; }
+jit_ticks() {
+    local t total=0
+    for t in /proc/$GW_PID/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*) total=$((total + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+    done
+    echo $total
+}
+
+warmed=0 start=$SECONDS
+while ((warmed < WARMUP && SECONDS - start < 120)); do
+    n=$(wrk_json 64 10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])' || echo 0)
+    warmed=$((warmed + n))
+done
+echo "warmed with $warmed requests in $((SECONDS - start)) s; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+if [[ $JFR == 1 ]]; then
+    JH=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    sed 's/<setting name="period" control="method-sampling-java-interval">10 ms</<setting name="period" control="method-sampling-java-interval">1 ms</' \
+        "$JH/lib/jfr/profile.jfc" >"$RUN/fine.jfc"
+    jcmd "$GW_PID" JFR.start name=profile settings="$RUN/fine.jfc" >/dev/null
+fi
+gc0=$(grep -c 'Pause Young' "$RUN/gc.log" || true)
+c0=$(ticks) j0=$(jit_ticks)
+RPS=$(wrk_json 64 "$DURATION")
+c1=$(ticks) j1=$(jit_ticks)
+gc1=$(grep -c 'Pause Young' "$RUN/gc.log" || true)
+if [[ $JFR == 1 ]]; then
+    jcmd "$GW_PID" JFR.stop name=profile filename="$RUN/gateway.jfr" >/dev/null
+fi
+LAT=$(wrk_json 1 10)
+python3 - "$RPS" "$LAT" $((c1 - c0)) $((j1 - j0)) "$(getconf CLK_TCK)" $((gc1 - gc0)) <<'EOF'
+import json, sys
+rps, lat = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+ticks, jit, hz, gcs = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+n = max(rps["requests"], 1)
+print(f"c=64: {rps['rps']:.0f} req/s, {ticks / hz * 1e6 / n:.0f} us CPU/request ({(ticks - jit) / hz * 1e6 / n:.0f} without JIT),"
+      f" {gcs} young GCs ({gcs * 1e6 / n:.1f} per 1M requests), non-2xx {rps['errors_status']}")
+print(f"c=1:  {lat['rps']:.0f} req/s, p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms, max {lat['max_ms']:.3f} ms")
+EOF
+echo "load after $(cut -d' ' -f1-3 /proc/loadavg); run directory $RUN" >&2
+if [[ $JFR == 1 ]]; then python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" && echo "JFR: $RUN/gateway.jfr, $RUN/jfr-top.md" >&2; fi
