@@ -2,11 +2,15 @@ package io.switchboard.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -21,6 +25,10 @@ import java.util.function.Supplier;
  * {@code switchboard_usage_spilled_total}) and the Redis fall-back
  * ({@code switchboard_ratelimit_fallback_active}, {@code switchboard_ratelimit_fallback_total}).
  * Tag values go through bounded sets: key names and models past their bound read {@code other}.
+ *
+ * <p>The per-request meters are resolved once per tag combination and kept: building a meter and
+ * looking it up in the registry on every request (a new id, tag list and distribution config each
+ * time) was a measurable part of the data plane's CPU. The bounded tag values bound this cache too.
  */
 public final class GatewayMeters {
 
@@ -36,6 +44,8 @@ public final class GatewayMeters {
     private final BoundedTagValues keys;
     private final AtomicInteger activeStreams = new AtomicInteger();
     private final AtomicInteger fallbackActive = new AtomicInteger();
+    private final ConcurrentHashMap<Series, RequestMeters> requestMeters = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Series, Meter> usageMeters = new ConcurrentHashMap<>();
 
     public GatewayMeters(MeterRegistry registry, MetricsProperties properties) {
         this.registry = registry;
@@ -74,45 +84,82 @@ public final class GatewayMeters {
 
     /** One finished data-plane request. */
     public void request(String key, String model, String provider, String status, boolean stream, long nanos) {
+        Series series = new Series(
+                "", keys.tag(key), models.tag(model), provider.isEmpty() ? "none" : provider, status, stream);
+        RequestMeters meters = requestMeters.computeIfAbsent(series, this::registerRequest);
+        meters.count().increment();
+        meters.duration().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private RequestMeters registerRequest(Series series) {
         Tags tags = Tags.of(
-                "key", keys.tag(key),
-                "model", models.tag(model),
-                "provider", provider.isEmpty() ? "none" : provider,
-                "status", status,
-                "stream", Boolean.toString(stream));
-        Counter.builder("switchboard.requests").tags(tags).register(registry).increment();
-        Timer.builder("switchboard.request.duration")
-                .tags(tags)
-                .serviceLevelObjectives(BUCKETS)
-                .register(registry)
-                .record(Duration.ofNanos(nanos));
+                "key", series.key(),
+                "model", series.model(),
+                "provider", series.provider(),
+                "status", series.detail(),
+                "stream", Boolean.toString(series.stream()));
+        return new RequestMeters(
+                Counter.builder("switchboard.requests").tags(tags).register(registry),
+                Timer.builder("switchboard.request.duration")
+                        .tags(tags)
+                        .serviceLevelObjectives(BUCKETS)
+                        .register(registry));
     }
 
     public void timeToFirstToken(String key, String model, String provider, long millis) {
-        Timer.builder("switchboard.time.to.first.token")
-                .tags("key", keys.tag(key), "model", models.tag(model), "provider", provider)
-                .serviceLevelObjectives(BUCKETS)
-                .register(registry)
-                .record(Duration.ofMillis(millis));
+        Timer timer = resolve(
+                "ttft",
+                key,
+                model,
+                provider,
+                "",
+                series -> Timer.builder("switchboard.time.to.first.token")
+                        .tags("key", series.key(), "model", series.model(), "provider", series.provider())
+                        .serviceLevelObjectives(BUCKETS)
+                        .register(registry));
+        timer.record(millis, TimeUnit.MILLISECONDS);
     }
 
     public void tokens(String key, String model, String provider, String type, long count) {
         if (count > 0) {
-            Counter.builder("switchboard.tokens")
-                    .tags("key", keys.tag(key), "model", models.tag(model), "provider", provider, "type", type)
-                    .register(registry)
+            resolve(
+                            "tokens",
+                            key,
+                            model,
+                            provider,
+                            type,
+                            series -> Counter.builder("switchboard.tokens")
+                                    .tags(
+                                            "key", series.key(),
+                                            "model", series.model(),
+                                            "provider", series.provider(),
+                                            "type", series.detail())
+                                    .register(registry))
                     .increment(count);
         }
     }
 
     public void cost(String key, String model, String provider, double usd) {
         if (usd > 0) {
-            Counter.builder("switchboard.cost.usd")
-                    .baseUnit("usd")
-                    .tags("key", keys.tag(key), "model", models.tag(model), "provider", provider)
-                    .register(registry)
+            resolve(
+                            "cost",
+                            key,
+                            model,
+                            provider,
+                            "",
+                            series -> Counter.builder("switchboard.cost.usd")
+                                    .baseUnit("usd")
+                                    .tags("key", series.key(), "model", series.model(), "provider", series.provider())
+                                    .register(registry))
                     .increment(usd);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <M extends Meter> M resolve(
+            String meter, String key, String model, String provider, String type, Function<Series, M> register) {
+        Series series = new Series(meter, keys.tag(key), models.tag(model), provider, type, false);
+        return (M) usageMeters.computeIfAbsent(series, register::apply);
     }
 
     /** {@code limit} is one of rpm, tpm, concurrency, budget. */
@@ -148,4 +195,10 @@ public final class GatewayMeters {
                     .increment();
         }
     }
+
+    /** One tag combination of one meter: its name (empty for the request pair), the bounded key and model, the provider, the status or token type. */
+    private record Series(String meter, String key, String model, String provider, String detail, boolean stream) {}
+
+    /** The request counter and timer, which share their tags. */
+    private record RequestMeters(Counter count, Timer duration) {}
 }

@@ -2,7 +2,9 @@ package io.switchboard.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class GatewayMetersTest {
@@ -26,6 +28,29 @@ class GatewayMetersTest {
                         .counter()
                         .count())
                 .isEqualTo(1);
+    }
+
+    @Test
+    void requestsAndTokensOfOneTagCombinationAddUpInOneSeries() {
+        for (int i = 0; i < 3; i++) {
+            meters.request("team-a", "m", "openrouter", "2xx", true, 2_000_000);
+            meters.tokens("team-a", "m", "openrouter", "prompt", 10);
+        }
+        meters.tokens("team-a", "m", "openrouter", "completion", 0);
+
+        Timer duration = registry.get("switchboard.request.duration")
+                .tag("stream", "true")
+                .timer();
+        assertThat(duration.count()).isEqualTo(3);
+        assertThat(duration.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(6.0);
+        assertThat(registry.get("switchboard.requests").counter().count()).isEqualTo(3);
+        assertThat(registry.get("switchboard.tokens")
+                        .tag("type", "prompt")
+                        .counter()
+                        .count())
+                .isEqualTo(30);
+        assertThat(registry.find("switchboard.tokens").tag("type", "completion").counter())
+                .isNull();
     }
 
     @Test
