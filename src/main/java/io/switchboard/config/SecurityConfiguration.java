@@ -10,11 +10,13 @@ import io.switchboard.keys.ApiKeyAuthenticationManager;
 import io.switchboard.keys.BearerTokenConverter;
 import io.switchboard.keys.CallerKeySuccessHandler;
 import io.switchboard.keys.KeyAuthenticationFailures;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
@@ -48,6 +50,17 @@ class SecurityConfiguration {
             ServerWebExchangeMatchers.pathMatchers("/admin", "/admin/**");
     private static final ServerWebExchangeMatcher OPEN_ACTUATOR =
             ServerWebExchangeMatchers.pathMatchers("/actuator/health", "/actuator/health/**", "/actuator/prometheus");
+
+    /**
+     * With Spring Security's observations switched off (the default, application.yml), do not wrap
+     * the chains, filters and managers in observation decorators at all: the setting alone only makes
+     * each wrapper create a no-op observation, on every request.
+     */
+    @Bean
+    @ConditionalOnProperty(name = "management.observations.enable.spring.security", havingValue = "false")
+    static SecurityObservationSettings noSecurityObservations() {
+        return SecurityObservationSettings.noObservations();
+    }
 
     @Bean
     @Order(1)
