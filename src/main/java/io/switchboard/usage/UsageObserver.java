@@ -31,7 +31,9 @@ final class UsageObserver implements ExchangeObserver {
     private final Consumer<UsageRecord> sink;
     private final String entryId;
     private final @Nullable Mono<Void> admitted;
-    private final SseEventScanner events = new SseEventScanner();
+    // Both made on first use: a request is either a stream of events or one body, never both, and
+    // what is not made is not garbage on every request.
+    private @Nullable SseEventScanner events;
     private @Nullable UsageJsonScanner body;
     private byte[] scratch = new byte[0];
 
@@ -90,7 +92,12 @@ final class UsageObserver implements ExchangeObserver {
 
     @Override
     public boolean onEvent(ByteBuf event) {
-        UsageJsonScanner scanned = events.scan(event);
+        SseEventScanner scanner = events;
+        if (scanner == null) {
+            scanner = new SseEventScanner();
+            events = scanner;
+        }
+        UsageJsonScanner scanned = scanner.scan(event);
         if (scanned == null) {
             return true;
         }
@@ -120,7 +127,9 @@ final class UsageObserver implements ExchangeObserver {
             scanner.feed(chunk.array(), chunk.arrayOffset() + chunk.readerIndex(), length);
         } else {
             if (scratch.length < length) {
-                scratch = new byte[Math.max(length, 8192)];
+                // Sized to the chunk, not rounded up to 8 KiB: most answers are one small chunk, and
+                // the 8 KiB array per request was a good part of the data plane's garbage.
+                scratch = new byte[length];
             }
             chunk.getBytes(chunk.readerIndex(), scratch, 0, length);
             scanner.feed(scratch, 0, length);
