@@ -12,18 +12,23 @@ class DatabaseLocationTest {
     @Test
     void withoutAnUrlTheDatabaseIsAnH2FileUnderTheStoragePath() {
         DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of("/var/lib/switchboard"));
-        assertThat(location.jdbcUrl()).isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard");
+        assertThat(location.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
                 .isEqualTo("/var/lib/switchboard/switchboard");
+        // Closed with the connection pool, not by H2's own shutdown hook while the ledger drains.
+        assertThat(location.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("DB_CLOSE_ON_EXIT")))
+                .isEqualTo("FALSE");
     }
 
     @Test
     void aRelativeStoragePathIsMadeAbsolute() {
         DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
         assertThat(location.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard"));
+                .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard")
+                        + ";DB_CLOSE_ON_EXIT=FALSE");
     }
 
     @Test

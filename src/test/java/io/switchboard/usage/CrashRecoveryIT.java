@@ -38,7 +38,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * Issue 6, "nothing lost, even on a crash": a gateway process killed with SIGKILL while streams are
  * in flight, restarted on the same data, has exactly one ledger row for every request its upstream
- * saw; the cut-off ones are {@code interrupted}, the completed ones keep their tokens.
+ * saw; the cut-off ones are {@code interrupted}, the completed ones keep their tokens. And a gateway
+ * stopped with SIGTERM under load has written every row to the database itself before it exits.
  */
 class CrashRecoveryIT {
 
@@ -54,21 +55,7 @@ class CrashRecoveryIT {
     void aGatewayKilledUnderLoadHasOneRowPerUpstreamRequestAfterItsRestart() throws Exception {
         Path data = Files.createDirectories(Path.of("target", "crash-it-" + UUID.randomUUID()));
         try (FakeUpstream upstream = FakeUpstream.start()) {
-            FakeUpstream.Reply stream = FakeUpstream.sse(List.of(
-                    send(chunk("a")),
-                    pause(Duration.ofMillis(150)),
-                    send(chunk("b")),
-                    pause(Duration.ofMillis(150)),
-                    send(chunk("c")),
-                    pause(Duration.ofMillis(150)),
-                    send(usageAndDone(10, 20))));
-            FakeUpstream.Reply json = FakeUpstream.chatCompletion("ok", 11, 7);
-            FakeUpstream.Reply byBody =
-                    (request, response, received) -> (received.bodyText().contains("\"stream\":true") ? stream : json)
-                            .answer(request, response, received);
-            for (int i = 0; i < 1000; i++) {
-                upstream.enqueue(byBody);
-            }
+            enqueueReplies(upstream);
             Map<String, String> settings = settings(upstream, data);
 
             GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
@@ -124,6 +111,71 @@ class CrashRecoveryIT {
                         .as("requests completed before the kill")
                         .isGreaterThan(50);
             }
+        }
+    }
+
+    @Test
+    void aGatewayStoppedWithSigtermUnderLoadHasWrittenEveryRowToTheDatabaseBeforeItExits() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "sigterm-it-" + UUID.randomUUID()));
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            enqueueReplies(upstream);
+            Map<String, String> settings = settings(upstream, data);
+
+            GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
+            CountDownLatch stopped = new CountDownLatch(CLIENTS);
+            for (int i = 0; i < CLIENTS; i++) {
+                int client = i;
+                Thread thread = new Thread(() -> load(first.gateway(), client, stopped), "sigterm-it-client-" + i);
+                thread.setDaemon(true);
+                thread.start();
+            }
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
+            first.close();
+            loading = false;
+            assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
+            Map<String, Integer> seenUpstream = upstreamRequestIds(upstream);
+
+            assertThat(Files.readString(data.resolve("first.log")))
+                    .as("the ledger's last batches reached the database")
+                    .doesNotContain("Usage ledger write failed");
+            Path spill = data.resolve("spill.jsonl");
+            assertThat(!Files.exists(spill) || Files.size(spill) == 0)
+                    .as("nothing spilled")
+                    .isTrue();
+
+            // Without the journal the second gateway shows only what the first wrote to the database.
+            Map<String, String> withoutJournal = new LinkedHashMap<>(settings);
+            withoutJournal.put("gateway.usage.journal.enabled", "false");
+            try (GatewayProcess second = GatewayProcess.start(withoutJournal, data.resolve("second.log"))) {
+                Map<String, List<JsonNode>> rows = rowsByRequestId(second.gateway());
+                assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
+                rows.forEach((id, forId) -> {
+                    assertThat(forId).as("rows of " + id).hasSize(1);
+                    // Graceful: every request the upstream saw was let finish.
+                    assertThat(forId.get(0).get("outcome").asString()).as(id).isEqualTo("success");
+                });
+                assertThat(completed).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
+            }
+        }
+    }
+
+    /** Streamed or plain answers, chosen by the request's {@code stream} flag, for up to 1,000 requests. */
+    private static void enqueueReplies(FakeUpstream upstream) {
+        FakeUpstream.Reply stream = FakeUpstream.sse(List.of(
+                send(chunk("a")),
+                pause(Duration.ofMillis(150)),
+                send(chunk("b")),
+                pause(Duration.ofMillis(150)),
+                send(chunk("c")),
+                pause(Duration.ofMillis(150)),
+                send(usageAndDone(10, 20))));
+        FakeUpstream.Reply json = FakeUpstream.chatCompletion("ok", 11, 7);
+        FakeUpstream.Reply byBody = (request, response, received) ->
+                (received.bodyText().contains("\"stream\":true") ? stream : json).answer(request, response, received);
+        for (int i = 0; i < 1000; i++) {
+            upstream.enqueue(byBody);
         }
     }
 
