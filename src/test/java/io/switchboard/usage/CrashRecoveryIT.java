@@ -58,20 +58,7 @@ class CrashRecoveryIT {
             enqueueReplies(upstream);
             Map<String, String> settings = settings(upstream, data);
 
-            GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
-            CountDownLatch stopped = new CountDownLatch(CLIENTS);
-            for (int i = 0; i < CLIENTS; i++) {
-                int client = i;
-                Thread thread = new Thread(() -> load(first.gateway(), client, stopped), "crash-it-client-" + i);
-                thread.setDaemon(true);
-                thread.start();
-            }
-            await().atMost(Duration.ofSeconds(20))
-                    .pollInterval(Duration.ofMillis(20))
-                    .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
-            first.kill();
-            loading = false;
-            assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
+            stopUnderLoad(upstream, settings, data, GatewayProcess::kill);
             Map<String, Integer> seenUpstream = upstreamRequestIds(upstream);
 
             try (GatewayProcess second = GatewayProcess.start(settings, data.resolve("second.log"))) {
@@ -121,20 +108,7 @@ class CrashRecoveryIT {
             enqueueReplies(upstream);
             Map<String, String> settings = settings(upstream, data);
 
-            GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
-            CountDownLatch stopped = new CountDownLatch(CLIENTS);
-            for (int i = 0; i < CLIENTS; i++) {
-                int client = i;
-                Thread thread = new Thread(() -> load(first.gateway(), client, stopped), "sigterm-it-client-" + i);
-                thread.setDaemon(true);
-                thread.start();
-            }
-            await().atMost(Duration.ofSeconds(20))
-                    .pollInterval(Duration.ofMillis(20))
-                    .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
-            first.close();
-            loading = false;
-            assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
+            stopUnderLoad(upstream, settings, data, GatewayProcess::close);
             Map<String, Integer> seenUpstream = upstreamRequestIds(upstream);
 
             assertThat(Files.readString(data.resolve("first.log")))
@@ -159,6 +133,29 @@ class CrashRecoveryIT {
                 assertThat(completed).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
             }
         }
+    }
+
+    /** Starts a gateway process, loads it with {@link #CLIENTS} clients, and stops it once the upstream has seen enough. */
+    private void stopUnderLoad(FakeUpstream upstream, Map<String, String> settings, Path data, Stop stop)
+            throws Exception {
+        GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"));
+        CountDownLatch stopped = new CountDownLatch(CLIENTS);
+        for (int i = 0; i < CLIENTS; i++) {
+            int client = i;
+            Thread thread = new Thread(() -> load(first.gateway(), client, stopped), "crash-it-client-" + i);
+            thread.setDaemon(true);
+            thread.start();
+        }
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
+        stop.apply(first);
+        loading = false;
+        assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private interface Stop {
+        void apply(GatewayProcess gateway) throws InterruptedException;
     }
 
     /** Streamed or plain answers, chosen by the request's {@code stream} flag, for up to 1,000 requests. */
