@@ -29,4 +29,10 @@ class ConsoleHeadersWebFilter implements WebFilter {
         }
         return chain.filter(exchange);
     }
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "ConsoleHeadersWebFilter";
+    }
 }

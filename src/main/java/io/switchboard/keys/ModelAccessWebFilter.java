@@ -58,4 +58,10 @@ public final class ModelAccessWebFilter implements WebFilter, Ordered {
     public int getOrder() {
         return PipelineOrder.MODEL_ACCESS;
     }
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "ModelAccessWebFilter";
+    }
 }

@@ -255,4 +255,10 @@ public class RequestBodyWebFilter implements WebFilter {
             }
         }
     }
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "RequestBodyWebFilter";
+    }
 }

@@ -91,4 +91,10 @@ public class RequestIdWebFilter implements WebFilter {
         }
         return new String(out);
     }
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "RequestIdWebFilter";
+    }
 }

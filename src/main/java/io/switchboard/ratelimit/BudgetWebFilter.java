@@ -95,4 +95,10 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
                 .multiply(NANOS)
                 .longValue();
     }
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "BudgetWebFilter";
+    }
 }

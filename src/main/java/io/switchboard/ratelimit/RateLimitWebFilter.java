@@ -156,4 +156,10 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
     /** The answer for a limit of zero. */
     private static final LimitStore.Take NONE_ALLOWED =
             new LocalLimitStore.LocalTake(null, false, 0, MINUTE.toNanos(), MINUTE.toNanos());
+
+    /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
+    @Override
+    public String toString() {
+        return "RateLimitWebFilter";
+    }
 }
