@@ -4,6 +4,7 @@ import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.PipelineOrder;
+import java.util.function.Function;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.annotation.Order;
@@ -13,6 +14,7 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 
 /**
  * Once the gateway has begun to shut down, a new data-plane or admin request gets an OpenAI-shaped
@@ -26,6 +28,16 @@ import reactor.core.publisher.Mono;
 @Order(PipelineOrder.REQUEST_ID + 1)
 public class ShutdownWebFilter implements WebFilter, ApplicationListener<ContextClosedEvent> {
 
+    /**
+     * Changes nothing, but its subscriber holds the context: Reactor operators read the context
+     * (filter, filterWhen, flatMap and fromIterable do on every subscribe and cancel, many of them in
+     * Spring Security's matchers) by walking the subscriber chain down to the nearest holder. Without
+     * one here each read walked through every framework layer below this filter; with it the walk
+     * stops here. `bench/profile.sh`: 248-268 -> 223-229 µs of CPU per request, 11% of samples were
+     * in {@code InnerOperator.currentContext} before.
+     */
+    private static final Function<Context, Context> KEEP_CONTEXT = Function.identity();
+
     private volatile boolean closing;
 
     @Override
@@ -36,7 +48,7 @@ public class ShutdownWebFilter implements WebFilter, ApplicationListener<Context
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         if (!closing || exchange.getRequest().getPath().value().startsWith("/actuator")) {
-            return chain.filter(exchange);
+            return chain.filter(exchange).contextWrite(KEEP_CONTEXT);
         }
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.CONNECTION, "close");
