@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -48,7 +47,16 @@ class CrashRecoveryIT {
     private static final String JSON_BODY = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}";
     private static final String STREAM_BODY = "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}";
 
-    private final Set<String> completed = ConcurrentHashMap.newKeySet();
+    /** Request id to the moment its client had the whole answer ({@code System.nanoTime()}). */
+    private final Map<String, Long> completed = new ConcurrentHashMap<>();
+    /**
+     * An ended record reaches the journal up to {@code journal.flush-interval} (10 ms) after the client
+     * has its last byte; one that ended within this window before the kill may be replayed as
+     * {@code interrupted}, as documented. Generous for a loaded 2-core machine.
+     */
+    private static final long JOURNAL_WINDOW_NANOS = Duration.ofMillis(250).toNanos();
+
+    private volatile long stoppedAt;
     private volatile boolean loading = true;
 
     @Test
@@ -80,9 +88,15 @@ class CrashRecoveryIT {
                         assertThat(r.get("outcome").asString()).as(id).isEqualTo("interrupted");
                     }
                 });
-                for (String id : completed) {
+                for (Map.Entry<String, Long> done : completed.entrySet()) {
+                    String id = done.getKey();
                     JsonNode r = row.get(id);
                     assertThat(r).as("row of completed " + id).isNotNull();
+                    if (stoppedAt - done.getValue() < JOURNAL_WINDOW_NANOS) {
+                        // Its ended record may not have been in the file yet: a row, tokens unknown.
+                        assertThat(r.get("outcome").asString()).as(id).isIn("success", "interrupted");
+                        continue;
+                    }
                     assertThat(r.get("outcome").asString()).as(id).isEqualTo("success");
                     boolean streamed = r.get("stream").asBoolean();
                     assertThat(r.get("prompt_tokens").asLong()).as(id).isEqualTo(streamed ? 10 : 11);
@@ -130,7 +144,7 @@ class CrashRecoveryIT {
                     // Graceful: every request the upstream saw was let finish.
                     assertThat(forId.get(0).get("outcome").asString()).as(id).isEqualTo("success");
                 });
-                assertThat(completed).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
+                assertThat(completed.keySet()).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
             }
         }
     }
@@ -149,6 +163,7 @@ class CrashRecoveryIT {
         await().atMost(Duration.ofSeconds(20))
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> upstream.requestCount() >= KILL_AFTER_UPSTREAM_REQUESTS);
+        stoppedAt = System.nanoTime();
         stop.apply(first);
         loading = false;
         assertThat(stopped.await(30, TimeUnit.SECONDS)).isTrue();
@@ -207,7 +222,7 @@ class CrashRecoveryIT {
                     }
                     boolean whole = streamed ? body.contains("[DONE]") : body.contains("\"usage\"");
                     if (response.statusCode() == 200 && whole) {
-                        completed.add(id);
+                        completed.put(id, System.nanoTime());
                     }
                 } catch (IOException killed) {
                     // the gateway died under this request
