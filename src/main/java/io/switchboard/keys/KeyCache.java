@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -33,8 +34,12 @@ public final class KeyCache {
                         .subscribeOn(Schedulers.boundedElastic())
                         .map(Optional::of)
                         .defaultIfEmpty(Optional.empty())
-                        .timeout(lookupTimeout)
-                        .toFuture());
+                        .toFuture()
+                        // Stops waiting without cancelling the read: a statement cancelled before
+                        // the driver sent it leaks its bound parameters (r2dbc-postgresql #734, seen
+                        // here with a slow database), and a late answer is simply dropped. The
+                        // failed entry leaves the cache, so the next request reads again.
+                        .orTimeout(lookupTimeout.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     /** The key for a hash, from memory when known; fails when it must be read and the database cannot answer. */
