@@ -1,6 +1,7 @@
 package io.switchboard.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -29,10 +30,12 @@ class KeyCacheTest {
         // A cancelled R2DBC statement may leak its bound parameters (r2dbc-postgresql #734).
         assertThat(cancelled).hasValue(0);
 
-        // The failed entry is gone: the next request reads again instead of waiting on the old read.
-        StepVerifier.create(cache.get("hash"))
-                .expectError(TimeoutException.class)
-                .verify(Duration.ofSeconds(5));
-        assertThat(reads).hasValue(2);
+        // The failed entry leaves the cache (Caffeine drops it just after it fails, so a request in
+        // between may still see the failure): a later request reads again.
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            cache.get("hash").onErrorResume(error -> Mono.empty()).subscribe();
+            return reads.get() >= 2;
+        });
+        assertThat(cancelled).hasValue(0);
     }
 }
