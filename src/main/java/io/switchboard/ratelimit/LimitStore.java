@@ -83,6 +83,21 @@ interface LimitStore {
         boolean granted();
 
         Mono<Void> settle(long actual);
+
+        /** A granted hold whose settlement does {@code settle} with the actual amount. */
+        static Hold granted(java.util.function.LongFunction<Mono<Void>> settle) {
+            return new Hold() {
+                @Override
+                public boolean granted() {
+                    return true;
+                }
+
+                @Override
+                public Mono<Void> settle(long actual) {
+                    return settle.apply(actual);
+                }
+            };
+        }
     }
 
     /** A slot or hold with nothing behind it. */

@@ -102,19 +102,11 @@ final class LocalLimitStore implements LimitStore {
         if (!account.tryReserve(limit, amount)) {
             return Hold.REFUSED;
         }
-        return new Hold() {
-            @Override
-            public boolean granted() {
-                return true;
-            }
-
-            @Override
-            public Mono<Void> settle(long actual) {
-                account.reserved.addAndGet(-amount);
-                account.spent.addAndGet(actual);
-                return Mono.empty();
-            }
-        };
+        return Hold.granted(actual -> {
+            account.reserved.addAndGet(-amount);
+            account.spent.addAndGet(actual);
+            return Mono.empty();
+        });
     }
 
     @Override

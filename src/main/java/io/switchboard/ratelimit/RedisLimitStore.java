@@ -168,23 +168,9 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                     if (asLong(granted) != 1) {
                         return Hold.REFUSED;
                     }
-                    return new Hold() {
-                        @Override
-                        public boolean granted() {
-                            return true;
-                        }
-
-                        @Override
-                        public Mono<Void> settle(long actual) {
-                            return eval(
-                                            SETTLE,
-                                            ScriptOutputType.INTEGER,
-                                            key,
-                                            Long.toString(amount),
-                                            Long.toString(actual))
-                                    .then();
-                        }
-                    };
+                    return Hold.granted(actual -> eval(
+                                    SETTLE, ScriptOutputType.INTEGER, key, Long.toString(amount), Long.toString(actual))
+                            .then());
                 });
     }
 
