@@ -13,14 +13,20 @@ public final class GatewayExchange {
     private static final String ATTRIBUTE = GatewayExchange.class.getName();
 
     private final String requestId;
+    private final @Nullable ProxyEndpoint endpoint;
     private final long startNanos;
     private final long startEpochMillis;
     private volatile @Nullable CallerKey caller;
     private volatile @Nullable ProxyRequest request;
     private volatile @Nullable String provider;
 
-    public GatewayExchange(String requestId, long startNanos, long startEpochMillis) {
+    /**
+     * @param endpoint the data-plane operation the path names, resolved once here so that later
+     *     filters do not parse the path again; null for every other path
+     */
+    public GatewayExchange(String requestId, @Nullable ProxyEndpoint endpoint, long startNanos, long startEpochMillis) {
         this.requestId = requestId;
+        this.endpoint = endpoint;
         this.startNanos = startNanos;
         this.startEpochMillis = startEpochMillis;
     }
@@ -40,6 +46,11 @@ public final class GatewayExchange {
             throw new IllegalStateException("request-id filter did not run");
         }
         return state;
+    }
+
+    /** The data-plane operation of this request; null when the path names none. */
+    public @Nullable ProxyEndpoint endpoint() {
+        return endpoint;
     }
 
     public String requestId() {

@@ -4,7 +4,6 @@ import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.CallerKey;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.PipelineOrder;
-import io.switchboard.exchange.ProxyEndpoint;
 import io.switchboard.exchange.ProxyRequest;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
@@ -42,8 +41,7 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         GatewayExchange state = GatewayExchange.find(exchange);
-        if (state == null
-                || ProxyEndpoint.forPath(exchange.getRequest().getPath().value()) == null) {
+        if (state == null || state.endpoint() == null) {
             return chain.filter(exchange);
         }
         return chain.filter(exchange)

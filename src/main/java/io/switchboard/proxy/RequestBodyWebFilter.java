@@ -53,8 +53,8 @@ public class RequestBodyWebFilter implements WebFilter {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        ProxyEndpoint endpoint =
-                ProxyEndpoint.forPath(exchange.getRequest().getPath().value());
+        GatewayExchange state = GatewayExchange.find(exchange);
+        ProxyEndpoint endpoint = state == null ? null : state.endpoint();
         if (endpoint == null || !endpoint.hasBody() || exchange.getRequest().getMethod() != HttpMethod.POST) {
             return chain.filter(exchange);
         }

@@ -2,6 +2,7 @@ package io.switchboard.proxy;
 
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.PipelineOrder;
+import io.switchboard.exchange.ProxyEndpoint;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,11 @@ public class RequestIdWebFilter implements WebFilter {
         if (id == null) {
             id = newId();
         }
-        GatewayExchange state = new GatewayExchange(id, System.nanoTime(), System.currentTimeMillis());
+        GatewayExchange state = new GatewayExchange(
+                id,
+                ProxyEndpoint.forPath(exchange.getRequest().getPath().value()),
+                System.nanoTime(),
+                System.currentTimeMillis());
         GatewayExchange.attach(exchange, state);
         exchange.getResponse().getHeaders().set(HEADER, id);
         return chain.filter(exchange).doFinally(signal -> accessLog(exchange, state, signal));

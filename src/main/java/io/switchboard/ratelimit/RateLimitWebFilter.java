@@ -5,7 +5,6 @@ import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.PipelineOrder;
-import io.switchboard.exchange.ProxyEndpoint;
 import io.switchboard.exchange.ProxyRequest;
 import io.switchboard.metrics.GatewayMeters;
 import java.time.Duration;
@@ -49,8 +48,7 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         GatewayExchange state = GatewayExchange.find(exchange);
-        if (state == null
-                || ProxyEndpoint.forPath(exchange.getRequest().getPath().value()) == null) {
+        if (state == null || state.endpoint() == null) {
             return chain.filter(exchange);
         }
         KeyLimits limits = KeyLimits.of(state.caller(), properties.defaults());

@@ -25,7 +25,8 @@ class ModelAccessWebFilterTest {
 
     private Outcome run(List<String> allowed, String model, List<String> fallbacks) {
         MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/chat/completions"));
-        GatewayExchange state = new GatewayExchange("req-1", System.nanoTime(), System.currentTimeMillis());
+        GatewayExchange state = new GatewayExchange(
+                "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis());
         state.caller(new CallerKey("key_1", "team", allowed, null, null, null, null, Attribution.NONE));
         state.request(new ProxyRequest(
                 ProxyEndpoint.CHAT_COMPLETIONS, model, model, fallbacks, false, null, 10, false, false));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyEndpoint;
 import io.switchboard.exchange.ProxyRequest;
 import io.switchboard.upstream.ProviderProperties;
 import io.switchboard.upstream.ProviderRegistry;
@@ -57,7 +58,8 @@ class RequestBodyWebFilterTest {
                 providers);
         MockServerWebExchange exchange = MockServerWebExchange.from(
                 MockServerHttpRequest.post("/v1/chat/completions").body(body));
-        GatewayExchange state = new GatewayExchange("req-1", System.nanoTime(), System.currentTimeMillis());
+        GatewayExchange state = new GatewayExchange(
+                "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis());
         GatewayExchange.attach(exchange, state);
         AtomicReference<String> upstreamBody = new AtomicReference<>();
         filter.filter(exchange, ex -> {

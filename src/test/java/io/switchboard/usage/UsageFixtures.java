@@ -39,8 +39,11 @@ final class UsageFixtures {
     }
 
     static GatewayExchange exchange(boolean stream, boolean usageInjected) {
-        GatewayExchange exchange =
-                new GatewayExchange("req-" + UUID.randomUUID(), System.nanoTime(), System.currentTimeMillis());
+        GatewayExchange exchange = new GatewayExchange(
+                "req-" + UUID.randomUUID(),
+                ProxyEndpoint.CHAT_COMPLETIONS,
+                System.nanoTime(),
+                System.currentTimeMillis());
         exchange.caller(new CallerKey("key-1", "team-a", List.of(), null, null, null, null, Attribution.NONE));
         exchange.request(new ProxyRequest(
                 ProxyEndpoint.CHAT_COMPLETIONS,
