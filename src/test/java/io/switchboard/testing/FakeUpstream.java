@@ -8,11 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -61,7 +60,10 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     private final DisposableServer server;
-    private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    // Lock-free on the fake's event loop (a LinkedBlockingQueue's lock parked it under a burst of
+    // 200 requests, which BlockHound rightly reported); the semaphore counts what takeRequest may take.
+    private final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
+    private final Semaphore receivedCount = new Semaphore(0);
     private final List<Received> all = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
     private final Map<String, Reply> getReplies = new java.util.concurrent.ConcurrentHashMap<>();
@@ -113,13 +115,14 @@ public final class FakeUpstream implements AutoCloseable {
         replies.clear();
         getReplies.clear();
         received.clear();
+        receivedCount.drainPermits();
         all.clear();
     }
 
     /** The next request received, waiting up to 5 s for it. */
     public Received takeRequest() {
         try {
-            Received next = received.poll(5, TimeUnit.SECONDS);
+            Received next = receivedCount.tryAcquire(5, TimeUnit.SECONDS) ? received.poll() : null;
             if (next == null) {
                 throw new AssertionError("the fake upstream received no request within 5 s");
             }
@@ -158,6 +161,7 @@ public final class FakeUpstream implements AutoCloseable {
                         return Mono.from(getReply(request.uri()).answer(request, response, r));
                     }
                     received.add(r);
+                    receivedCount.release();
                     Reply reply = replies.poll();
                     if (reply == null) {
                         reply = chatCompletion("fake answer", 11, 7);
