@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A short profile of the gateway alone, for tuning: the fake upstream and wrk on CPU 0, the gateway
 # on CPU 1 (as in bench/run.sh), a warm-up by requests served, then requests/s at 64 connections with
-# the gateway's CPU per request, and p50/p99 at 1 connection. About 2 minutes; no nginx, no streams,
+# the gateway's CPU per request, and p50/p99 at 1 connection. 2 to 6 minutes; no nginx, no streams,
 # no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
 #
 #   bench/profile.sh [--jfr] [--warmup N] [--duration S] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
@@ -70,12 +70,16 @@ jit_ticks() {
     echo $total
 }
 
-warmed=0 start=$SECONDS
-while ((warmed < WARMUP && SECONDS - start < 120)); do
+# As in bench/run.sh: by requests served and until the JIT uses < 5% of the gateway's CPU.
+warmed=0 start=$SECONDS jit_share=100
+while ((SECONDS - start < 300)) && ((warmed < WARMUP || jit_share >= 5)); do
+    c0=$(ticks) j0=$(jit_ticks)
     n=$(wrk_json 64 10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])' || echo 0)
+    c1=$(ticks) j1=$(jit_ticks)
     warmed=$((warmed + n))
+    jit_share=$(( (j1 - j0) * 100 / (c1 - c0 > 0 ? c1 - c0 : 1) ))
 done
-echo "warmed with $warmed requests in $((SECONDS - start)) s; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "warmed with $warmed requests in $((SECONDS - start)) s (JIT $jit_share% of CPU at the end); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 if [[ $JFR == 1 ]]; then
     JH=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")

@@ -66,6 +66,8 @@ p("- gateway: commit {commit}, JVM `{gc} -Xms{heap} -Xmx{heap} {gw_opts}`{profil
     settings=f"`{meta['gw_args']}`" if meta.get("gw_args") else "defaults",
     profiled=" (JFR profiling on during the non-streaming and stream runs)" if meta.get("jfr") == "1" else "", **meta))
 p("- pinning: {cpus}".format(**meta))
+p("- gateway warm-up: {warmed}; memory (random reads, one thread): {memory}".format(
+    warmed=meta.get("warmed", "?"), memory=meta.get("memory", "?")))
 p("- load average (1/5/15 min) before: {load_before}, after: {load_after}{warn}".format(
     warn=" (**the machine was busy with other work: treat the figures as noisy**)"
     if float(meta["load_before"].split()[0]) > 1.0 else "", **meta))

@@ -11,8 +11,9 @@
 #            --gw-args "<--props>"    extra gateway settings, e.g. "--management.observations.enable.spring.security=false"
 #            --idle N                 idle streams (default 2000, 8000 with --full)
 #            --duration S             seconds of the c=64 requests/s run (default 20)
-#            --warmup N               requests that warm the gateway's JIT first (default 100000,
-#            --warmup-max S           ... within at most S seconds, default 90)
+#            --warmup N               requests that warm the gateway's JIT first (default 100000),
+#                                     and until its JIT compilers use < 5% of its CPU over 10 s
+#            --warmup-max S           ... within at most S seconds, default 300)
 #            --soak S                 length of the --full soak (default 300 s, in 30 s windows)
 #            --no-install             never call apt-get
 #
@@ -25,7 +26,7 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=90 SOAK=300 GW_ARGS=""
+FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 ;;
@@ -287,18 +288,29 @@ idle_run() { # name url streams holdSeconds measureFn
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before: $LOAD_BEFORE"
+# The machine's random memory access time, so that runs on different machines can be compared: a
+# Java gateway's working set is far larger than nginx's, so slow memory costs it more.
+MEMORY_LATENCY=$(on_proxy java -Xmx1g -cp "$CP" MemoryLatency 2>/dev/null || echo "?")
+log "memory: $MEMORY_LATENCY"
 
 log "warm-up (not measured)"
 on_load wrk -t1 -c64 -d3s -s "$BENCH/post.lua" "$DIRECT" >/dev/null
 on_load wrk -t1 -c64 -d3s -s "$BENCH/post.lua" "$VIA_NGINX" >/dev/null
 # The gateway needs its JIT: C2 compiles on the same core and its CPU counts per request, so warm
-# it by requests served (WARMUP_REQUESTS) rather than by seconds, within WARMUP_MAX seconds.
-warmed=0 warm_start=$SECONDS
-while ((warmed < WARMUP_REQUESTS && SECONDS - warm_start < WARMUP_MAX)); do
+# it by requests served (WARMUP_REQUESTS) and until its compilers have settled (under 5% of the
+# gateway's CPU over the last 10 s window), within WARMUP_MAX seconds. On a machine with slow
+# memory the JIT needs minutes; figures taken while it still compiles measure a warming JVM.
+warmed=0 warm_start=$SECONDS jit_share=100
+while ((SECONDS - warm_start < WARMUP_MAX)) && ((warmed < WARMUP_REQUESTS || jit_share >= 5)); do
+    c0=$(cpu_ticks "$GW_PID") j0=$(jit_ticks "$GW_PID")
     n=$(on_load wrk -t1 -c64 -d10s -s "$BENCH/post.lua" "$VIA_GATEWAY" | sed -n 's/^BENCH_JSON {"requests":\([0-9]*\).*/\1/p')
+    c1=$(cpu_ticks "$GW_PID") j1=$(jit_ticks "$GW_PID")
     warmed=$((warmed + ${n:-0}))
+    jit_share=$(( (j1 - j0) * 100 / (c1 - c0 > 0 ? c1 - c0 : 1) ))
 done
-log "gateway warmed with $warmed requests in $((SECONDS - warm_start)) s"
+WARMED="$warmed requests in $((SECONDS - warm_start)) s, JIT at $jit_share% of the gateway's CPU in the last 10 s"
+log "gateway warmed with $WARMED"
+((jit_share < 5)) || log "the JIT was still compiling when the warm-up time ran out: figures are of a warming JVM"
 on_load wrk -t1 -c1 -d3s -s "$BENCH/post.lua" "$VIA_GATEWAY" >/dev/null
 on_load java "${TOOL_JVM[@]}" -cp "$CP" StreamClient paced "$VIA_GATEWAY" 64 32 8 1 "$AUTH" >/dev/null 2>&1 || true
 
@@ -352,7 +364,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$RESULTS"
 export B_DATE B_NPROC=$CPUS B_JAVA B_KERNEL B_NGINX B_GC="$GC_FLAGS" B_HEAP=$HEAP B_GW_OPTS="$GW_OPTS" B_GW_ARGS="$GW_ARGS" \
     B_JFR=$JFR B_FULL=$FULL B_LOAD_BEFORE="$LOAD_BEFORE" B_LOAD_AFTER="$LOAD_AFTER" B_COMMIT B_AUTH B_RUN=$RUN \
-    B_CPUS="load generator, fake upstream, stream clients: CPU $LOAD_CPU; nginx and gateway: CPU $PROXY_CPU" B_IDLE=$IDLE
+    B_CPUS="load generator, fake upstream, stream clients: CPU $LOAD_CPU; nginx and gateway: CPU $PROXY_CPU" B_IDLE=$IDLE \
+    B_WARMED="$WARMED" B_MEMORY="$MEMORY_LATENCY"
 B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 B_JAVA=$(java -version 2>&1 | sed -n 2p)
 B_KERNEL=$(uname -r)
