@@ -5,6 +5,8 @@ import io.switchboard.usage.ModelPrices;
 import io.switchboard.usage.UsageListener;
 import io.switchboard.usage.UsageRepository;
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,8 @@ public final class RateLimiting implements SmartLifecycle {
     private final BudgetWebFilter budgetFilter;
     private final @Nullable UsageRepository ledger;
     private final boolean enabled;
+    // Ledger rows created from here on are this process's own: its store counts them as they settle.
+    private final Instant seedCutoff = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     private volatile boolean running;
 
     public RateLimiting(
@@ -82,7 +86,7 @@ public final class RateLimiting implements SmartLifecycle {
             lifecycle.start();
         }
         if (ledger != null) {
-            ledger.spendByKey()
+            ledger.spendByKey(seedCutoff)
                     .flatMap(spend -> store.seed(
                             spend.keyId(), spend.spentUsd().multiply(NANOS).longValue()))
                     .subscribe(
