@@ -9,6 +9,7 @@ import io.switchboard.metrics.MetricsWebFilter;
 import io.switchboard.metrics.UsageMetrics;
 import io.switchboard.ratelimit.RateLimitProperties;
 import io.switchboard.ratelimit.RateLimiting;
+import io.switchboard.storage.SchemaMigrations;
 import io.switchboard.storage.StorageProperties;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.usage.GenerationSettler;
@@ -25,6 +26,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -84,8 +87,25 @@ class UsageConfiguration {
 
     @Bean
     RateLimiting rateLimiting(
-            RateLimitProperties properties, ModelPrices prices, GatewayMeters meters, UsageRepository repository) {
-        return new RateLimiting(properties, prices, meters, repository);
+            RateLimitProperties properties,
+            ModelPrices prices,
+            GatewayMeters meters,
+            UsageRepository repository,
+            SchemaMigrations migrations,
+            StorageProperties storage) {
+        return new RateLimiting(
+                properties, prices, meters, repository, migrations::migrated, storage.migrationRetryMax());
+    }
+
+    /**
+     * {@code budgets} in {@code /actuator/health} and its readiness group: out of service until the
+     * spend of earlier runs has been read from the usage ledger (budgeted keys get 503 meanwhile).
+     */
+    @Bean
+    HealthIndicator budgetsHealthIndicator(RateLimiting limits) {
+        return () -> limits.budgetsKnown()
+                ? Health.up().build()
+                : Health.outOfService().build();
     }
 
     @Bean

@@ -10,8 +10,10 @@ import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.usage.ModelPrice;
 import io.switchboard.usage.ModelPrices;
 import java.math.BigDecimal;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
@@ -24,28 +26,36 @@ import reactor.core.publisher.Mono;
  * on one replica or several sharing Redis, overshoot by at most one request's worst case. The
  * reservation is settled with the real cost from the usage record, or released whole when the
  * upstream never saw the request.
+ *
+ * <p>Until the spend of earlier runs has been read from the usage ledger, a key with a budget is
+ * refused with 503 (fail closed, as unknown keys are while the database is down): admitting it
+ * against an unknown spend could spend a used-up budget again.
  */
 public final class BudgetWebFilter implements WebFilter, Ordered {
 
     private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
+    private static final String UNKNOWN_SPEND_RETRY_AFTER = "5";
 
     private final LimitStore store;
     private final Admissions admissions;
     private final ModelPrices prices;
     private final RateLimitProperties properties;
     private final @Nullable GatewayMeters meters;
+    private final BooleanSupplier spendKnown;
 
     BudgetWebFilter(
             LimitStore store,
             Admissions admissions,
             ModelPrices prices,
             RateLimitProperties properties,
-            @Nullable GatewayMeters meters) {
+            @Nullable GatewayMeters meters,
+            BooleanSupplier spendKnown) {
         this.store = store;
         this.admissions = admissions;
         this.prices = prices;
         this.properties = properties;
         this.meters = meters;
+        this.spendKnown = spendKnown;
     }
 
     @Override
@@ -65,6 +75,9 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
         if (budget == null) {
             return chain.filter(exchange);
         }
+        if (!spendKnown.getAsBoolean()) {
+            return refuseUnknownSpend(exchange, limits);
+        }
         long worstCase = worstCase(request);
         return store.reserve(limits.keyId(), budget, worstCase)
                 .flatMap(hold -> {
@@ -82,6 +95,21 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
                     return chain.filter(exchange);
                 })
                 .doFinally(signal -> admissions.ended(state));
+    }
+
+    private Mono<Void> refuseUnknownSpend(ServerWebExchange exchange, KeyLimits limits) {
+        if (meters != null) {
+            meters.rejected("budget_unknown", limits.keyName());
+        }
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, UNKNOWN_SPEND_RETRY_AFTER);
+        return ErrorResponses.write(
+                exchange,
+                GatewayException.withHeaders(
+                        ErrorCode.SERVICE_UNAVAILABLE,
+                        "Budgets are not known yet: the usage ledger with this key's past spend is unreachable."
+                                + " Retry shortly.",
+                        headers));
     }
 
     /** In nano-USD; zero when the model's price is unknown (the budget then stops once spent). */

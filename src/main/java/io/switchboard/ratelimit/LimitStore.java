@@ -27,7 +27,11 @@ interface LimitStore {
     /** Adds to what an account has spent (settlement found the estimate too low or too high). */
     Mono<Void> spend(String account, long delta);
 
-    /** Sets what an account has spent unless the store already knows it (start-up from the ledger). */
+    /**
+     * Adds what the ledger says an account spent before this process started, once per account: a
+     * second seed of the same account is ignored. Adding (not setting) keeps the spend of requests
+     * settled before the seed arrived.
+     */
     Mono<Void> seed(String account, long spent);
 
     /** The result of {@link #take}. */

@@ -7,6 +7,7 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -117,7 +118,10 @@ final class LocalLimitStore implements LimitStore {
 
     @Override
     public Mono<Void> seed(String key, long spent) {
-        accounts.computeIfAbsent(key, k -> new Account()).spent.compareAndSet(0, spent);
+        Account account = accounts.computeIfAbsent(key, k -> new Account());
+        if (account.seeded.compareAndSet(false, true)) {
+            account.spent.addAndGet(spent);
+        }
         return Mono.empty();
     }
 
@@ -129,6 +133,7 @@ final class LocalLimitStore implements LimitStore {
     private static final class Account {
         final AtomicLong spent = new AtomicLong();
         final AtomicLong reserved = new AtomicLong();
+        final AtomicBoolean seeded = new AtomicBoolean();
 
         /** Granted while spent plus reserved is below the limit; one compare-and-set, no lock. */
         boolean tryReserve(long limit, long amount) {

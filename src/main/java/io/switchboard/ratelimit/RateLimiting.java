@@ -4,7 +4,8 @@ import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.usage.ModelPrices;
 import io.switchboard.usage.UsageListener;
 import io.switchboard.usage.UsageRepository;
-import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,26 +16,32 @@ import org.springframework.web.server.WebFilter;
  * The limits feature as the application wires it: the store (in memory, or Redis with its
  * fall-back when {@code gateway.ratelimit.redis-url} is set), the two admission filters, and the
  * usage listener that settles reservations. At start it seeds each key's spend from the ledger so
- * budgets hold across restarts.
+ * budgets hold across restarts ({@link BudgetSeeding}).
  */
 public final class RateLimiting implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiting.class);
-    private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
 
     private final LimitStore store;
     private final Admissions admissions;
     private final RateLimitWebFilter rateLimitFilter;
     private final BudgetWebFilter budgetFilter;
-    private final @Nullable UsageRepository ledger;
+    private final @Nullable BudgetSeeding seeding;
     private final boolean enabled;
     private volatile boolean running;
 
+    /**
+     * @param ledger where past spend is read from; null: budgets count only this process's spend
+     * @param ledgerReady whether the ledger's table exists (the schema migrations have run)
+     * @param ledgerRetryMax longest wait between two attempts to read the ledger
+     */
     public RateLimiting(
             RateLimitProperties properties,
             ModelPrices prices,
             @Nullable GatewayMeters meters,
-            @Nullable UsageRepository ledger) {
+            @Nullable UsageRepository ledger,
+            BooleanSupplier ledgerReady,
+            Duration ledgerRetryMax) {
         String redisUrl = properties.redisUrl();
         if (redisUrl != null && !redisUrl.isBlank()) {
             this.store = new FailoverLimitStore(
@@ -48,11 +55,11 @@ public final class RateLimiting implements SmartLifecycle {
         } else {
             this.store = new LocalLimitStore();
         }
+        this.enabled = properties.enabled();
+        this.seeding = enabled && ledger != null ? new BudgetSeeding(ledger, store, ledgerReady, ledgerRetryMax) : null;
         this.admissions = new Admissions(store);
         this.rateLimitFilter = new RateLimitWebFilter(store, admissions, properties, meters);
-        this.budgetFilter = new BudgetWebFilter(store, admissions, prices, properties, meters);
-        this.ledger = ledger;
-        this.enabled = properties.enabled();
+        this.budgetFilter = new BudgetWebFilter(store, admissions, prices, properties, meters, this::budgetsKnown);
     }
 
     public WebFilter rateLimitFilter() {
@@ -70,6 +77,11 @@ public final class RateLimiting implements SmartLifecycle {
         return admissions;
     }
 
+    /** Whether every key's past spend is known, so budgets can be enforced (the {@code budgets} health). */
+    public boolean budgetsKnown() {
+        return seeding == null || seeding.known();
+    }
+
     /** Requests admitted and not yet settled (for tests and diagnostics). */
     public int inFlight() {
         return admissions.size();
@@ -81,18 +93,17 @@ public final class RateLimiting implements SmartLifecycle {
         if (store instanceof SmartLifecycle lifecycle) {
             lifecycle.start();
         }
-        if (ledger != null) {
-            ledger.spendByKey()
-                    .flatMap(spend -> store.seed(
-                            spend.keyId(), spend.spentUsd().multiply(NANOS).longValue()))
-                    .subscribe(
-                            null, error -> log.warn("Could not read key spend from the ledger: {}", error.toString()));
+        if (seeding != null) {
+            seeding.start();
         }
     }
 
     @Override
     public void stop() {
         running = false;
+        if (seeding != null) {
+            seeding.stop();
+        }
         if (store instanceof SmartLifecycle lifecycle) {
             lifecycle.stop();
         }

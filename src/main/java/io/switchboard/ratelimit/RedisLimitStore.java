@@ -84,6 +84,20 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return 1
             """;
 
+    /**
+     * The first seed of an account wins and is added to what settlements already counted; the
+     * {@code seeded} marker makes every later seed (a restart, another replica) a no-op. After Redis
+     * loses its data while other replicas keep settling, the next seed counts again what those
+     * settled before it: the budget then refuses early, never late.
+     */
+    private static final String SEED = """
+            if redis.call('HSETNX', KEYS[1], 'seeded', '1') == 1 then
+              redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
+              return 1
+            end
+            return 0
+            """;
+
     private final RedisClient client;
     private final RedisURI uri;
     private final String prefix;
@@ -182,7 +196,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
 
     @Override
     public Mono<Void> seed(String account, long spent) {
-        return command(c -> c.async().hsetnx(prefix + "budget:" + account, "spent", Long.toString(spent)))
+        return eval(SEED, ScriptOutputType.INTEGER, prefix + "budget:" + account, Long.toString(spent))
                 .then();
     }
 

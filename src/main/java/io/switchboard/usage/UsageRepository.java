@@ -127,10 +127,15 @@ public final class UsageRepository {
                 .concatMap(result -> result.map(UsageRepository::read)));
     }
 
-    /** What each key has spent in total, for budgets that survive a restart. */
-    public Flux<KeySpend> spendByKey() {
-        String sql = "SELECT key_id, SUM(cost_usd) AS spent FROM usage WHERE cost_usd IS NOT NULL GROUP BY key_id";
-        return many(connection -> Flux.from(connection.createStatement(sql).execute())
+    /**
+     * What each key spent in rows created before {@code before}: the rows of earlier runs, without
+     * those of this process (which its limits counted themselves as its requests settled).
+     */
+    public Flux<KeySpend> spendByKey(Instant before) {
+        String sql = "SELECT key_id, SUM(cost_usd) AS spent FROM usage"
+                + " WHERE cost_usd IS NOT NULL AND created_at < $1 GROUP BY key_id";
+        return many(connection -> Flux.from(
+                        connection.createStatement(sql).bind(0, utc(before)).execute())
                 .concatMap(result -> result.map(row ->
                         new KeySpend(row.get("key_id", String.class), orZero(row.get("spent", BigDecimal.class))))));
     }

@@ -2,6 +2,7 @@ package io.switchboard.faults;
 
 import static io.switchboard.faults.DependencyFaults.ADMIN_KEY;
 import static io.switchboard.faults.DependencyFaults.chat;
+import static io.switchboard.faults.DependencyFaults.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +14,6 @@ import io.switchboard.testing.FaultProxy;
 import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.PostgresTestDatabase;
 import io.switchboard.testing.TestGateway;
-import java.net.http.HttpRequest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -34,12 +34,7 @@ class DatabaseStartupIT {
                 PostgresTestDatabase database = PostgresTestDatabase.create();
                 FaultProxy proxy = FaultProxy.to(database.host(), database.port())) {
             proxy.refuse();
-            Map<String, String> settings = DependencyFaults.settings(upstream);
-            settings.putAll(database.springPropertiesThrough(proxy));
-            settings.put("gateway.keys.static[0].name", "test-client");
-            settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-            settings.put("gateway.storage.migration-retry-max", "1s");
-            settings.put("gateway.usage.retry-backoff-max", "1s");
+            Map<String, String> settings = DependencyFaults.settingsThrough(upstream, database, proxy);
             try (GatewayInstance gateway = GatewayInstance.start(settings)) {
                 TestGateway client = gateway.gateway();
                 assertThat(status(client, "/actuator/health/readiness")).isEqualTo(503);
@@ -72,13 +67,5 @@ class DatabaseStartupIT {
                                 == 2);
             }
         }
-    }
-
-    private static int status(TestGateway client, String path) {
-        return client.send(HttpRequest.newBuilder(client.uri(path))
-                        .timeout(Duration.ofSeconds(10))
-                        .GET()
-                        .build())
-                .statusCode();
     }
 }

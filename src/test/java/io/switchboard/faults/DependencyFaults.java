@@ -1,6 +1,8 @@
 package io.switchboard.faults;
 
 import io.switchboard.testing.FakeUpstream;
+import io.switchboard.testing.FaultProxy;
+import io.switchboard.testing.PostgresTestDatabase;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,6 +29,30 @@ final class DependencyFaults {
         settings.put("gateway.usage.flush-interval", "50ms");
         settings.put("gateway.usage.spill-file", "target/faults-spill/" + UUID.randomUUID() + ".jsonl");
         return settings;
+    }
+
+    /**
+     * The {@link #settings} of a gateway whose database is reached through {@code proxy}, with the
+     * test client as a configured key (served while the database is down) and database retries at
+     * most a second apart.
+     */
+    static Map<String, String> settingsThrough(FakeUpstream upstream, PostgresTestDatabase database, FaultProxy proxy) {
+        Map<String, String> settings = settings(upstream);
+        settings.putAll(database.springPropertiesThrough(proxy));
+        settings.put("gateway.keys.static[0].name", "test-client");
+        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
+        settings.put("gateway.storage.migration-retry-max", "1s");
+        settings.put("gateway.usage.retry-backoff-max", "1s");
+        return settings;
+    }
+
+    /** The status of a GET of {@code path}, such as a health probe. */
+    static int status(TestGateway client, String path) {
+        return client.send(HttpRequest.newBuilder(client.uri(path))
+                        .timeout(Duration.ofSeconds(10))
+                        .GET()
+                        .build())
+                .statusCode();
     }
 
     /** One answered chat request: status, body, and how long it took. */

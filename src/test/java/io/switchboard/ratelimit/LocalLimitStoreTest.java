@@ -81,4 +81,15 @@ class LocalLimitStoreTest {
         store.spend("k", 200).block(Duration.ofSeconds(1));
         assertThat(store.reserveNow("k", 100, 1).granted()).isFalse();
     }
+
+    @Test
+    void theLedgerSeedIsAddedToSpendSettledBeforeItAndASecondSeedIsIgnored() {
+        LimitStore.Hold early = store.reserveNow("k", 1000, 100);
+        early.settle(300).block(Duration.ofSeconds(1));
+        store.seed("k", 500).block(Duration.ofSeconds(1));
+        store.seed("k", 500).block(Duration.ofSeconds(1));
+        assertThat(store.spent("k")).isEqualTo(800);
+        assertThat(store.reserveNow("k", 800, 1).granted()).isFalse();
+        assertThat(store.reserveNow("k", 801, 1).granted()).isTrue();
+    }
 }

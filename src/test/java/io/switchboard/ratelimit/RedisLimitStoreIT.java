@@ -89,6 +89,27 @@ class RedisLimitStoreIT {
     }
 
     @Test
+    void theLedgerSeedCountsWithSettlementsBeforeItAndOnlyTheFirstSeedCounts() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        // A request of this key settles on replica A before replica B has read the ledger.
+        LimitStore.Hold early = replicaA.reserve("seeded", 1000, 100).block(Duration.ofSeconds(5));
+        early.settle(300).block(Duration.ofSeconds(5));
+        replicaB.seed("seeded", 500).block(Duration.ofSeconds(5));
+        // Replica A read the same ledger: its seed must not count the past spend twice.
+        replicaA.seed("seeded", 500).block(Duration.ofSeconds(5));
+        assertThat(replicaA.reserve("seeded", 800, 1)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .as("300 settled + 500 seeded")
+                .isFalse();
+        assertThat(replicaB.reserve("seeded", 801, 1)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isTrue();
+    }
+
+    @Test
     void whenRedisIsUnreachableLimitsFallBackToLocalSharesAndSayItInAMetric() {
         RateLimitProperties properties = new Binder(new MapConfigurationPropertySource(
                         java.util.Map.of("gateway.ratelimit.fail-mode", "local", "gateway.ratelimit.replicas", "2")))

@@ -48,9 +48,12 @@ class UsageRepositoryPostgresIT {
         ledger.stop();
 
         assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(121);
-        assertThat(repository.spendByKey().collectList().block(Duration.ofSeconds(10)))
+        assertThat(repository.spendByKey(now.plusMillis(1)).collectList().block(Duration.ofSeconds(10)))
                 .singleElement()
                 .satisfies(spend -> assertThat(spend.spentUsd()).isEqualByComparingTo("60.25"));
+        assertThat(repository.spendByKey(now.minusMillis(1)).collectList().block(Duration.ofSeconds(10)))
+                .as("rows created after the cutoff belong to the process that reads")
+                .isEmpty();
         List<UsageRecord> rows = repository
                 .find("pg-key", "openai/gpt-5-nano", now.minusSeconds(5), now.plusSeconds(5), 1000)
                 .collectList()
