@@ -125,7 +125,11 @@ class UsageConfiguration {
             UsageMetrics metrics,
             RateLimiting limits,
             UsageProperties properties) {
-        return new GenerationSettler(providers, ledger, List.of(limits.usageListener(), metrics), properties);
+        GenerationSettler settler =
+                new GenerationSettler(providers, ledger, List.of(limits.usageListener(), metrics), properties);
+        // Rows a crash left estimated (interrupted requests with a journaled generation id) are settled too.
+        ledger.onRecovered(settler::settleLater);
+        return settler;
     }
 
     @Bean

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -53,10 +54,19 @@ public final class GenerationSettler {
         return pending.get();
     }
 
-    void schedule(UsageRecord record) {
+    /** Whether rows of this provider can be settled: the ones worth keeping a generation id for. */
+    boolean settles(@Nullable String provider) {
+        return provider != null && settled.contains(provider);
+    }
+
+    /**
+     * Looks the row's generation up later, when its numbers are an estimate (a client that left, a
+     * stream without usage, a request a crash cut off) and its provider answers the look-up.
+     */
+    public void settleLater(UsageRecord record) {
         String generationId = record.generationId();
         Provider provider = providers.byName(record.provider());
-        if (generationId == null || provider == null || !settled.contains(provider.name())) {
+        if (!record.needsSettlement() || generationId == null || provider == null || !settles(provider.name())) {
             return;
         }
         if (pending.incrementAndGet() > MAX_PENDING) {

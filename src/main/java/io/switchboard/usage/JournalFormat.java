@@ -14,18 +14,21 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <pre>
  * A {admission as JSON}      a request was admitted to the proxy
+ * G {entry and generation}   the upstream named its generation (settles the row if the request is cut off)
  * F {usage record as JSON}   it ended with this record, queued for the ledger
  * C entry-id entry-id ...    these rows reached the database (or the spill file): forget them
  * </pre>
  *
  * What is left after the last line is what the database may lack. Only the writer thread writes the
  * file, appending whole lines, so a kill can only cut the last line short: reading ignores the bytes
- * after the last newline, and skips (and counts) a complete line it cannot read.
+ * after the last newline, and skips (and counts) a complete line it cannot read. Files written before
+ * {@code G} lines existed replay as they are.
  */
 final class JournalFormat {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final byte ADMITTED = 'A';
+    private static final byte GENERATION = 'G';
     private static final byte FINISHED = 'F';
     private static final byte COMMITTED = 'C';
 
@@ -33,6 +36,10 @@ final class JournalFormat {
 
     static void admitted(JournalAdmission admission, ByteArrayOutputStream out) {
         line(ADMITTED, JSON.writeValueAsBytes(admission), out);
+    }
+
+    static void generation(JournalGeneration generation, ByteArrayOutputStream out) {
+        line(GENERATION, JSON.writeValueAsBytes(generation), out);
     }
 
     static void finished(UsageRecord record, ByteArrayOutputStream out) {
@@ -91,6 +98,7 @@ final class JournalFormat {
         try {
             switch (bytes[start]) {
                 case ADMITTED -> entries.admitted(JSON.readValue(bytes, from, end - from, JournalAdmission.class));
+                case GENERATION -> entries.generation(JSON.readValue(bytes, from, end - from, JournalGeneration.class));
                 case FINISHED -> entries.finished(JSON.readValue(bytes, from, end - from, UsageRecord.class));
                 case COMMITTED -> {
                     for (String id : new String(bytes, from, end - from, StandardCharsets.US_ASCII).split(" ")) {

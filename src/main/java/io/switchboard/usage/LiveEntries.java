@@ -20,6 +20,14 @@ final class LiveEntries {
         live.computeIfAbsent(admission.entryId(), id -> new Live()).admission = admission;
     }
 
+    /** Kept only for a request still open: an ended record names its generation itself. */
+    void generation(JournalGeneration generation) {
+        Live entry = live.get(generation.entryId());
+        if (entry != null && entry.record == null) {
+            entry.generation = generation;
+        }
+    }
+
     void finished(UsageRecord record) {
         live.computeIfAbsent(record.entryId(), id -> new Live()).record = record;
     }
@@ -34,7 +42,8 @@ final class LiveEntries {
 
     /**
      * The rows the database may lack: each ended request's record, and an {@code interrupted} row for
-     * each request that was admitted and never ended.
+     * each request that was admitted and never ended (with its generation id when the upstream had
+     * named it, so that settlement can replace the estimate).
      */
     List<UsageRecord> unwritten() {
         List<UsageRecord> rows = new ArrayList<>(live.size());
@@ -42,7 +51,9 @@ final class LiveEntries {
             if (entry.record != null) {
                 rows.add(entry.record);
             } else if (entry.admission != null) {
-                rows.add(entry.admission.interrupted());
+                JournalGeneration generation = entry.generation;
+                UsageRecord interrupted = entry.admission.interrupted();
+                rows.add(generation == null ? interrupted : interrupted.withGeneration(generation.generationId()));
             }
         }
         return rows;
@@ -53,6 +64,9 @@ final class LiveEntries {
         for (Live entry : live.values()) {
             if (entry.admission != null) {
                 JournalFormat.admitted(entry.admission, out);
+                if (entry.generation != null && entry.record == null) {
+                    JournalFormat.generation(entry.generation, out);
+                }
             }
             if (entry.record != null) {
                 JournalFormat.finished(entry.record, out);
@@ -63,6 +77,9 @@ final class LiveEntries {
     private static final class Live {
         @Nullable
         JournalAdmission admission;
+
+        @Nullable
+        JournalGeneration generation;
 
         @Nullable
         UsageRecord record;

@@ -5,6 +5,7 @@ import io.switchboard.exchange.ExchangeObserverFactory;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyRequest;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,9 +13,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * Opens a {@link UsageObserver} on every relayed request with a body (chat, completions, embeddings),
- * journals its admission (when the crash journal is on), and when it ends hands its record to the
- * journal, the ledger, the listeners (limits, metrics) and, if the
- * numbers are only an estimate, to settlement. The model listing is not a billable request and is
+ * journals its admission (when the crash journal is on) and, once the upstream names it, the
+ * generation id settlement would need if a crash cut the request off; when it ends hands its record
+ * to the journal, the ledger, the listeners (limits, metrics) and, if the numbers are only an
+ * estimate, to settlement. The model listing is not a billable request and is
  * not recorded.
  */
 public final class UsageCapture implements ExchangeObserverFactory {
@@ -57,7 +59,24 @@ public final class UsageCapture implements ExchangeObserverFactory {
         String entryId = UsageRecord.newEntryId();
         // The admission goes to the crash journal now; the upstream call waits until it is in the file.
         Mono<Void> admitted = journal == null ? null : journal.admit(JournalAdmission.of(entryId, exchange, request));
-        return new UsageObserver(exchange, request, prices, entryId, admitted, record -> finish(exchange, record));
+        return new UsageObserver(
+                exchange,
+                request,
+                prices,
+                entryId,
+                admitted,
+                journalGeneration(exchange, entryId),
+                record -> finish(exchange, record));
+    }
+
+    /** Only a request that settlement could correct needs its generation id in the crash journal. */
+    private @Nullable Consumer<String> journalGeneration(GatewayExchange exchange, String entryId) {
+        UsageJournal current = journal;
+        GenerationSettler settles = settler;
+        if (current == null || settles == null || !settles.settles(exchange.provider())) {
+            return null;
+        }
+        return generationId -> current.generation(entryId, generationId);
     }
 
     private void finish(GatewayExchange exchange, UsageRecord record) {
@@ -73,8 +92,8 @@ public final class UsageCapture implements ExchangeObserverFactory {
             }
         }
         GenerationSettler current = settler;
-        if (current != null && record.needsSettlement()) {
-            current.schedule(record);
+        if (current != null) {
+            current.settleLater(record);
         }
     }
 }

@@ -38,9 +38,10 @@ import reactor.core.scheduler.Schedulers;
  * appends them in groups, one write per group: an admission wakes it at once, because the upstream
  * call waits until the admission is in the file (otherwise a kill right after could leave a request
  * the upstream saw and no row for it); ended records wait up to {@code flush-interval} and go with
- * the next group. When the ledger has written rows, the journal appends a commit line for them after
- * {@code commit-delay}, and once the file passes {@code max-size} it is rewritten with only the
- * entries still live, so it stays small.
+ * the next group, and so does the line that names a request's generation once the upstream's
+ * response headers (or a stream's first event) give it. When the ledger has written rows, the journal
+ * appends a commit line for them after {@code commit-delay}, and once the file passes
+ * {@code max-size} it is rewritten with only the entries still live, so it stays small.
  *
  * <p>Written by hand rather than with a write-ahead-log library: the file is a few hundred lines of
  * short JSON, and the libraries we looked at (Chronicle Queue, Tape) bring their own file formats,
@@ -160,6 +161,17 @@ public final class UsageJournal {
         return Mono.create(sink -> entry.durable.whenComplete((done, error) -> continueOn.execute(sink::success)));
     }
 
+    /**
+     * Journals the generation id the upstream gave an admitted request, so a crash before it ends
+     * still leaves a row that settlement can correct. Never blocks and wakes no one: the line goes
+     * with the next group, and a full queue drops it (the row then stays an estimate, as before).
+     */
+    public void generation(String entryId, String generationId) {
+        if (writer != null && hasRoom()) {
+            queue.add(new JournalGeneration(entryId, generationId));
+        }
+    }
+
     /** Journals an ended record, before the ledger gets it. Never blocks. */
     public void finished(UsageRecord record) {
         if (writer != null && reserve()) {
@@ -181,11 +193,18 @@ public final class UsageJournal {
     }
 
     private boolean reserve() {
+        if (hasRoom()) {
+            return true;
+        }
+        if (unjournaled.getAndIncrement() % 1000 == 0) {
+            log.error("Usage journal queue full ({} entries): requests are not being journaled", capacity);
+        }
+        return false;
+    }
+
+    private boolean hasRoom() {
         if (depth.incrementAndGet() > capacity) {
             depth.decrementAndGet();
-            if (unjournaled.getAndIncrement() % 1000 == 0) {
-                log.error("Usage journal queue full ({} entries): requests are not being journaled", capacity);
-            }
             return false;
         }
         return true;
@@ -235,6 +254,9 @@ public final class UsageJournal {
                     waiting.add(admitted.durable);
                     live.admitted(admitted.admission);
                     JournalFormat.admitted(admitted.admission, buffer);
+                } else if (next instanceof JournalGeneration generation) {
+                    live.generation(generation);
+                    JournalFormat.generation(generation, buffer);
                 } else if (next instanceof UsageRecord record) {
                     live.finished(record);
                     JournalFormat.finished(record, buffer);

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +61,7 @@ public final class UsageLedger implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean failing;
     private volatile @Nullable Runnable onStopped;
+    private volatile @Nullable Consumer<UsageRecord> onRecovered;
     private final @Nullable UsageJournal journal;
 
     public UsageLedger(UsageRepository repository, UsageProperties properties) {
@@ -104,6 +106,14 @@ public final class UsageLedger implements SmartLifecycle {
             LockSupport.unpark(current);
         }
         return true;
+    }
+
+    /**
+     * Tells {@code listener} of each row the crash journal gives back at start, once it is written or
+     * queued: settlement corrects the estimated ones (set before {@link #start}).
+     */
+    public void onRecovered(Consumer<UsageRecord> listener) {
+        onRecovered = listener;
     }
 
     /** The crash journal that keeps this ledger's rows until written, if any. */
@@ -276,6 +286,10 @@ public final class UsageLedger implements SmartLifecycle {
                 log.warn("Usage journal rows not written at start, queued instead: {}", e.toString());
                 batch.forEach(this::offer);
             }
+        }
+        Consumer<UsageRecord> listener = onRecovered;
+        if (listener != null) {
+            recovered.forEach(listener);
         }
     }
 

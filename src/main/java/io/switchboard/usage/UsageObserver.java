@@ -31,6 +31,8 @@ final class UsageObserver implements ExchangeObserver {
     private final Consumer<UsageRecord> sink;
     private final String entryId;
     private final @Nullable Mono<Void> admitted;
+    // Cleared once told: the crash journal needs the generation id once, as early as it is known.
+    private @Nullable Consumer<String> generationKnown;
     // Both made on first use: a request is either a stream of events or one body, never both, and
     // what is not made is not garbage on every request.
     private @Nullable SseEventScanner events;
@@ -55,12 +57,14 @@ final class UsageObserver implements ExchangeObserver {
     private boolean finished;
 
     UsageObserver(GatewayExchange exchange, ProxyRequest request, ModelPrices prices, Consumer<UsageRecord> sink) {
-        this(exchange, request, prices, UsageRecord.newEntryId(), null, sink);
+        this(exchange, request, prices, UsageRecord.newEntryId(), null, null, sink);
     }
 
     /**
      * @param entryId the row's id, chosen at admission so the crash journal's entries name the same row
      * @param admitted completes when the crash journal holds the admission (null without a journal)
+     * @param generationKnown told the generation id once, from the response headers or a stream's
+     *     first event, so the crash journal can keep it (null when nothing needs it)
      */
     UsageObserver(
             GatewayExchange exchange,
@@ -68,12 +72,14 @@ final class UsageObserver implements ExchangeObserver {
             ModelPrices prices,
             String entryId,
             @Nullable Mono<Void> admitted,
+            @Nullable Consumer<String> generationKnown,
             Consumer<UsageRecord> sink) {
         this.exchange = exchange;
         this.request = request;
         this.prices = prices;
         this.entryId = entryId;
         this.admitted = admitted;
+        this.generationKnown = generationKnown;
         this.sink = sink;
     }
 
@@ -87,6 +93,15 @@ final class UsageObserver implements ExchangeObserver {
         String id = headers.getFirst("X-Generation-Id");
         if (id != null && !id.isBlank() && id.length() <= 200) {
             generationId = id;
+            tellGeneration(id);
+        }
+    }
+
+    private void tellGeneration(String id) {
+        Consumer<String> listener = generationKnown;
+        if (listener != null) {
+            generationKnown = null;
+            listener.accept(id);
         }
     }
 
@@ -102,6 +117,10 @@ final class UsageObserver implements ExchangeObserver {
             return true;
         }
         take(scanned);
+        if (generationKnown != null && responseId != null) {
+            // No X-Generation-Id: OpenRouter's stream events carry the generation id as their own id.
+            tellGeneration(responseId);
+        }
         if (scanned.content) {
             contentEvents++;
             if (firstTokenNanos == 0) {

@@ -69,6 +69,46 @@ public record UsageRecord(
 
     /** The same row with the upstream's final accounting. */
     public UsageRecord settled(long prompt, long completion, long cached, long reasoning, @Nullable BigDecimal cost) {
+        return withUsage(prompt, completion, cached, reasoning, false, cost, cost == null ? costSource : "settled");
+    }
+
+    /** The same row with other token counts and cost (total = prompt + completion). */
+    public UsageRecord withUsage(
+            long prompt,
+            long completion,
+            long cached,
+            long reasoning,
+            boolean estimate,
+            @Nullable BigDecimal cost,
+            String source) {
+        return copy(generationId, prompt, completion, prompt + completion, cached, reasoning, estimate, cost, source);
+    }
+
+    /** The same row naming this generation (the crash journal learns it after the admission). */
+    public UsageRecord withGeneration(@Nullable String generation) {
+        return copy(
+                generation,
+                promptTokens,
+                completionTokens,
+                totalTokens,
+                cachedTokens,
+                reasoningTokens,
+                estimated,
+                costUsd,
+                costSource);
+    }
+
+    /** The one place a row is copied with changes: what can change after a row was made. */
+    private UsageRecord copy(
+            @Nullable String generation,
+            long prompt,
+            long completion,
+            long total,
+            long cached,
+            long reasoning,
+            boolean estimate,
+            @Nullable BigDecimal cost,
+            String source) {
         return new UsageRecord(
                 entryId,
                 requestId,
@@ -80,18 +120,18 @@ public record UsageRecord(
                 servedModel,
                 provider,
                 upstreamProvider,
-                generationId,
+                generation,
                 stream,
                 status,
                 outcome,
                 prompt,
                 completion,
-                prompt + completion,
+                total,
                 cached,
                 reasoning,
-                false,
+                estimate,
                 cost,
-                cost == null ? costSource : "settled",
+                source,
                 latencyMs,
                 ttfbMs,
                 ttftMs,

@@ -12,8 +12,10 @@ import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.GatewayProcess;
 import io.switchboard.testing.TestGateway;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -32,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -145,6 +148,80 @@ class CrashRecoveryIT {
                     assertThat(forId.get(0).get("outcome").asString()).as(id).isEqualTo("success");
                 });
                 assertThat(completed.keySet()).containsExactlyInAnyOrderElementsOf(seenUpstream.keySet());
+            }
+        }
+    }
+
+    @Test
+    void aStreamCutOffByAKillIsSettledAfterTheRestartFromItsJournaledGenerationId() throws Exception {
+        Path data = Files.createDirectories(Path.of("target", "crash-generation-it-" + UUID.randomUUID()));
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            // Headers with the generation id and one event, then the stream stays open until the kill.
+            upstream.enqueue(FakeUpstream.sse(
+                    Map.of("X-Generation-Id", "gen-crash-1"), List.of(send(chunk("a")), response -> Mono.never())));
+            upstream.whenGet(
+                    "/generation",
+                    FakeUpstream.json(
+                            200,
+                            "{\"data\":{\"id\":\"gen-crash-1\",\"tokens_prompt\":9,\"tokens_completion\":42,"
+                                    + "\"total_cost\":0.0042}}",
+                            Map.of()));
+            Map<String, String> settings = settings(upstream, data);
+            settings.put("gateway.usage.settlement-delay", "100ms");
+            Path journal = data.resolve("usage-journal.log");
+
+            try (GatewayProcess first = GatewayProcess.start(settings, data.resolve("first.log"))) {
+                HttpResponse<InputStream> response = first.gateway()
+                        .http()
+                        .send(
+                                first.gateway()
+                                        .request("/v1/chat/completions")
+                                        .header("Content-Type", "application/json")
+                                        .header("X-Request-Id", "crash-generation-1")
+                                        .POST(HttpRequest.BodyPublishers.ofString(STREAM_BODY))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofInputStream());
+                InputStream body = response.body();
+                assertThat(new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8)).readLine())
+                        .startsWith("data:");
+                await().atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> Files.readString(journal).contains("gen-crash-1"));
+                first.kill();
+                try {
+                    body.close();
+                } catch (IOException cut) {
+                    // the kill cut this stream
+                }
+            }
+
+            try (GatewayProcess second = GatewayProcess.start(settings, data.resolve("second.log"))) {
+                await().atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            List<JsonNode> rows =
+                                    rowsByRequestId(second.gateway()).get("crash-generation-1");
+                            return rows != null && !rows.get(0).get("estimated").asBoolean();
+                        });
+                List<JsonNode> rows = rowsByRequestId(second.gateway()).get("crash-generation-1");
+                assertThat(rows).hasSize(1);
+                JsonNode row = rows.get(0);
+                assertThat(row.get("outcome").asString()).isEqualTo("interrupted");
+                assertThat(row.get("prompt_tokens").asLong()).isEqualTo(9);
+                assertThat(row.get("completion_tokens").asLong()).isEqualTo(42);
+                assertThat(row.get("cost_usd").decimalValue()).isEqualByComparingTo("0.0042");
+                assertThat(upstream.requests())
+                        .filteredOn(r -> r.method().equals("GET"))
+                        .extracting(FakeUpstream.Received::path)
+                        .contains("/api/v1/generation?id=gen-crash-1");
+                // The listeners heard of it too (limits charge the key's budget the same way).
+                String metrics = second.gateway()
+                        .send(second.gateway()
+                                .request("/actuator/prometheus")
+                                .GET()
+                                .build())
+                        .body();
+                assertThat(metrics).containsPattern("(?m)^switchboard_cost_usd_total\\{[^}]*\\} 0\\.0042$");
             }
         }
     }

@@ -82,12 +82,17 @@ class UsageJournalTest {
                 Instant.now());
     }
 
-    /** Writes a journal as a run would have left it: admissions, ended records, and commits (lists of ids). */
+    /**
+     * Writes a journal as a run would have left it: admissions, generation ids, ended records, and
+     * commits (lists of ids).
+     */
     private void journalLeftBehind(Object... entries) throws IOException {
         ByteArrayOutputStream lines = new ByteArrayOutputStream();
         for (Object entry : entries) {
             if (entry instanceof JournalAdmission admission) {
                 JournalFormat.admitted(admission, lines);
+            } else if (entry instanceof JournalGeneration generation) {
+                JournalFormat.generation(generation, lines);
             } else if (entry instanceof UsageRecord record) {
                 JournalFormat.finished(record, lines);
             } else if (entry instanceof List<?> ids) {
@@ -121,6 +126,76 @@ class UsageJournalTest {
         assertThat(rows.get(1).entryId()).isEqualTo(ended.entryId());
         assertThat(rows.get(1).outcome()).isEqualTo(UsageOutcome.SUCCESS);
         assertThat(rows.get(1).completionTokens()).isEqualTo(7);
+    }
+
+    @Test
+    void aCutOffRequestWhoseGenerationWasJournaledIsReplayedWithItsGenerationId() throws IOException {
+        JournalAdmission cut = admission("req-cut");
+        JournalAdmission ended = admission("req-ended");
+        UsageRecord endedRecord = finished(ended, 11, 7);
+        journalLeftBehind(
+                cut,
+                ended,
+                new JournalGeneration(cut.entryId(), "gen-cut"),
+                new JournalGeneration(ended.entryId(), "gen-from-headers"),
+                endedRecord,
+                // A late line for a row already forgotten changes nothing.
+                new JournalGeneration("forgotten-entry", "gen-late"));
+
+        List<UsageRecord> rows = journal().recover();
+
+        assertThat(rows).extracting(UsageRecord::requestId).containsExactly("req-cut", "req-ended");
+        UsageRecord interrupted = rows.get(0);
+        assertThat(interrupted.outcome()).isEqualTo(UsageOutcome.INTERRUPTED);
+        assertThat(interrupted.generationId()).isEqualTo("gen-cut");
+        assertThat(interrupted.estimated()).isTrue();
+        assertThat(interrupted.needsSettlement()).isTrue();
+        assertThat(rows.get(1)).as("an ended record keeps its own").isEqualTo(endedRecord);
+        // recover() rewrote the file with its live entries: the generation id is still there.
+        assertThat(afterAKill().unwritten())
+                .extracting(UsageRecord::generationId)
+                .containsExactly("gen-cut", endedRecord.generationId());
+    }
+
+    @Test
+    void aGenerationIdGivenWhileTheRequestIsOpenReachesTheFileWithoutAnyoneWaiting() throws IOException {
+        UsageJournal journal = journal("flush-interval", "5ms");
+        journal.recover();
+        JournalAdmission admission = admission("req-open");
+        journal.admit(admission).block(Duration.ofSeconds(5));
+
+        journal.generation(admission.entryId(), "gen-open");
+
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> afterAKill().unwritten().stream().anyMatch(row -> "gen-open".equals(row.generationId())));
+    }
+
+    @Test
+    void aJournalWrittenBeforeGenerationLinesExistedStillReplays() throws IOException {
+        // Lines exactly as the previous release wrote them: no generation lines at all.
+        String entry = "0197f0c5-3a1e-7abc-8def-0123456789ab";
+        String written = "0197f0c5-3a1e-7abc-8def-0123456789ac";
+        Files.writeString(
+                file(),
+                "A {\"entryId\":\"" + entry + "\",\"requestId\":\"req-old\",\"keyId\":\"key-1\","
+                        + "\"keyName\":\"team-a\",\"endpoint\":\"chat_completions\",\"requestedModel\":\"nano\","
+                        + "\"model\":\"openai/gpt-5-nano\",\"provider\":\"openrouter\",\"stream\":true,"
+                        + "\"promptTokenEstimate\":25,\"startEpochMillis\":1793527200000}\n"
+                        + "A {\"entryId\":\"" + written + "\",\"requestId\":\"req-written\",\"keyId\":\"key-1\","
+                        + "\"keyName\":\"team-a\",\"endpoint\":\"chat_completions\",\"requestedModel\":\"nano\","
+                        + "\"model\":\"openai/gpt-5-nano\",\"provider\":\"openrouter\",\"stream\":false,"
+                        + "\"promptTokenEstimate\":3,\"startEpochMillis\":1793527200000}\n"
+                        + "C " + written + "\n");
+
+        List<UsageRecord> rows = journal().recover();
+
+        assertThat(rows).singleElement().satisfies(row -> {
+            assertThat(row.entryId()).isEqualTo(entry);
+            assertThat(row.outcome()).isEqualTo(UsageOutcome.INTERRUPTED);
+            assertThat(row.promptTokens()).isEqualTo(25);
+            assertThat(row.generationId()).isNull();
+            assertThat(row.needsSettlement()).isFalse();
+        });
     }
 
     @Test
@@ -224,6 +299,8 @@ class UsageJournalTest {
         UsageJournal journal = new UsageJournal(file(), properties.journal(), 1000);
         UsageLedger ledger = new UsageLedger(repository, properties, journal);
         ledgers.add(ledger);
+        List<UsageRecord> toldOf = new ArrayList<>();
+        ledger.onRecovered(toldOf::add);
         ledger.start();
 
         // Written before start() returned: before the web server takes traffic.
@@ -232,6 +309,8 @@ class UsageJournalTest {
         assertThat(db.count("SELECT COUNT(*) FROM usage WHERE outcome = 'interrupted' AND request_id = 'req-cut'"))
                 .isEqualTo(1);
         assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(12);
+        // Settlement hears of every recovered row (it corrects those with an estimate and a generation id).
+        assertThat(toldOf).extracting(UsageRecord::requestId).containsExactly("req-stored", "req-ended", "req-cut");
         await().atMost(Duration.ofSeconds(5)).until(() -> afterAKill().size() == 0);
     }
 }

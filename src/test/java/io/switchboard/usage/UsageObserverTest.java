@@ -76,6 +76,42 @@ class UsageObserverTest {
         });
     }
 
+    /** An observer whose generation ids, as told to the crash journal, land in {@code told}. */
+    private UsageObserver journaling(GatewayExchange exchange, List<String> told) {
+        return new UsageObserver(
+                exchange, exchange.request(), UsageFixtures.prices(Map.of()), "entry-1", null, told::add, records::add);
+    }
+
+    @Test
+    void tellsTheJournalTheGenerationIdOnceAsSoonAsTheResponseHeadersGiveIt() {
+        List<String> told = new ArrayList<>();
+        UsageObserver observer = journaling(UsageFixtures.exchange(true, false), told);
+        HttpHeaders headers = new HttpHeaders();
+        headers.add("X-Generation-Id", "gen-from-headers");
+
+        observer.onUpstreamResponse(200, headers);
+        assertThat(told).containsExactly("gen-from-headers");
+
+        send(observer, chunk("Hel") + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+        assertThat(told).as("told once").containsExactly("gen-from-headers");
+        assertThat(records.get(0).generationId()).isEqualTo("gen-from-headers");
+    }
+
+    @Test
+    void withoutTheHeaderTellsTheJournalTheStreamsOwnIdAtItsFirstEvent() {
+        List<String> told = new ArrayList<>();
+        UsageObserver observer = journaling(UsageFixtures.exchange(true, false), told);
+
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, ": OPENROUTER PROCESSING\n\n");
+        assertThat(told).isEmpty();
+        send(observer, chunk("Hel") + "\n\n");
+        assertThat(told).containsExactly("gen-1");
+        send(observer, chunk("lo") + "\n\n");
+        assertThat(told).as("told once").containsExactly("gen-1");
+    }
+
     @Test
     void dropsTheUsageOnlyEventOnlyWhenTheGatewayAskedForIt() {
         UsageObserver injected = observer(UsageFixtures.exchange(true, true));
