@@ -91,10 +91,18 @@ class UsageConfiguration {
             ModelPrices prices,
             GatewayMeters meters,
             UsageRepository repository,
+            UsageLedger ledger,
             SchemaMigrations migrations,
             StorageProperties storage) {
+        // The ledger's sum is complete once the schema exists and the rows earlier runs left in the
+        // crash journal or the spill file are written (they may wait for a database that was down).
         return new RateLimiting(
-                properties, prices, meters, repository, migrations::migrated, storage.migrationRetryMax());
+                properties,
+                prices,
+                meters,
+                repository,
+                () -> migrations.migrated() && ledger.earlierRunsWritten(),
+                storage.migrationRetryMax());
     }
 
     /**

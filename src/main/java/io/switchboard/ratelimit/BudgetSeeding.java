@@ -42,7 +42,7 @@ final class BudgetSeeding {
 
     private final UsageRepository ledger;
     private final LimitStore store;
-    private final BooleanSupplier schemaReady;
+    private final BooleanSupplier ledgerComplete;
     private final Duration retryMax;
     // Milliseconds, as the ledger's created_at of a request (its start).
     private final Instant cutoff = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -51,13 +51,14 @@ final class BudgetSeeding {
     private volatile @Nullable Disposable running;
 
     /**
-     * @param schemaReady whether the schema migrations have run (the ledger table may not exist before)
+     * @param ledgerComplete whether the ledger can be summed: the schema migrations have run and the rows
+     *     earlier runs left in the crash journal or spill file are written
      * @param retryMax longest wait between two attempts
      */
-    BudgetSeeding(UsageRepository ledger, LimitStore store, BooleanSupplier schemaReady, Duration retryMax) {
+    BudgetSeeding(UsageRepository ledger, LimitStore store, BooleanSupplier ledgerComplete, Duration retryMax) {
         this.ledger = ledger;
         this.store = store;
-        this.schemaReady = schemaReady;
+        this.ledgerComplete = ledgerComplete;
         this.retryMax = retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax;
     }
 
@@ -103,10 +104,17 @@ final class BudgetSeeding {
     }
 
     private Mono<List<KeySpend>> readLedger() {
-        if (!schemaReady.getAsBoolean()) {
-            return Mono.error(new IllegalStateException("the database schema is not migrated yet"));
+        if (!ledgerComplete.getAsBoolean()) {
+            return Mono.error(new IllegalStateException(
+                    "the database schema is not migrated yet, or rows of earlier runs are not yet written"));
         }
-        return ledger.spendByKey(cutoff).collectList().timeout(READ_TIMEOUT);
+        // Not Reactor's timeout: cancelling a statement before the driver sent it leaks its bound
+        // parameters (r2dbc-postgresql #734, see KeyCache); the late answer is dropped instead.
+        CompletableFuture<List<KeySpend>> read = ledger.spendByKey(cutoff)
+                .collectList()
+                .toFuture()
+                .orTimeout(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return Mono.fromFuture(read, true);
     }
 
     /** Blocks the starting thread (never an event loop), bounded: a slow database only delays readiness. */

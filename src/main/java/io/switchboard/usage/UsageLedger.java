@@ -61,6 +61,11 @@ public final class UsageLedger implements SmartLifecycle {
     private volatile boolean running;
     private volatile boolean failing;
     private volatile @Nullable Runnable onStopped;
+    // Rows of earlier runs (crash journal, spill file) still to be written when this run started,
+    // and how many queued entries the writer has since written or spilled (writer thread only).
+    private long earlierRunsQueued;
+    private long consumed;
+    private volatile boolean earlierRunsWritten;
     private volatile @Nullable Consumer<UsageRecord> onRecovered;
     private final @Nullable UsageJournal journal;
 
@@ -137,6 +142,20 @@ public final class UsageLedger implements SmartLifecycle {
         return written.get();
     }
 
+    /**
+     * Whether the rows earlier runs left unwritten (in the crash journal or the spill file) are all
+     * in the database: until then a sum over the ledger, such as the spend budgets start from, misses them.
+     */
+    public boolean earlierRunsWritten() {
+        return earlierRunsWritten;
+    }
+
+    private void noteEarlierRunsWritten() {
+        if (!earlierRunsWritten && consumed >= earlierRunsQueued && !spill.hasEntries()) {
+            earlierRunsWritten = true;
+        }
+    }
+
     /** Whether the last write attempt failed (the database is slow or down). */
     public boolean failing() {
         return failing;
@@ -148,6 +167,8 @@ public final class UsageLedger implements SmartLifecycle {
             return;
         }
         recoverJournal();
+        earlierRunsQueued = depth.get();
+        earlierRunsWritten = earlierRunsQueued == 0 && !spill.hasEntries();
         running = true;
         Thread thread = new Thread(this::run, "usage-ledger-writer");
         thread.setDaemon(true);
@@ -208,14 +229,17 @@ public final class UsageLedger implements SmartLifecycle {
                     if (pending.isEmpty()) {
                         if (running) {
                             replaySpill();
+                            noteEarlierRunsWritten();
                         }
                         continue;
                     }
                     write(pending);
+                    consumed += pending.size();
                     pending.clear();
                     backoff = backoffNanos;
                     if (depth.get() < batchSize) {
                         replaySpill();
+                        noteEarlierRunsWritten();
                     }
                 } catch (Exception e) {
                     writeFailures.incrementAndGet();
@@ -229,6 +253,7 @@ public final class UsageLedger implements SmartLifecycle {
                     if (!running || depth.get() > spillThreshold) {
                         drain(pending, Integer.MAX_VALUE);
                         spill(pending);
+                        consumed += pending.size();
                         pending.clear();
                     }
                     if (running) {

@@ -118,6 +118,31 @@ class UsageLedgerTest {
     }
 
     @Test
+    void rowsLeftByAnEarlierRunCountAsWrittenOnlyOnceTheDatabaseHasThem() {
+        UsageLedger fresh = ledger("flush-interval", "20ms");
+        fresh.start();
+        assertThat(fresh.earlierRunsWritten()).isTrue();
+        fresh.stop();
+
+        db.execute("ALTER TABLE usage RENAME TO usage_away");
+        UsageLedger first = ledger("flush-interval", "1h", "retry-backoff", "10ms");
+        first.start();
+        for (int i = 0; i < 10; i++) {
+            first.record(record(2, 3));
+        }
+        first.stop();
+        UsageLedger second = ledger("flush-interval", "20ms", "retry-backoff", "20ms", "retry-backoff-max", "100ms");
+        second.start();
+        second.record(record(1, 1));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !second.earlierRunsWritten());
+
+        db.execute("ALTER TABLE usage_away RENAME TO usage");
+        await().atMost(Duration.ofSeconds(10)).until(second::earlierRunsWritten);
+        assertThat(db.count("SELECT COUNT(*) FROM usage WHERE total_tokens = 5"))
+                .isEqualTo(10);
+    }
+
+    @Test
     void aFullQueueCountsWhatItLoses() {
         UsageLedger ledger = ledger("queue-capacity", "5");
         for (int i = 0; i < 8; i++) {
