@@ -98,15 +98,21 @@ class UsageLedgerTest {
         assertThat(ledger.lost()).isZero();
     }
 
+    /** A run that records {@code count} rows of 2 + 3 tokens and stops with the usage table gone (left renamed). */
+    private UsageLedger runStoppedWhileTheDatabaseIsDown(int count) {
+        db.execute("ALTER TABLE usage RENAME TO usage_away");
+        UsageLedger run = ledger("flush-interval", "1h", "retry-backoff", "10ms");
+        run.start();
+        for (int i = 0; i < count; i++) {
+            run.record(record(2, 3));
+        }
+        run.stop();
+        return run;
+    }
+
     @Test
     void stoppingWhileTheDatabaseIsDownSpillsAndTheNextStartReplays() {
-        db.execute("ALTER TABLE usage RENAME TO usage_away");
-        UsageLedger first = ledger("flush-interval", "1h", "retry-backoff", "10ms");
-        first.start();
-        for (int i = 0; i < 25; i++) {
-            first.record(record(2, 3));
-        }
-        first.stop();
+        UsageLedger first = runStoppedWhileTheDatabaseIsDown(25);
         assertThat(first.spilled()).isEqualTo(25);
         assertThat(first.lost()).isZero();
 
@@ -124,13 +130,7 @@ class UsageLedgerTest {
         assertThat(fresh.earlierRunsWritten()).isTrue();
         fresh.stop();
 
-        db.execute("ALTER TABLE usage RENAME TO usage_away");
-        UsageLedger first = ledger("flush-interval", "1h", "retry-backoff", "10ms");
-        first.start();
-        for (int i = 0; i < 10; i++) {
-            first.record(record(2, 3));
-        }
-        first.stop();
+        runStoppedWhileTheDatabaseIsDown(10);
         UsageLedger second = ledger("flush-interval", "20ms", "retry-backoff", "20ms", "retry-backoff-max", "100ms");
         second.start();
         second.record(record(1, 1));
