@@ -32,7 +32,8 @@ public final class RateLimiting implements SmartLifecycle {
 
     /**
      * @param ledger where past spend is read from; null: budgets count only this process's spend
-     * @param ledgerReady whether the ledger's table exists (the schema migrations have run)
+     * @param ledgerReady whether the ledger's sum is complete: the schema migrations have run and the
+     *     rows earlier runs left in the crash journal or spill file are written
      * @param ledgerRetryMax longest wait between two attempts to read the ledger
      */
     public RateLimiting(

@@ -69,19 +69,16 @@ public record UsageRecord(
 
     /** The same row with the upstream's final accounting. */
     public UsageRecord settled(long prompt, long completion, long cached, long reasoning, @Nullable BigDecimal cost) {
-        return withUsage(prompt, completion, cached, reasoning, false, cost, cost == null ? costSource : "settled");
-    }
-
-    /** The same row with other token counts and cost (total = prompt + completion). */
-    public UsageRecord withUsage(
-            long prompt,
-            long completion,
-            long cached,
-            long reasoning,
-            boolean estimate,
-            @Nullable BigDecimal cost,
-            String source) {
-        return copy(generationId, prompt, completion, prompt + completion, cached, reasoning, estimate, cost, source);
+        return copy(
+                generationId,
+                prompt,
+                completion,
+                prompt + completion,
+                cached,
+                reasoning,
+                false,
+                cost,
+                cost == null ? costSource : "settled");
     }
 
     /** The same row naming this generation (the crash journal learns it after the admission). */
