@@ -3,6 +3,9 @@ package io.switchboard.ratelimit;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.ratelimit.RateLimitProperties.FailMode;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +20,12 @@ import reactor.core.publisher.Mono;
  * replica count, so the replicas together stay near the limit; {@code open}: admit; {@code closed}:
  * refuse), logs it once and raises {@code switchboard_ratelimit_fallback_active}. A probe pings
  * Redis every second while it is down and switches back when it answers.
+ *
+ * <p>Spend settled and ledger seeds applied while Redis could not take them are kept (summed per
+ * account) and written to Redis when it answers again, before the store switches back: otherwise
+ * the shared budget counters would forget what was spent during the outage and let a budget be
+ * spent again. A command that timed out may still have reached Redis; its replay then counts twice,
+ * which errs towards refusing early, never towards overspending.
  */
 final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 
@@ -29,6 +38,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private final int replicas;
     private final Duration timeout;
     private final @Nullable GatewayMeters meters;
+    private final ConcurrentHashMap<String, Long> unsharedSpend = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> unsharedSeeds = new ConcurrentHashMap<>();
     private volatile boolean degraded = true;
     private volatile @Nullable Disposable probe;
 
@@ -72,16 +83,41 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     @Override
     public Mono<Void> spend(String account, long delta) {
         local.spend(account, delta);
-        return degraded ? Mono.empty() : guard(redis.spend(account, delta), Mono::empty);
+        Supplier<Mono<Void>> keep = () -> Mono.fromRunnable(() -> unsharedSpend.merge(account, delta, Long::sum));
+        return degraded ? keep.get() : guard(redis.spend(account, delta), keep);
     }
 
     @Override
     public Mono<Void> seed(String account, long spent) {
         local.seed(account, spent);
-        return degraded ? Mono.empty() : guard(redis.seed(account, spent), Mono::empty);
+        Supplier<Mono<Void>> keep = () -> Mono.fromRunnable(() -> unsharedSeeds.putIfAbsent(account, spent));
+        return degraded ? keep.get() : guard(redis.seed(account, spent), keep);
     }
 
-    private <T> Mono<T> guard(Mono<T> call, java.util.function.Supplier<Mono<T>> fallback) {
+    /** Writes to Redis what it missed while unreachable; what fails stays kept for the next try. */
+    private Mono<Void> shareWhatRedisMissed() {
+        Flux<Void> seeds = Flux.fromIterable(List.copyOf(unsharedSeeds.entrySet()))
+                .concatMap(seed -> redis.seed(seed.getKey(), seed.getValue())
+                        .timeout(timeout)
+                        .doOnSuccess(done -> unsharedSeeds.remove(seed.getKey(), seed.getValue())));
+        Flux<Void> spend = Flux.fromIterable(List.copyOf(unsharedSpend.keySet()))
+                .concatMap(account -> {
+                    Long delta = unsharedSpend.remove(account);
+                    if (delta == null) {
+                        return Mono.empty();
+                    }
+                    return redis.spend(account, delta)
+                            .timeout(timeout)
+                            .doOnError(error -> unsharedSpend.merge(account, delta, Long::sum));
+                });
+        return seeds.thenMany(spend).then();
+    }
+
+    private boolean redisMissedSomething() {
+        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty();
+    }
+
+    private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {
         return call.timeout(timeout).onErrorResume(error -> {
             degrade(error);
             return fallback.get();
@@ -161,13 +197,19 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             degraded = false;
             degrade(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
         }
+        // Also runs while up when something is still owed to Redis: spend kept by a request that
+        // checked just before the switch back.
         probe = Flux.interval(PROBE_EVERY, PROBE_EVERY)
                 .onBackpressureDrop()
-                .filter(tick -> degraded)
+                .filter(tick -> degraded || redisMissedSomething())
                 .concatMap(tick -> redis.ping()
                         .timeout(timeout.plusSeconds(1))
+                        .then(Mono.defer(this::shareWhatRedisMissed))
                         .then(Mono.fromRunnable(this::recover))
-                        .onErrorResume(error -> Mono.empty()))
+                        .onErrorResume(error -> {
+                            degrade(error);
+                            return Mono.empty();
+                        }))
                 .subscribe();
     }
 

@@ -2,9 +2,13 @@ package io.switchboard.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.metrics.MetricsProperties;
+import io.switchboard.testing.FaultProxy;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -107,6 +111,46 @@ class RedisLimitStoreIT {
                         .block(Duration.ofSeconds(5))
                         .granted())
                 .isTrue();
+    }
+
+    @Test
+    void spendAndSeedsKeptWhileRedisWasUnreachableReachTheSharedCounterWhenItReturns() {
+        URI redisAddress = URI.create(TestRedis.url());
+        RateLimitProperties properties = new Binder(
+                        new MapConfigurationPropertySource(java.util.Map.of("gateway.ratelimit.fail-mode", "local")))
+                .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
+        RedisClient reader = RedisClient.create(TestRedis.url());
+        try (FaultProxy proxy = FaultProxy.to(redisAddress.getHost(), redisAddress.getPort());
+                StatefulRedisConnection<String, String> direct = reader.connect()) {
+            proxy.pass();
+            FailoverLimitStore store = new FailoverLimitStore(
+                    new RedisLimitStore("redis://127.0.0.1:" + proxy.port(), Duration.ofMillis(200), prefix),
+                    properties,
+                    null);
+            store.start();
+            try {
+                assertThat(store.degraded()).isFalse();
+                store.spend("outage", 100).block(Duration.ofSeconds(5));
+
+                proxy.refuse();
+                store.spend("outage", 700).block(Duration.ofSeconds(5));
+                store.seed("outage", 50).block(Duration.ofSeconds(5));
+                store.spend("outage", 25).block(Duration.ofSeconds(5));
+                assertThat(store.degraded()).isTrue();
+                assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
+                        .isEqualTo("100");
+
+                proxy.pass();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+                assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
+                        .as("100 before the outage, 700 + 25 settled and 50 seeded during it")
+                        .isEqualTo("875");
+            } finally {
+                store.stop();
+            }
+        } finally {
+            reader.shutdown();
+        }
     }
 
     @Test
