@@ -30,6 +30,14 @@ public final class CheckpointFreeFilterChain implements WebFilter {
         return new Link(filters, 0, handler).filter(exchange);
     }
 
+    /**
+     * The same checkpoint-free chain over {@code filters}, ending in {@code handler}: for the chains
+     * Spring Security builds per request for its own filters.
+     */
+    public static WebFilterChain over(List<WebFilter> filters, WebFilterChain handler) {
+        return new Link(filters.toArray(WebFilter[]::new), 0, handler);
+    }
+
     /** A constant: Spring's own chain labels its one remaining checkpoint with it. */
     @Override
     public String toString() {

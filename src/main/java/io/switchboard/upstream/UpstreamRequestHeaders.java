@@ -73,7 +73,9 @@ public final class UpstreamRequestHeaders {
             String requestId,
             long contentLength) {
         Set<String> connectionTokens = connectionTokens(client);
-        client.forEach((name, values) -> {
+        // Through the underlying map (Netty's own headers on the server): HttpHeaders.forEach first
+        // builds a case-insensitive set of every name and then looks each one up again, per request.
+        client.asMultiValueMap().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
             if (DROPPED.contains(lower)
                     || lower.startsWith("proxy-")

@@ -61,6 +61,16 @@ class CheckpointFreeFilterChainTest {
         assertThat(calls).containsExactly("broken filter");
     }
 
+    @Test
+    void aChainOverSecuritysFiltersRunsThemThenTheRestOfTheOuterChain() {
+        WebFilterChain chain =
+                CheckpointFreeFilterChain.over(List.of(named("security-a"), named("security-b")), handler);
+
+        assertThat(calls).isEmpty();
+        chain.filter(exchange).block();
+        assertThat(calls).containsExactly("security-a", "security-b", "handler");
+    }
+
     private WebFilter named(String name) {
         return (ex, next) -> {
             calls.add(name);
