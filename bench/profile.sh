@@ -4,19 +4,23 @@
 # the gateway's CPU per request, and p50/p99 at 1 connection. 2 to 6 minutes; no nginx, no streams,
 # no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
 #
-#   bench/profile.sh [--jfr] [--warmup N] [--duration S] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
+#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
 #
 # --jfr records the measured c=64 run with JFR (CPU samples every 1 ms, allocation samples) into
 # the run directory and prints bench/jfr_top.py's summary; the GC log is always kept there.
+# --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
+# once into bench/.build): CPU samples every 1 ms with whole Java stacks, which JFR undersamples on
+# busy event loops; cpu.collapsed (flame-graph input) and bench/stacks_top.py's summary.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 WARMUP=60000 DURATION=15 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 WARMUP=60000 DURATION=15 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
+        --async) ASYNC=1 ;;
         --warmup) WARMUP=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --gw-args) GW_ARGS=$2; shift ;;
@@ -87,6 +91,16 @@ if [[ $JFR == 1 ]]; then
         "$JH/lib/jfr/profile.jfc" >"$RUN/fine.jfc"
     jcmd "$GW_PID" JFR.start name=profile settings="$RUN/fine.jfc" >/dev/null
 fi
+AP_LIB=$BUILD/async-profiler/linux-x64/libasyncProfiler.so
+if [[ $ASYNC == 1 ]]; then
+    if [[ ! -f $AP_LIB ]]; then
+        (cd "$ROOT" && ./mvnw -q dependency:copy -Dartifact=tools.profiler:async-profiler:4.2:jar:linux-x64 \
+            -DoutputDirectory="$BUILD/async-profiler")
+        (cd "$BUILD/async-profiler" && unzip -o -q async-profiler-4.2-linux-x64.jar 'linux-x64/*')
+    fi
+    # jcmd reads name=value pairs itself: the agent's options go quoted.
+    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=cpu,interval=1000000,threads"' >/dev/null
+fi
 gc0=$(grep -c 'Pause Young' "$RUN/gc.log" || true)
 c0=$(ticks) j0=$(jit_ticks)
 RPS=$(wrk_json 64 "$DURATION")
@@ -94,6 +108,9 @@ c1=$(ticks) j1=$(jit_ticks)
 gc1=$(grep -c 'Pause Young' "$RUN/gc.log" || true)
 if [[ $JFR == 1 ]]; then
     jcmd "$GW_PID" JFR.stop name=profile filename="$RUN/gateway.jfr" >/dev/null
+fi
+if [[ $ASYNC == 1 ]]; then
+    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/cpu.collapsed,collapsed\"" >/dev/null
 fi
 LAT=$(wrk_json 1 10)
 python3 - "$RPS" "$LAT" $((c1 - c0)) $((j1 - j0)) "$(getconf CLK_TCK)" $((gc1 - gc0)) <<'EOF'
@@ -107,3 +124,4 @@ print(f"c=1:  {lat['rps']:.0f} req/s, p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_
 EOF
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg); run directory $RUN" >&2
 if [[ $JFR == 1 ]]; then python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" && echo "JFR: $RUN/gateway.jfr, $RUN/jfr-top.md" >&2; fi
+if [[ $ASYNC == 1 ]]; then python3 "$BENCH/stacks_top.py" "$RUN/cpu.collapsed" >"$RUN/stacks-top.md" && echo "async-profiler: $RUN/cpu.collapsed, $RUN/stacks-top.md" >&2; fi
