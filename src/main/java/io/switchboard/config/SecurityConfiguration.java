@@ -6,12 +6,10 @@ import io.switchboard.admin.AdminProperties;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
-import io.switchboard.exchange.CheckpointFreeFilterChain;
 import io.switchboard.keys.ApiKeyAuthenticationManager;
 import io.switchboard.keys.BearerTokenConverter;
 import io.switchboard.keys.CallerKeySuccessHandler;
 import io.switchboard.keys.KeyAuthenticationFailures;
-import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -22,7 +20,6 @@ import org.springframework.security.config.observation.SecurityObservationSettin
 import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
-import org.springframework.security.web.server.WebFilterChainProxy;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.authentication.ServerAuthenticationEntryPointFailureHandler;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
@@ -63,27 +60,6 @@ class SecurityConfiguration {
     @ConditionalOnProperty(name = "management.observations.enable.spring.security", havingValue = "false")
     static SecurityObservationSettings noSecurityObservations() {
         return SecurityObservationSettings.noObservations();
-    }
-
-    /**
-     * Spring Security runs the filters of the chain that matched through Spring's own
-     * {@code DefaultWebFilterChain}, a checkpoint around each of them on every request, kept for a
-     * stream's whole life (see {@link CheckpointFreeFilterChain}); run them without. Only while its
-     * observations are off: with them on, Spring's observing decorator stays.
-     */
-    @Bean
-    @ConditionalOnProperty(name = "management.observations.enable.spring.security", havingValue = "false")
-    static BeanPostProcessor checkpointFreeSecurityChains() {
-        return new BeanPostProcessor() {
-            @Override
-            public Object postProcessAfterInitialization(Object bean, String beanName) {
-                if (bean instanceof WebFilterChainProxy proxy) {
-                    proxy.setFilterChainDecorator(
-                            (original, filters) -> CheckpointFreeFilterChain.over(filters, original));
-                }
-                return bean;
-            }
-        };
     }
 
     @Bean

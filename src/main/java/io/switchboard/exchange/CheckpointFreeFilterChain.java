@@ -19,10 +19,10 @@ import reactor.core.publisher.Mono;
  */
 public final class CheckpointFreeFilterChain implements WebFilter {
 
-    private final WebFilter[] filters;
+    private final List<WebFilter> filters;
 
     public CheckpointFreeFilterChain(List<WebFilter> filters) {
-        this.filters = filters.toArray(WebFilter[]::new);
+        this.filters = List.copyOf(filters);
     }
 
     @Override
@@ -32,10 +32,10 @@ public final class CheckpointFreeFilterChain implements WebFilter {
 
     /**
      * The same checkpoint-free chain over {@code filters}, ending in {@code handler}: for the chains
-     * Spring Security builds per request for its own filters.
+     * Spring Security builds per request for its own filters (a fresh list each time, so not copied).
      */
     public static WebFilterChain over(List<WebFilter> filters, WebFilterChain handler) {
-        return new Link(filters.toArray(WebFilter[]::new), 0, handler);
+        return new Link(filters, 0, handler);
     }
 
     /** A constant: Spring's own chain labels its one remaining checkpoint with it. */
@@ -44,13 +44,13 @@ public final class CheckpointFreeFilterChain implements WebFilter {
         return "CheckpointFreeFilterChain";
     }
 
-    private record Link(WebFilter[] filters, int index, WebFilterChain handler) implements WebFilterChain {
+    private record Link(List<WebFilter> filters, int index, WebFilterChain handler) implements WebFilterChain {
 
         @Override
         public Mono<Void> filter(ServerWebExchange exchange) {
-            return Mono.defer(() -> index == filters.length
+            return Mono.defer(() -> index == filters.size()
                     ? handler.filter(exchange)
-                    : filters[index].filter(exchange, new Link(filters, index + 1, handler)));
+                    : filters.get(index).filter(exchange, new Link(filters, index + 1, handler)));
         }
     }
 }

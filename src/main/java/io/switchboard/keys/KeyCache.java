@@ -2,10 +2,10 @@ package io.switchboard.keys;
 
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.switchboard.storage.BoundedReads;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -30,16 +30,13 @@ public final class KeyCache {
                 .expireAfterWrite(settings.maxStaleness())
                 // The read never runs inside the cache's own bookkeeping or on the caller's event
                 // loop: the embedded H2 driver does its file I/O on the subscribing thread.
-                .buildAsync((hash, executor) -> lookup.apply(hash)
-                        .subscribeOn(Schedulers.boundedElastic())
-                        .map(Optional::of)
-                        .defaultIfEmpty(Optional.empty())
-                        .toFuture()
-                        // Stops waiting without cancelling the read: a statement cancelled before
-                        // the driver sent it leaks its bound parameters (r2dbc-postgresql #734, seen
-                        // here with a slow database), and a late answer is simply dropped. The
-                        // failed entry leaves the cache, so the next request reads again.
-                        .orTimeout(lookupTimeout.toMillis(), TimeUnit.MILLISECONDS));
+                // A read that timed out leaves the cache as a failed entry: the next request reads again.
+                .buildAsync((hash, executor) -> BoundedReads.waitAtMost(
+                        lookup.apply(hash)
+                                .subscribeOn(Schedulers.boundedElastic())
+                                .map(Optional::of)
+                                .defaultIfEmpty(Optional.empty()),
+                        lookupTimeout));
     }
 
     /** The key for a hash, from memory when known; fails when it must be read and the database cannot answer. */

@@ -1,5 +1,6 @@
 package io.switchboard.ratelimit;
 
+import io.switchboard.storage.BoundedReads;
 import io.switchboard.usage.UsageRepository;
 import io.switchboard.usage.UsageRepository.KeySpend;
 import java.math.BigDecimal;
@@ -108,13 +109,7 @@ final class BudgetSeeding {
             return Mono.error(new IllegalStateException(
                     "the database schema is not migrated yet, or rows of earlier runs are not yet written"));
         }
-        // Not Reactor's timeout: cancelling a statement before the driver sent it leaks its bound
-        // parameters (r2dbc-postgresql #734, see KeyCache); the late answer is dropped instead.
-        CompletableFuture<List<KeySpend>> read = ledger.spendByKey(cutoff)
-                .collectList()
-                .toFuture()
-                .orTimeout(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        return Mono.fromFuture(read, true);
+        return Mono.fromFuture(BoundedReads.waitAtMost(ledger.spendByKey(cutoff).collectList(), READ_TIMEOUT), true);
     }
 
     /** Blocks the starting thread (never an event loop), bounded: a slow database only delays readiness. */

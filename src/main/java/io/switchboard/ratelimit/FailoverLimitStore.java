@@ -83,15 +83,29 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     @Override
     public Mono<Void> spend(String account, long delta) {
         local.spend(account, delta);
-        Supplier<Mono<Void>> keep = () -> Mono.fromRunnable(() -> unsharedSpend.merge(account, delta, Long::sum));
-        return degraded ? keep.get() : guard(redis.spend(account, delta), keep);
+        if (degraded) {
+            return keepSpend(account, delta);
+        }
+        return guard(redis.spend(account, delta), () -> keepSpend(account, delta));
     }
 
     @Override
     public Mono<Void> seed(String account, long spent) {
         local.seed(account, spent);
-        Supplier<Mono<Void>> keep = () -> Mono.fromRunnable(() -> unsharedSeeds.putIfAbsent(account, spent));
-        return degraded ? keep.get() : guard(redis.seed(account, spent), keep);
+        if (degraded) {
+            return keepSeed(account, spent);
+        }
+        return guard(redis.seed(account, spent), () -> keepSeed(account, spent));
+    }
+
+    private Mono<Void> keepSpend(String account, long delta) {
+        unsharedSpend.merge(account, delta, Long::sum);
+        return Mono.empty();
+    }
+
+    private Mono<Void> keepSeed(String account, long spent) {
+        unsharedSeeds.putIfAbsent(account, spent);
+        return Mono.empty();
     }
 
     /** Writes to Redis what it missed while unreachable; what fails stays kept for the next try. */

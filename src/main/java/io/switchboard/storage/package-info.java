@@ -1,4 +1,4 @@
-/** Where the gateway's tables live (embedded H2 file or PostgreSQL) and the migrations that create them. */
+/** Where the gateway's tables live (embedded H2 file or PostgreSQL), the migrations that create them, and bounded reads of them. */
 @NullMarked
 package io.switchboard.storage;
 
