@@ -237,6 +237,9 @@ public final class UsageLedger implements SmartLifecycle {
                     consumed += pending.size();
                     pending.clear();
                     backoff = backoffNanos;
+                    // Checked after every batch, not only once the queue runs short: under a
+                    // sustained backlog the earlier runs' rows are written long before it does.
+                    noteEarlierRunsWritten();
                     if (depth.get() < batchSize) {
                         replaySpill();
                         noteEarlierRunsWritten();

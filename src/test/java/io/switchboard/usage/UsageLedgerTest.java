@@ -143,6 +143,30 @@ class UsageLedgerTest {
     }
 
     @Test
+    void rowsLeftByAnEarlierRunCountAsWrittenWhileThisRunsBacklogIsStillQueued() {
+        UsageLedger ledger = ledger("flush-interval", "1h", "batch-size", "10", "queue-capacity", "10000");
+        for (int i = 0; i < 20; i++) {
+            ledger.record(record(1, 1));
+        }
+        List<UsageRecord> backlog = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            backlog.add(record(2, 2));
+        }
+        ledger.start();
+        backlog.forEach(ledger::record);
+
+        // Budgets answer 503 until this turns true: it must not wait for the whole backlog to drain.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!ledger.earlierRunsWritten() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        long stillQueued = ledger.depth();
+        assertThat(ledger.earlierRunsWritten()).isTrue();
+        assertThat(stillQueued).isGreaterThan(1000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> rows() == 5020);
+    }
+
+    @Test
     void aFullQueueCountsWhatItLoses() {
         UsageLedger ledger = ledger("queue-capacity", "5");
         for (int i = 0; i < 8; i++) {
