@@ -19,15 +19,16 @@ import tools.jackson.databind.json.JsonMapper;
  * C entry-id entry-id ...    these rows reached the database (or the spill file): forget them
  * </pre>
  *
- * What is left after the last line is what the database may lack. Only the writer thread writes the
- * file, appending whole lines, so a kill can only cut the last line short: reading ignores the bytes
- * after the last newline, and skips (and counts) a complete line it cannot read. Files written before
- * {@code G} lines existed replay as they are.
+ * What is left after the last line is what the database may lack. Lines are appended whole (see
+ * {@link JournalSegment}); a kill can leave one cut short, followed by the zero bytes of space it had
+ * reserved. Reading treats a zero byte like a newline, ignores the bytes after the last line break,
+ * and skips (and counts) a line it cannot read. Files written before {@code G} lines existed replay
+ * as they are.
  */
 final class JournalFormat {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final byte ADMITTED = 'A';
+    static final byte ADMITTED = 'A';
     private static final byte GENERATION = 'G';
     private static final byte FINISHED = 'F';
     private static final byte COMMITTED = 'C';
@@ -35,7 +36,12 @@ final class JournalFormat {
     private JournalFormat() {}
 
     static void admitted(JournalAdmission admission, ByteArrayOutputStream out) {
-        line(ADMITTED, JSON.writeValueAsBytes(admission), out);
+        line(ADMITTED, admissionJson(admission), out);
+    }
+
+    /** The JSON of an admission line, for {@link JournalSegment#append} with {@link #ADMITTED}. */
+    static byte[] admissionJson(JournalAdmission admission) {
+        return JSON.writeValueAsBytes(admission);
     }
 
     static void generation(JournalGeneration generation, ByteArrayOutputStream out) {
@@ -79,7 +85,7 @@ final class JournalFormat {
         int skipped = 0;
         int start = 0;
         for (int end = 0; end < bytes.length; end++) {
-            if (bytes[end] != '\n') {
+            if (bytes[end] != '\n' && bytes[end] != 0) {
                 continue;
             }
             if (end > start && !apply(bytes, start, end, entries)) {

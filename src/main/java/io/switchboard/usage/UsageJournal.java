@@ -3,7 +3,6 @@ package io.switchboard.usage;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -34,18 +33,20 @@ import reactor.core.scheduler.Schedulers;
  * and the database may lack: ended records, and an {@code interrupted} row for each request that
  * was cut off.
  *
- * <p>The request path only enqueues (lock-free, no I/O). One writer thread formats the lines and
- * appends them in groups, one write per group: an admission wakes it at once, because the upstream
- * call waits until the admission is in the file (otherwise a kill right after could leave a request
- * the upstream saw and no row for it); ended records wait up to {@code flush-interval} and go with
- * the next group, and so does the line that names a request's generation once the upstream's
- * response headers (or a stream's first event) give it. When the ledger has written rows, the journal
- * appends a commit line for them after {@code commit-delay}, and once the file passes
- * {@code max-size} it is rewritten with only the entries still live, so it stays small.
+ * <p>The file is mapped into memory ({@link JournalSegment}). The upstream call must not start before
+ * its admission is in the file (otherwise a kill right after could leave a request the upstream saw
+ * and no row for it), so the request's own event loop appends the admission line there itself: a
+ * copy into the page cache, no system call, no wait for another thread. With {@code fsync=always}
+ * (or when the file has no room left) the admission goes to the writer thread instead, and the
+ * upstream call waits until it is written and forced. Everything else is queued for the writer: it
+ * formats ended records and the line that names a request's generation in groups, at most
+ * {@code flush-interval} later. When the ledger has written rows, the journal appends a commit line
+ * for them after {@code commit-delay}, and once the file grew by {@code max-size} it is replaced by a
+ * new one that starts with only the entries still live, so it stays small.
  *
  * <p>Written by hand rather than with a write-ahead-log library: the file is a few hundred lines of
  * short JSON, and the libraries we looked at (Chronicle Queue, Tape) bring their own file formats,
- * threads or off-heap memory for what is here one loop.
+ * threads or off-heap memory for what is here one loop and one mapped file.
  */
 public final class UsageJournal {
 
@@ -54,6 +55,7 @@ public final class UsageJournal {
     private static final Logger log = LoggerFactory.getLogger(UsageJournal.class);
 
     private final Path file;
+    private final Path nextFile;
     private final Path lockFile;
     private final long flushNanos;
     private final UsageProperties.Fsync fsync;
@@ -61,29 +63,32 @@ public final class UsageJournal {
     private final long commitDelayNanos;
     private final long maxBytes;
     private final int capacity;
+    private final int wakeAt;
 
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger depth = new AtomicInteger();
     private final AtomicLong unjournaled = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
 
+    /** The file lines are appended to now; replaced (by the writer) when it has grown by max-size. */
+    private volatile @Nullable JournalSegment segment;
+
     // Writer thread only (and the start-up replay before it runs).
     private final LiveEntries live = new LiveEntries();
     private final ArrayDeque<Commit> commits = new ArrayDeque<>();
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(64 * 1024);
-    private @Nullable FileChannel channel;
     private @Nullable FileLock lock;
     private @Nullable FileChannel lockChannel;
-    private long fileBytes;
-    private long compactedBytes;
+    private long rollAt;
+    private boolean notMoved;
     private long lastForceNanos;
-    private boolean unforced;
 
     private volatile @Nullable Thread writer;
     private volatile boolean running;
 
     public UsageJournal(Path file, UsageProperties.Journal properties, int capacity) {
         this.file = file.toAbsolutePath();
+        this.nextFile = this.file.resolveSibling(this.file.getFileName() + ".next"); // see read()
         this.lockFile = this.file.resolveSibling(this.file.getFileName() + ".lock");
         this.flushNanos = Math.max(properties.flushInterval().toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
         this.fsync = properties.fsync();
@@ -91,6 +96,7 @@ public final class UsageJournal {
         this.commitDelayNanos = properties.commitDelay().toNanos();
         this.maxBytes = Math.max(properties.maxSize().toBytes(), 64 * 1024);
         this.capacity = Math.max(1, capacity);
+        this.wakeAt = Math.max(1, this.capacity / 4);
     }
 
     public Path path() {
@@ -126,12 +132,13 @@ public final class UsageJournal {
         }
         lockChannel = locking;
         lock = taken;
-        int skipped = JournalFormat.read(file, live);
+        int skipped = read(file, live);
         if (skipped > 0) {
             log.warn("Usage journal {}: {} unreadable lines skipped", file, skipped);
         }
         List<UsageRecord> unwritten = live.unwritten();
-        compact();
+        List<CompletableFuture<Void>> none = new ArrayList<>();
+        roll(none);
         running = true;
         Thread thread = new Thread(this::run, "usage-journal-writer");
         thread.setDaemon(true);
@@ -141,15 +148,29 @@ public final class UsageJournal {
     }
 
     /**
+     * Applies what a journal at {@code file} holds to {@code entries}: the file, then the one a kill
+     * in the middle of replacing it left beside it (which continues it).
+     *
+     * @return the number of lines that could not be read
+     */
+    static int read(Path file, LiveEntries entries) throws IOException {
+        Path next = file.toAbsolutePath().resolveSibling(file.getFileName() + ".next");
+        return JournalFormat.read(file, entries) + JournalFormat.read(next, entries);
+    }
+
+    /**
      * Journals an admission. Never blocks.
      *
-     * @return completes (off the writer thread) once the admission is in the file, or at once when it
-     *     could not be journaled; never fails
+     * @return null when the admission is in the file already, or could not be journaled; else what
+     *     completes (off the writer thread) once the writer has it in the file; never fails
      */
-    public Mono<Void> admit(JournalAdmission admission) {
+    public @Nullable Mono<Void> admit(JournalAdmission admission) {
         Thread current = writer;
         if (current == null || !reserve()) {
-            return Mono.empty();
+            return null;
+        }
+        if (fsync != UsageProperties.Fsync.ALWAYS && appendNow(admission)) {
+            return null;
         }
         Admitted entry = new Admitted(admission, new CompletableFuture<>());
         queue.add(entry);
@@ -159,6 +180,32 @@ public final class UsageJournal {
         Executor resume = ThreadExecutorMap.currentExecutor();
         Executor continueOn = resume != null ? resume : PARALLEL;
         return Mono.create(sink -> entry.durable.whenComplete((done, error) -> continueOn.execute(sink::success)));
+    }
+
+    /** Appends the admission line on the calling thread; the writer learns of it through the queue. */
+    private boolean appendNow(JournalAdmission admission) {
+        JournalSegment into = segment;
+        if (into == null) {
+            return false;
+        }
+        byte[] json;
+        try {
+            json = JournalFormat.admissionJson(admission);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        Appended note = new Appended(admission);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (into.append(JournalFormat.ADMITTED, json, queue, note)) {
+                return true;
+            }
+            JournalSegment newer = segment;
+            if (newer == null || newer == into) {
+                return false;
+            }
+            into = newer;
+        }
+        return false;
     }
 
     /**
@@ -203,9 +250,17 @@ public final class UsageJournal {
     }
 
     private boolean hasRoom() {
-        if (depth.incrementAndGet() > capacity) {
+        int queued = depth.incrementAndGet();
+        if (queued > capacity) {
             depth.decrementAndGet();
             return false;
+        }
+        if (queued == wakeAt) {
+            // A burst fills the queue faster than one flush-interval: write now rather than drop later.
+            Thread current = writer;
+            if (current != null) {
+                LockSupport.unpark(current);
+            }
         }
         return true;
     }
@@ -232,7 +287,8 @@ public final class UsageJournal {
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         try {
             while (running || !queue.isEmpty()) {
-                if (queue.isEmpty() && running) {
+                if (running) {
+                    // Lines come in groups every flush-interval; only an admission that waits wakes it sooner.
                     LockSupport.parkNanos(this, flushNanos);
                 }
                 drain(waiting);
@@ -250,7 +306,9 @@ public final class UsageJournal {
         while ((next = queue.poll()) != null) {
             depth.decrementAndGet();
             try {
-                if (next instanceof Admitted admitted) {
+                if (next instanceof Appended appended) {
+                    live.admitted(appended.admission);
+                } else if (next instanceof Admitted admitted) {
                     waiting.add(admitted.durable);
                     live.admitted(admitted.admission);
                     JournalFormat.admitted(admitted.admission, buffer);
@@ -279,31 +337,34 @@ public final class UsageJournal {
         }
     }
 
-    /** One write (and, if due, one force) for everything formatted since the last group. */
+    /** One append (and, if due, one force) for everything formatted since the last group. */
     private void writeGroup(List<CompletableFuture<Void>> waiting) {
         try {
+            JournalSegment into = segment;
+            if (into == null) {
+                throw new IOException("the usage journal is not open");
+            }
             if (buffer.size() > 0) {
-                FileChannel out = channel;
-                if (out == null) {
-                    throw new IOException("the usage journal is not open");
-                }
-                ByteBuffer bytes = ByteBuffer.wrap(buffer.toByteArray());
+                byte[] lines = buffer.toByteArray();
                 buffer.reset();
-                while (bytes.hasRemaining()) {
-                    fileBytes += out.write(bytes);
+                if (!into.appendLines(lines)) {
+                    // No room: the next file starts with every live entry, these lines' included.
+                    roll(waiting);
                 }
-                unforced = true;
+            }
+            JournalSegment current = segment;
+            if (current != null && current.used() > rollAt) {
+                roll(waiting);
+                current = segment;
             }
             long now = System.nanoTime();
-            if (unforced
+            if (current != null
+                    && current.unforced()
                     && (fsync == UsageProperties.Fsync.ALWAYS
                             || (fsync == UsageProperties.Fsync.INTERVAL
                                     && now - lastForceNanos >= fsyncIntervalNanos))) {
-                force(now);
-            }
-            // Past max-size, and well past what the last rewrite kept (else every group would rewrite).
-            if (fileBytes > maxBytes && fileBytes > 2 * compactedBytes) {
-                compact();
+                current.force();
+                lastForceNanos = now;
             }
         } catch (IOException | RuntimeException e) {
             buffer.reset();
@@ -317,48 +378,68 @@ public final class UsageJournal {
         }
     }
 
-    private void force(long now) throws IOException {
-        FileChannel out = channel;
-        if (out != null) {
-            out.force(false);
+    /**
+     * Replaces the file with a new one that starts with the live entries alone. The new file is
+     * created beside the old one and takes appends at once; the old one is sealed (no append still
+     * copying into it), and everything queued is taken in, so the live entries include every line
+     * the old file holds. The new file is then written, forced, and moved over the old one. A kill
+     * before the move leaves both files, and reading both in order gives the same entries.
+     */
+    private void roll(List<CompletableFuture<Void>> waiting) throws IOException {
+        JournalSegment old = segment;
+        if (notMoved) {
+            // The last replacement failed to move its file into place: finish that first.
+            Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            notMoved = false;
         }
-        lastForceNanos = now;
-        unforced = false;
-    }
-
-    /** Replaces the file with the live entries alone: written aside, forced, then moved over atomically. */
-    private void compact() throws IOException {
-        ByteArrayOutputStream lines = new ByteArrayOutputStream();
-        live.writeTo(lines);
-        Path next = file.resolveSibling(file.getFileName() + ".next");
-        try (FileChannel out = FileChannel.open(
-                next, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer bytes = ByteBuffer.wrap(lines.toByteArray());
-            while (bytes.hasRemaining()) {
-                out.write(bytes);
+        // Room for the live entries (an estimate, checked below) and max-size of appends after them.
+        long room = 2 * maxBytes + 2048L * live.size();
+        while (true) {
+            JournalSegment next = JournalSegment.create(nextFile, room);
+            segment = next;
+            notMoved = true;
+            if (old != null) {
+                old.seal();
             }
-            out.force(true);
+            drain(waiting);
+            buffer.reset();
+            ByteArrayOutputStream lines = new ByteArrayOutputStream();
+            live.writeTo(lines);
+            byte[] bytes = lines.toByteArray();
+            if (next.appendLines(bytes)) {
+                if (fsync != UsageProperties.Fsync.NEVER) {
+                    next.force();
+                    lastForceNanos = System.nanoTime();
+                }
+                if (old != null) {
+                    old.close(false); // released before the move: some systems refuse to replace a mapped file
+                }
+                Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                notMoved = false;
+                rollAt = next.used() + maxBytes;
+                return;
+            }
+            // The live entries did not fit beside what was appended meanwhile (2 KiB an entry was too
+            // small: records are elided well below that): again, with room for them. The admissions
+            // appended to the abandoned file are live entries now; until the new file holds them a
+            // kill would lose them, a window of one file creation that only this rare path opens.
+            room = 2L * bytes.length + 2 * maxBytes;
+            next.seal();
+            next.close(false);
+            if (old != null) {
+                old.close(false);
+            }
+            old = null;
         }
-        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        FileChannel previous = channel;
-        if (previous != null) {
-            previous.close();
-        }
-        channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        fileBytes = lines.size();
-        compactedBytes = fileBytes;
-        lastForceNanos = System.nanoTime();
-        unforced = false;
     }
 
     private void closeFiles() {
         try {
-            FileChannel out = channel;
-            if (out != null) {
-                if (unforced) {
-                    out.force(false);
-                }
-                out.close();
+            JournalSegment last = segment;
+            if (last != null) {
+                last.seal();
+                last.force();
+                last.close(true);
             }
             FileLock held = lock;
             if (held != null) {
@@ -371,11 +452,14 @@ public final class UsageJournal {
         } catch (IOException e) {
             log.warn("Usage journal {} did not close cleanly: {}", file, e.toString());
         }
-        channel = null;
+        segment = null;
         writer = null;
     }
 
     private record Admitted(JournalAdmission admission, CompletableFuture<Void> durable) {}
+
+    /** An admission its own thread appended to the file: the writer only tracks it. */
+    private record Appended(JournalAdmission admission) {}
 
     private record Commit(List<String> entryIds, long atNanos) {}
 }

@@ -51,14 +51,15 @@ public record UsageProperties(
      * @param enabled whether to keep the journal
      * @param path the journal file; by default {@code usage-journal.log} under {@code gateway.storage.path}
      * @param flushInterval the longest an ended record waits before it is appended (an admission is
-     *     appended at once: the upstream call waits for it)
+     *     appended at once, by the request's own thread, before its upstream call)
      * @param fsync {@code always} (each group forced to disk before its requests go upstream: survives
      *     power loss), {@code interval} (forced at most every {@code fsyncInterval}) or {@code never}
      *     (left to the operating system); all three survive the process being killed
      * @param fsyncInterval how often {@code fsync=interval} forces the file
      * @param commitDelay how long after the ledger wrote a row the journal forgets it: the embedded H2
      *     database keeps committed rows in memory for up to its write delay (500 ms) before its file has them
-     * @param maxSize the file is rewritten with only its live entries once it grows past this
+     * @param maxSize the file is replaced by one holding only its live entries once this much was
+     *     appended to it (a file is created with room for its live entries and this much more)
      */
     public record Journal(
             @DefaultValue("true") boolean enabled,

@@ -17,6 +17,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
 
 class UsageJournalTest {
 
@@ -37,13 +38,17 @@ class UsageJournalTest {
     }
 
     private UsageJournal journal(String... settings) {
+        return journal(1000, settings);
+    }
+
+    private UsageJournal journal(int capacity, String... settings) {
         String[] all = new String[settings.length];
         for (int i = 0; i < settings.length; i += 2) {
             all[i] = "journal." + settings[i];
             all[i + 1] = settings[i + 1];
         }
         UsageProperties properties = UsageFixtures.properties(dir.resolve("spill.jsonl"), all);
-        UsageJournal journal = new UsageJournal(file(), properties.journal(), 1000);
+        UsageJournal journal = new UsageJournal(file(), properties.journal(), capacity);
         opened.add(journal);
         return journal;
     }
@@ -51,8 +56,16 @@ class UsageJournalTest {
     /** What a process started on the file now would find: the file as a kill would leave it. */
     private LiveEntries afterAKill() throws IOException {
         LiveEntries entries = new LiveEntries();
-        JournalFormat.read(file(), entries);
+        UsageJournal.read(file(), entries);
         return entries;
+    }
+
+    /** Admits as the proxy does: the upstream call would start once this returns. */
+    private static void admit(UsageJournal journal, JournalAdmission admission) {
+        Mono<Void> wait = journal.admit(admission);
+        if (wait != null) {
+            wait.block(Duration.ofSeconds(5));
+        }
     }
 
     private static JournalAdmission admission(String requestId) {
@@ -162,7 +175,7 @@ class UsageJournalTest {
         UsageJournal journal = journal("flush-interval", "5ms");
         journal.recover();
         JournalAdmission admission = admission("req-open");
-        journal.admit(admission).block(Duration.ofSeconds(5));
+        admit(journal, admission);
 
         journal.generation(admission.entryId(), "gen-open");
 
@@ -226,13 +239,13 @@ class UsageJournalTest {
     }
 
     @Test
-    void anAdmissionIsInTheFileWhenItsWaitEnds() throws IOException {
+    void anAdmissionIsInTheFileWhenAdmitReturnsWithNothingToWaitFor() throws IOException {
         UsageJournal journal = journal("flush-interval", "1h", "fsync", "never");
         assertThat(journal.recover()).isEmpty();
         JournalAdmission admission = admission("req-" + UUID.randomUUID());
 
-        // The flush interval is an hour: only the admission's own wake-up can have written it.
-        journal.admit(admission).block(Duration.ofSeconds(5));
+        // The flush interval is an hour: the writer thread has not run; the caller appended it.
+        assertThat(journal.admit(admission)).isNull();
 
         assertThat(afterAKill().unwritten())
                 .singleElement()
@@ -240,11 +253,116 @@ class UsageJournalTest {
     }
 
     @Test
+    void withFsyncAlwaysAnAdmissionWaitsForTheWriterAndIsInTheFileWhenItsWaitEnds() throws IOException {
+        UsageJournal journal = journal("flush-interval", "1h", "fsync", "always");
+        journal.recover();
+        JournalAdmission admission = admission("req-" + UUID.randomUUID());
+
+        Mono<Void> wait = journal.admit(admission);
+
+        assertThat(wait).isNotNull();
+        wait.block(Duration.ofSeconds(5));
+        assertThat(afterAKill().unwritten())
+                .singleElement()
+                .satisfies(row -> assertThat(row.entryId()).isEqualTo(admission.entryId()));
+    }
+
+    @Test
+    void admissionsFromManyThreadsAreKeptWhileTheFileIsReplacedUnderThem() throws Exception {
+        // A queue as large as the default ledger queue: four threads in a tight loop outrun any writer.
+        UsageJournal journal =
+                journal(100_000, "flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB", "fsync", "never");
+        journal.recover();
+        int threads = 4;
+        int perThread = 3000;
+        List<String> open = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        JournalAdmission admission = admission("req-" + thread + "-" + i);
+                        admit(journal, admission);
+                        if (i % 10 == 0) {
+                            open.add(admission.entryId());
+                        } else {
+                            UsageRecord record = finished(admission, 1, 1);
+                            journal.finished(record);
+                            journal.committed(List.of(record));
+                        }
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> each : done) {
+                each.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        // Four megabytes of lines through a 64 KB journal: it was replaced dozens of times meanwhile.
+        // Every request still open is in the file (once), and nothing else once the commits are in.
+        await().atMost(Duration.ofSeconds(10)).until(() -> afterAKill().size() == open.size());
+        assertThat(afterAKill().unwritten()).extracting(UsageRecord::entryId).containsExactlyInAnyOrderElementsOf(open);
+        assertThat(afterAKill().unwritten())
+                .allSatisfy(row -> assertThat(row.outcome()).isEqualTo(UsageOutcome.INTERRUPTED));
+    }
+
+    @Test
+    void aKillWhileTheFileWasBeingReplacedLeavesTwoFilesThatReplayAsOne() throws IOException {
+        JournalAdmission older = admission("req-older");
+        JournalAdmission newer = admission("req-newer");
+        JournalAdmission ended = admission("req-ended");
+        journalLeftBehind(older, ended, finished(ended, 4, 5));
+        // The replacement had taken a new admission and begun copying the live entries.
+        ByteArrayOutputStream next = new ByteArrayOutputStream();
+        JournalFormat.admitted(newer, next);
+        JournalFormat.admitted(older, next);
+        next.writeBytes(new byte[8192]);
+        Path nextFile = dir.resolve("journal.log.next");
+        Files.write(nextFile, next.toByteArray());
+
+        List<UsageRecord> rows = journal().recover();
+
+        assertThat(rows)
+                .extracting(UsageRecord::requestId, UsageRecord::outcome)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("req-older", UsageOutcome.INTERRUPTED),
+                        org.assertj.core.groups.Tuple.tuple("req-ended", UsageOutcome.SUCCESS),
+                        org.assertj.core.groups.Tuple.tuple("req-newer", UsageOutcome.INTERRUPTED));
+        assertThat(nextFile).doesNotExist();
+        assertThat(afterAKill().size()).isEqualTo(3);
+    }
+
+    @Test
+    void aLineCutShortByAKillBeforeTheZeroBytesItReservedIsSkippedAndTheLinesAfterItAreRead() throws IOException {
+        JournalAdmission first = admission("req-1");
+        JournalAdmission second = admission("req-2");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        JournalFormat.admitted(first, bytes);
+        ByteArrayOutputStream cut = new ByteArrayOutputStream();
+        JournalFormat.admitted(admission("req-cut"), cut);
+        bytes.write(cut.toByteArray(), 0, cut.size() / 2);
+        bytes.writeBytes(new byte[cut.size() - cut.size() / 2]);
+        JournalFormat.admitted(second, bytes);
+        bytes.writeBytes(new byte[4096]);
+        Files.write(file(), bytes.toByteArray());
+
+        LiveEntries entries = new LiveEntries();
+        int skipped = UsageJournal.read(file(), entries);
+
+        assertThat(skipped).isEqualTo(1);
+        assertThat(entries.unwritten()).extracting(UsageRecord::requestId).containsExactly("req-1", "req-2");
+    }
+
+    @Test
     void aWrittenRowIsForgottenOnlyAfterTheCommitDelay() throws IOException {
         UsageJournal journal = journal("flush-interval", "5ms", "commit-delay", "300ms");
         journal.recover();
         JournalAdmission admission = admission("req-1");
-        journal.admit(admission).block(Duration.ofSeconds(5));
+        admit(journal, admission);
         UsageRecord record = finished(admission, 2, 3);
         journal.finished(record);
         long committedAt = System.nanoTime();
@@ -256,13 +374,13 @@ class UsageJournalTest {
 
     @Test
     void theFileIsRewrittenWithItsLiveEntriesOncePastItsMaximumSize() throws IOException {
-        UsageJournal journal = journal("flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB");
+        UsageJournal journal = journal(20_000, "flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB");
         journal.recover();
         JournalAdmission open = admission("req-still-open");
-        journal.admit(open).block(Duration.ofSeconds(5));
+        admit(journal, open);
         for (int i = 0; i < 2000; i++) {
             JournalAdmission admission = admission("req-" + i);
-            journal.admit(admission).block(Duration.ofSeconds(5));
+            admit(journal, admission);
             UsageRecord record = finished(admission, 1, 1);
             journal.finished(record);
             journal.committed(List.of(record));
@@ -279,8 +397,7 @@ class UsageJournalTest {
         UsageJournal second = journal();
 
         org.assertj.core.api.Assertions.assertThatThrownBy(second::recover).isInstanceOf(IOException.class);
-        assertThat(second.admit(admission("req-1")).block(Duration.ofSeconds(1)))
-                .isNull();
+        assertThat(second.admit(admission("req-1"))).isNull();
     }
 
     @Test
