@@ -88,7 +88,7 @@ public final class UsageJournal {
 
     public UsageJournal(Path file, UsageProperties.Journal properties, int capacity) {
         this.file = file.toAbsolutePath();
-        this.nextFile = this.file.resolveSibling(this.file.getFileName() + ".next"); // see read()
+        this.nextFile = replacementOf(this.file);
         this.lockFile = this.file.resolveSibling(this.file.getFileName() + ".lock");
         this.flushNanos = Math.max(properties.flushInterval().toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
         this.fsync = properties.fsync();
@@ -154,8 +154,13 @@ public final class UsageJournal {
      * @return the number of lines that could not be read
      */
     static int read(Path file, LiveEntries entries) throws IOException {
-        Path next = file.toAbsolutePath().resolveSibling(file.getFileName() + ".next");
-        return JournalFormat.read(file, entries) + JournalFormat.read(next, entries);
+        return JournalFormat.read(file, entries) + JournalFormat.read(replacementOf(file), entries);
+    }
+
+    /** Where the file that replaces {@code file} is written before it is moved over it. */
+    private static Path replacementOf(Path file) {
+        Path absolute = file.toAbsolutePath();
+        return absolute.resolveSibling(absolute.getFileName() + ".next");
     }
 
     /**
