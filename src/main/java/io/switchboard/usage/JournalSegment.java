@@ -22,8 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The writer thread retires a segment by {@link #seal sealing} it, which waits until no
  * {@link #append} that started before is still copying. Mapped memory is released at once on
  * {@link #close} (through Netty's cleaner), not whenever the collector finds the buffer: a retired
- * segment would otherwise stay in the process's memory for an old-generation collection.
+ * segment would otherwise stay in the process's memory for an old-generation collection. Java 17
+ * has no public way to unmap; Netty's {@code freeDirectBuffer} (deprecated in 4.2 for buffers Netty
+ * allocates, still the one call that unmaps a mapped buffer) does it through the JDK's cleaner.
  */
+@SuppressWarnings("deprecation")
 final class JournalSegment {
 
     private static final int PAGE = 4096;
@@ -56,8 +59,16 @@ final class JournalSegment {
                 StandardOpenOption.WRITE);
         try {
             MappedByteBuffer memory = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
-            for (int page = 0; page < capacity; page += PAGE) {
-                memory.put(page, (byte) 0);
+            try {
+                for (int page = 0; page < capacity; page += PAGE) {
+                    memory.put(page, (byte) 0);
+                }
+            } catch (InternalError e) {
+                // A full disk shows here, as the fault of a page the file system could not allocate
+                // (the JVM turns it into this error). Touching every page now means it shows here,
+                // on the writer thread, and never in an append on the request path.
+                PlatformDependent.freeDirectBuffer(memory);
+                throw new IOException("cannot allocate " + capacity + " bytes for " + path, e);
             }
             return new JournalSegment(channel, memory, capacity);
         } catch (IOException | RuntimeException e) {
@@ -69,10 +80,6 @@ final class JournalSegment {
     /** Bytes appended so far. */
     long used() {
         return Math.min(end.get(), capacity);
-    }
-
-    int capacity() {
-        return capacity;
     }
 
     /**
