@@ -79,7 +79,7 @@ final class JournalSegment {
 
     /** Bytes appended so far. */
     long used() {
-        return Math.min(end.get(), capacity);
+        return end.get();
     }
 
     /**

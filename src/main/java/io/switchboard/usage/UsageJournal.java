@@ -199,9 +199,8 @@ public final class UsageJournal {
         } catch (RuntimeException e) {
             return false;
         }
-        Appended note = new Appended(admission);
         for (int attempt = 0; attempt < 2; attempt++) {
-            if (into.append(JournalFormat.ADMITTED, json, queue, note)) {
+            if (into.append(JournalFormat.ADMITTED, json, queue, new Appended(admission, into))) {
                 return true;
             }
             JournalSegment newer = segment;
@@ -313,6 +312,10 @@ public final class UsageJournal {
             try {
                 if (next instanceof Appended appended) {
                     live.admitted(appended.admission);
+                    if (appended.into != segment) {
+                        // Its file is being replaced and the new one started without it.
+                        JournalFormat.admitted(appended.admission, buffer);
+                    }
                 } else if (next instanceof Admitted admitted) {
                     waiting.add(admitted.durable);
                     live.admitted(admitted.admission);
@@ -384,58 +387,48 @@ public final class UsageJournal {
     }
 
     /**
-     * Replaces the file with a new one that starts with the live entries alone. The new file is
-     * created beside the old one and takes appends at once; the old one is sealed (no append still
-     * copying into it), and everything queued is taken in, so the live entries include every line
-     * the old file holds. The new file is then written, forced, and moved over the old one. A kill
-     * before the move leaves both files, and reading both in order gives the same entries.
+     * Replaces the file with a new one that starts with the live entries alone, sized for them and
+     * {@code max-size} of appends after them. The new file is written aside, then takes appends from
+     * then on; the old one is sealed (no append still copying into it), which leaves the notes of
+     * every admission appended to it in the queue: those not in the new file are written to it
+     * again. The new file is forced and moved over the old one last, so a kill at any point leaves
+     * files that, read in order, give the same entries.
      */
     private void roll(List<CompletableFuture<Void>> waiting) throws IOException {
-        JournalSegment old = segment;
         if (notMoved) {
             // The last replacement failed to move its file into place: finish that first.
             Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             notMoved = false;
         }
-        // Room for the live entries (an estimate, checked below) and max-size of appends after them.
-        long room = 2 * maxBytes + 2048L * live.size();
-        while (true) {
-            JournalSegment next = JournalSegment.create(nextFile, room);
-            segment = next;
-            notMoved = true;
-            if (old != null) {
-                old.seal();
-            }
+        ByteArrayOutputStream lines = new ByteArrayOutputStream();
+        live.writeTo(lines);
+        byte[] entries = lines.toByteArray();
+        JournalSegment next = JournalSegment.create(nextFile, entries.length + 2 * maxBytes);
+        next.appendLines(entries); // sized for them, and no one else appends to it yet
+        JournalSegment old = segment;
+        segment = next;
+        notMoved = true;
+        if (old != null) {
+            old.seal();
             drain(waiting);
+            old.close(false); // released before the move: some systems refuse to replace a mapped file
+        }
+        if (buffer.size() > 0) {
+            byte[] learned = buffer.toByteArray();
             buffer.reset();
-            ByteArrayOutputStream lines = new ByteArrayOutputStream();
-            live.writeTo(lines);
-            byte[] bytes = lines.toByteArray();
-            if (next.appendLines(bytes)) {
-                if (fsync != UsageProperties.Fsync.NEVER) {
-                    next.force();
-                    lastForceNanos = System.nanoTime();
-                }
-                if (old != null) {
-                    old.close(false); // released before the move: some systems refuse to replace a mapped file
-                }
-                Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                notMoved = false;
-                rollAt = next.used() + maxBytes;
+            if (!next.appendLines(learned)) {
+                // More arrived meanwhile than max-size: they are live entries now, and the next file holds them.
+                roll(waiting);
                 return;
             }
-            // The live entries did not fit beside what was appended meanwhile (2 KiB an entry was too
-            // small: records are elided well below that): again, with room for them. The admissions
-            // appended to the abandoned file are live entries now; until the new file holds them a
-            // kill would lose them, a window of one file creation that only this rare path opens.
-            room = 2L * bytes.length + 2 * maxBytes;
-            next.seal();
-            next.close(false);
-            if (old != null) {
-                old.close(false);
-            }
-            old = null;
         }
+        if (fsync != UsageProperties.Fsync.NEVER) {
+            next.force();
+            lastForceNanos = System.nanoTime();
+        }
+        Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        notMoved = false;
+        rollAt = next.used() + maxBytes;
     }
 
     private void closeFiles() {
@@ -463,8 +456,8 @@ public final class UsageJournal {
 
     private record Admitted(JournalAdmission admission, CompletableFuture<Void> durable) {}
 
-    /** An admission its own thread appended to the file: the writer only tracks it. */
-    private record Appended(JournalAdmission admission) {}
+    /** An admission its own thread appended to {@code into}: the writer only tracks it. */
+    private record Appended(JournalAdmission admission, JournalSegment into) {}
 
     private record Commit(List<String> entryIds, long atNanos) {}
 }
