@@ -86,6 +86,9 @@ public final class UsageJournal {
     private volatile @Nullable Thread writer;
     private volatile boolean running;
 
+    /** Tests only: runs on the writer when a replacement file holds the live entries, before it takes appends. */
+    private volatile Runnable beforeReplacementTakesAppends = () -> {};
+
     public UsageJournal(Path file, UsageProperties.Journal properties, int capacity) {
         this.file = file.toAbsolutePath();
         this.nextFile = replacementOf(this.file);
@@ -296,7 +299,6 @@ public final class UsageJournal {
                     LockSupport.parkNanos(this, flushNanos);
                 }
                 drain(waiting);
-                appendDueCommits(System.nanoTime());
                 writeGroup(waiting);
             }
         } finally {
@@ -305,7 +307,17 @@ public final class UsageJournal {
         }
     }
 
+    /**
+     * Takes everything queued, formats its lines into the buffer, and appends the commit lines now
+     * due. Both always together: commits drained and not applied would leave their rows live, and a
+     * replacement or the last group before a stop could drain them.
+     */
     private void drain(List<CompletableFuture<Void>> waiting) {
+        takeQueued(waiting);
+        appendDueCommits(System.nanoTime());
+    }
+
+    private void takeQueued(List<CompletableFuture<Void>> waiting) {
         Object next;
         while ((next = queue.poll()) != null) {
             depth.decrementAndGet();
@@ -405,6 +417,7 @@ public final class UsageJournal {
         byte[] entries = lines.toByteArray();
         JournalSegment next = JournalSegment.create(nextFile, entries.length + 2 * maxBytes);
         next.appendLines(entries); // sized for them, and no one else appends to it yet
+        beforeReplacementTakesAppends.run();
         JournalSegment old = segment;
         segment = next;
         notMoved = true;
@@ -429,6 +442,15 @@ public final class UsageJournal {
         Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         notMoved = false;
         rollAt = next.used() + maxBytes;
+    }
+
+    /**
+     * For tests: {@code hook} runs on the writer in each replacement, after the live entries are in the
+     * new file and before appends go to it, the moment where an event loop can still append to the old
+     * file an admission the new one lacks.
+     */
+    void beforeReplacementTakesAppends(Runnable hook) {
+        beforeReplacementTakesAppends = hook;
     }
 
     private void closeFiles() {

@@ -311,6 +311,48 @@ class UsageJournalTest {
     }
 
     @Test
+    void anAdmissionAppendedToTheOldFileWhileItIsBeingReplacedIsInTheNewOne() throws Exception {
+        UsageJournal journal =
+                journal(20_000, "flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB", "fsync", "never");
+        journal.recover();
+        JournalAdmission late = admission("req-late");
+        java.util.concurrent.CompletableFuture<Boolean> appendedByItsOwnThread =
+                new java.util.concurrent.CompletableFuture<>();
+        // An event loop admits a request after the writer copied the live entries into the new file
+        // and before the new file takes appends: the admission goes to the old file, which the new
+        // one then replaces.
+        journal.beforeReplacementTakesAppends(() -> {
+            if (!appendedByItsOwnThread.isDone()) {
+                Thread eventLoop = new Thread(() -> appendedByItsOwnThread.complete(journal.admit(late) == null));
+                eventLoop.start();
+                try {
+                    eventLoop.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        // Paced so that the file is replaced for having grown, with room left in it: a full file
+        // would send the late admission to the writer instead.
+        for (int i = 0; !appendedByItsOwnThread.isDone() && i < 20_000; i++) {
+            JournalAdmission admission = admission("req-" + i);
+            admit(journal, admission);
+            UsageRecord record = finished(admission, 1, 1);
+            journal.finished(record);
+            journal.committed(List.of(record));
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        assertThat(appendedByItsOwnThread.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .as("appended to the old file by its own thread")
+                .isTrue();
+        journal.close();
+
+        assertThat(afterAKill().unwritten())
+                .extracting(UsageRecord::requestId, UsageRecord::outcome)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("req-late", UsageOutcome.INTERRUPTED));
+    }
+
+    @Test
     void aKillWhileTheFileWasBeingReplacedLeavesTwoFilesThatReplayAsOne() throws IOException {
         JournalAdmission older = admission("req-older");
         JournalAdmission newer = admission("req-newer");
