@@ -56,8 +56,10 @@ public record UsageProperties(
      *     power loss), {@code interval} (forced at most every {@code fsyncInterval}) or {@code never}
      *     (left to the operating system); all three survive the process being killed
      * @param fsyncInterval how often {@code fsync=interval} forces the file
-     * @param commitDelay how long after the ledger wrote a row the journal forgets it: the embedded H2
-     *     database keeps committed rows in memory for up to its write delay (500 ms) before its file has them
+     * @param commitDelay how long after the ledger wrote a row the journal forgets it. None by default:
+     *     PostgreSQL and the embedded database (written with no write delay) have a row in their files
+     *     when its commit returns. Set it above the write delay of an H2 database of your own
+     *     ({@code spring.r2dbc.url} without {@code WRITE_DELAY=0}: 500 ms), whose commits reach its file later
      * @param maxSize the file is replaced by one holding only its live entries once this much was
      *     appended to it (a file is created with room for its live entries and this much more)
      */
@@ -67,7 +69,7 @@ public record UsageProperties(
             @DefaultValue("10ms") Duration flushInterval,
             @DefaultValue("interval") Fsync fsync,
             @DefaultValue("1s") Duration fsyncInterval,
-            @DefaultValue("2s") Duration commitDelay,
+            @DefaultValue("0s") Duration commitDelay,
             @DefaultValue("8MB") DataSize maxSize) {}
 
     /** When the journal forces its file to disk. */

@@ -13,7 +13,7 @@ class DatabaseLocationTest {
     void withoutAnUrlTheDatabaseIsAnH2FileUnderTheStoragePath() {
         DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of("/var/lib/switchboard"));
         assertThat(location.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE");
+                .isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
@@ -28,7 +28,7 @@ class DatabaseLocationTest {
         DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
         assertThat(location.jdbcUrl())
                 .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard")
-                        + ";DB_CLOSE_ON_EXIT=FALSE");
+                        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     }
 
     @Test
