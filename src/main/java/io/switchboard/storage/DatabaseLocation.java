@@ -31,8 +31,13 @@ public record DatabaseLocation(
      * journal had to keep every row for seconds after its commit. With no delay each commit is in the
      * file (the operating system's cache) when it returns, as with PostgreSQL: the journal forgets a
      * row as soon as it is written. The ledger commits once per batch, so this is one write per batch.
+     * Every H2 file database the gateway opens gets it, the embedded one and one named in
+     * {@code spring.r2dbc.url}, unless that URL's {@code options} set a write delay of their own.
      */
-    private static final String WRITE_ON_COMMIT = ";WRITE_DELAY=0";
+    private static final String WRITE_ON_COMMIT = "WRITE_DELAY=0";
+
+    /** r2dbc-h2 passes only the settings it knows by name; the rest go through "options". */
+    private static final Option<String> H2_OPTIONS = Option.valueOf("options");
 
     static final String EMBEDDED_NAME = "switchboard";
 
@@ -54,7 +59,16 @@ public record DatabaseLocation(
         if (hasText(pass)) {
             options.option(ConnectionFactoryOptions.PASSWORD, pass);
         }
-        return new DatabaseLocation(options.build(), jdbcUrlFor(parsed), user, pass);
+        if (isH2File(parsed)) {
+            String given = stringOption(parsed, H2_OPTIONS);
+            if (!hasText(given)) {
+                options.option(H2_OPTIONS, WRITE_ON_COMMIT);
+            } else if (!given.toUpperCase(Locale.ROOT).contains("WRITE_DELAY")) {
+                options.option(H2_OPTIONS, given + ";" + WRITE_ON_COMMIT);
+            }
+        }
+        ConnectionFactoryOptions built = options.build();
+        return new DatabaseLocation(built, jdbcUrlFor(built), user, pass);
     }
 
     private static DatabaseLocation embedded(Path storagePath) {
@@ -66,11 +80,14 @@ public record DatabaseLocation(
                 .option(ConnectionFactoryOptions.DATABASE, file)
                 .option(ConnectionFactoryOptions.USER, "sa")
                 .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
-                // r2dbc-h2 passes only the settings it knows by name; the rest go through "options".
-                .option(Option.valueOf("options"), "WRITE_DELAY=0")
+                .option(H2_OPTIONS, WRITE_ON_COMMIT)
                 .build();
-        return new DatabaseLocation(
-                options, "jdbc:h2:file:" + file + KEEP_OPEN_UNTIL_CLOSED + WRITE_ON_COMMIT, "sa", null);
+        return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
+    }
+
+    private static boolean isH2File(ConnectionFactoryOptions options) {
+        return "h2".equals(stringOption(options, ConnectionFactoryOptions.DRIVER))
+                && "file".equals(stringOption(options, ConnectionFactoryOptions.PROTOCOL));
     }
 
     /** The JDBC URL of the same database; only H2 (file or memory) and PostgreSQL are supported. */
@@ -88,7 +105,9 @@ public record DatabaseLocation(
                 return "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1";
             }
             if ("file".equals(protocol)) {
-                return "jdbc:h2:file:" + database + KEEP_OPEN_UNTIL_CLOSED;
+                // Flyway opens the database with the same settings the gateway serves requests with.
+                String settings = stringOption(options, H2_OPTIONS);
+                return "jdbc:h2:file:" + database + KEEP_OPEN_UNTIL_CLOSED + (hasText(settings) ? ";" + settings : "");
             }
         }
         if ("postgresql".equals(driver) || "postgres".equals(driver)) {

@@ -57,9 +57,9 @@ public record UsageProperties(
      *     (left to the operating system); all three survive the process being killed
      * @param fsyncInterval how often {@code fsync=interval} forces the file
      * @param commitDelay how long after the ledger wrote a row the journal forgets it. None by default:
-     *     PostgreSQL and the embedded database (written with no write delay) have a row in their files
-     *     when its commit returns. Set it above the write delay of an H2 database of your own
-     *     ({@code spring.r2dbc.url} without {@code WRITE_DELAY=0}: 500 ms), whose commits reach its file later
+     *     PostgreSQL and every H2 file database the gateway opens (with no write delay) have a row in
+     *     their files when its commit returns. Set it above the {@code WRITE_DELAY} your own H2 URL's
+     *     {@code options} set, if they set one: H2 then writes commits to its file that much later
      * @param maxSize the file is replaced by one holding only its live entries once this much was
      *     appended to it (a file is created with room for its live entries and this much more)
      */

@@ -32,6 +32,23 @@ class DatabaseLocationTest {
     }
 
     @Test
+    void anH2FileDatabaseOfYourOwnAlsoWritesEachCommitWhenItReturnsUnlessItsOptionsSetAWriteDelay() {
+        DatabaseLocation plain = DatabaseLocation.resolve("r2dbc:h2:file:////srv/own", null, null, Path.of("unused"));
+        assertThat(plain.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
+                .isEqualTo("WRITE_DELAY=0");
+        assertThat(plain.jdbcUrl()).isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+
+        DatabaseLocation withOptions = DatabaseLocation.resolve(
+                "r2dbc:h2:file:////srv/own?options=CACHE_SIZE=8192", null, null, Path.of("unused"));
+        assertThat(withOptions.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
+                .isEqualTo("CACHE_SIZE=8192;WRITE_DELAY=0");
+
+        DatabaseLocation ownDelay = DatabaseLocation.resolve(
+                "r2dbc:h2:file:////srv/own?options=WRITE_DELAY=100", null, null, Path.of("unused"));
+        assertThat(ownDelay.jdbcUrl()).isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100");
+    }
+
+    @Test
     void aPostgresUrlKeepsHostPortDatabaseSchemaAndCredentials() {
         DatabaseLocation location = DatabaseLocation.resolve(
                 "r2dbc:postgresql://db.internal:6543/gateway?schema=sb", "app", "s3cret", Path.of("unused"));

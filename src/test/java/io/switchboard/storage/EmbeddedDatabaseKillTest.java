@@ -9,24 +9,27 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * The crash journal forgets a ledger row as soon as its insert committed, so a committed row must be
- * in the embedded database's file even if the process dies the next instant (H2's default write
- * delay would keep it in memory for up to 500 ms).
+ * in an H2 database's file even if the process dies the next instant (H2's default write delay would
+ * keep it in memory for up to 500 ms): the embedded database, and one named in spring.r2dbc.url.
  */
 class EmbeddedDatabaseKillTest {
 
     @TempDir
     Path storage;
 
-    @Test
-    void aRowCommittedToTheEmbeddedDatabaseSurvivesAKillRightAfterTheCommit() throws Exception {
-        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, storage);
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRowCommittedToAnH2FileDatabaseSurvivesAKillRightAfterTheCommit(boolean ownUrl) throws Exception {
+        String url = ownUrl ? "r2dbc:h2:file:///" + storage.toAbsolutePath().resolve("own") : "";
+        DatabaseLocation location = CommitThenDie.location(url, storage);
         try (java.sql.Connection setup = DriverManager.getConnection(location.jdbcUrl(), "sa", "")) {
             setup.createStatement().execute("CREATE TABLE rows_seen (id INT PRIMARY KEY)");
         }
@@ -36,13 +39,16 @@ class EmbeddedDatabaseKillTest {
                         "-cp",
                         System.getProperty("java.class.path"),
                         CommitThenDie.class.getName(),
-                        storage.toString())
+                        storage.toString(),
+                        url)
                 .redirectErrorStream(true)
                 .redirectOutput(storage.resolve("child.log").toFile())
                 .start();
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(child.exitValue())
-                .as("the child halts right after its commit")
+                .as(
+                        "the child halts right after its commit; its output: %s",
+                        java.nio.file.Files.readString(storage.resolve("child.log")))
                 .isEqualTo(CommitThenDie.KILLED);
 
         try (java.sql.Connection check = DriverManager.getConnection(location.jdbcUrl(), "sa", "");
@@ -57,8 +63,13 @@ class EmbeddedDatabaseKillTest {
         static final int ROWS = 500;
         static final int KILLED = 137;
 
+        /** The embedded database under {@code storage} when {@code url} is empty. */
+        static DatabaseLocation location(String url, Path storage) {
+            return DatabaseLocation.resolve(url, "sa", null, storage);
+        }
+
         public static void main(String[] args) {
-            DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of(args[0]));
+            DatabaseLocation location = location(args.length > 1 ? args[1] : "", Path.of(args[0]));
             Connection connection = Mono.from(
                             ConnectionFactories.get(location.r2dbc()).create())
                     .block();
