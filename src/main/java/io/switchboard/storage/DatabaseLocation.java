@@ -3,7 +3,9 @@ package io.switchboard.storage;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.r2dbc.spi.Option;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.StringJoiner;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,10 +33,24 @@ public record DatabaseLocation(
      * journal had to keep every row for seconds after its commit. With no delay each commit is in the
      * file (the operating system's cache) when it returns, as with PostgreSQL: the journal forgets a
      * row as soon as it is written. The ledger commits once per batch, so this is one write per batch.
-     * Every H2 file database the gateway opens gets it, the embedded one and one named in
-     * {@code spring.r2dbc.url}, unless that URL's {@code options} set a write delay of their own.
      */
     private static final String WRITE_ON_COMMIT = "WRITE_DELAY=0";
+
+    /**
+     * H2's page cache (16 MB by default, in the heap) keeps the pages the ledger's inserts write,
+     * so under load every young collection copied and promoted tens of thousands of its entries: the
+     * ledger's writes set the p99 of every request (young pauses of 20-22 ms, 9 ms with this setting,
+     * 7 ms with smaller ledger batches too: docs/benchmarks.md). The gateway reads this database only off the request path
+     * (keys on a cache miss, the admin's reports), from a file the operating system caches anyway.
+     * 1024 KB is H2's smallest: it rounds the setting to whole megabytes.
+     */
+    private static final String SMALL_PAGE_CACHE = "CACHE_SIZE=1024";
+
+    /**
+     * What every H2 file database the gateway opens gets, the embedded one and one named in
+     * {@code spring.r2dbc.url}, unless that URL's {@code options} set the same setting themselves.
+     */
+    private static final List<String> H2_FILE_DEFAULTS = List.of(WRITE_ON_COMMIT, SMALL_PAGE_CACHE);
 
     /** r2dbc-h2 passes only the settings it knows by name; the rest go through "options". */
     private static final Option<String> H2_OPTIONS = Option.valueOf("options");
@@ -60,12 +76,7 @@ public record DatabaseLocation(
             options.option(ConnectionFactoryOptions.PASSWORD, pass);
         }
         if (isH2File(parsed)) {
-            String given = stringOption(parsed, H2_OPTIONS);
-            if (!hasText(given)) {
-                options.option(H2_OPTIONS, WRITE_ON_COMMIT);
-            } else if (!given.toUpperCase(Locale.ROOT).contains("WRITE_DELAY")) {
-                options.option(H2_OPTIONS, given + ";" + WRITE_ON_COMMIT);
-            }
+            options.option(H2_OPTIONS, withH2FileDefaults(stringOption(parsed, H2_OPTIONS)));
         }
         ConnectionFactoryOptions built = options.build();
         return new DatabaseLocation(built, jdbcUrlFor(built), user, pass);
@@ -80,9 +91,26 @@ public record DatabaseLocation(
                 .option(ConnectionFactoryOptions.DATABASE, file)
                 .option(ConnectionFactoryOptions.USER, "sa")
                 .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
-                .option(H2_OPTIONS, WRITE_ON_COMMIT)
+                .option(H2_OPTIONS, withH2FileDefaults(null))
                 .build();
         return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
+    }
+
+    /** {@code given} (H2 settings separated by ';') followed by each default it does not set itself. */
+    static String withH2FileDefaults(@Nullable String given) {
+        StringJoiner settings = new StringJoiner(";");
+        String upper = "";
+        if (hasText(given)) {
+            settings.add(given);
+            upper = ";" + given.toUpperCase(Locale.ROOT).replace(" ", "");
+        }
+        for (String setting : H2_FILE_DEFAULTS) {
+            String name = setting.substring(0, setting.indexOf('=') + 1);
+            if (!upper.contains(";" + name)) {
+                settings.add(setting);
+            }
+        }
+        return settings.toString();
     }
 
     private static boolean isH2File(ConnectionFactoryOptions options) {

@@ -15,7 +15,9 @@ import org.springframework.util.unit.DataSize;
  * @param queueCapacity records held in memory at most; past it a record is counted as lost
  * @param spillThreshold queued records past which the writer moves records to the spill file while
  *     the database is failing
- * @param batchSize rows written in one statement; a full batch is written at once
+ * @param batchSize rows written in one statement and one transaction; a full batch is written at once.
+ *     Small by default: an open transaction's rows and undo log are what the collector copies when it
+ *     stops the gateway mid-batch, so larger batches make longer pauses (docs/benchmarks.md)
  * @param flushInterval the longest a record waits in the queue when batches are not full
  * @param retryBackoff first wait after a failed write, doubled up to {@code retryBackoffMax}
  * @param retryBackoffMax longest wait between two write attempts
@@ -32,7 +34,7 @@ public record UsageProperties(
         @DefaultValue("true") boolean enabled,
         @DefaultValue("20000") int queueCapacity,
         @DefaultValue("5000") int spillThreshold,
-        @DefaultValue("500") int batchSize,
+        @DefaultValue("100") int batchSize,
         @DefaultValue("1s") Duration flushInterval,
         @DefaultValue("200ms") Duration retryBackoff,
         @DefaultValue("10s") Duration retryBackoffMax,

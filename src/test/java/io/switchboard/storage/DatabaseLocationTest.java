@@ -13,7 +13,8 @@ class DatabaseLocationTest {
     void withoutAnUrlTheDatabaseIsAnH2FileUnderTheStoragePath() {
         DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of("/var/lib/switchboard"));
         assertThat(location.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+                .isEqualTo(
+                        "jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
@@ -28,24 +29,31 @@ class DatabaseLocationTest {
         DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
         assertThat(location.jdbcUrl())
                 .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard")
-                        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+                        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
     }
 
     @Test
-    void anH2FileDatabaseOfYourOwnAlsoWritesEachCommitWhenItReturnsUnlessItsOptionsSetAWriteDelay() {
+    void anH2FileDatabaseOfYourOwnGetsTheSameSettingsUnlessItsOptionsSetThemThemselves() {
         DatabaseLocation plain = DatabaseLocation.resolve("r2dbc:h2:file:////srv/own", null, null, Path.of("unused"));
         assertThat(plain.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
-                .isEqualTo("WRITE_DELAY=0");
-        assertThat(plain.jdbcUrl()).isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+                .isEqualTo("WRITE_DELAY=0;CACHE_SIZE=1024");
+        assertThat(plain.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
 
-        DatabaseLocation withOptions = DatabaseLocation.resolve(
-                "r2dbc:h2:file:////srv/own?options=CACHE_SIZE=8192", null, null, Path.of("unused"));
-        assertThat(withOptions.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
-                .isEqualTo("CACHE_SIZE=8192;WRITE_DELAY=0");
+        DatabaseLocation otherOptions = DatabaseLocation.resolve(
+                "r2dbc:h2:file:////srv/own?options=MAX_LOG_SIZE=8", null, null, Path.of("unused"));
+        assertThat(otherOptions.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
+                .isEqualTo("MAX_LOG_SIZE=8;WRITE_DELAY=0;CACHE_SIZE=1024");
+
+        DatabaseLocation ownCache = DatabaseLocation.resolve(
+                "r2dbc:h2:file:////srv/own?options=cache_size=65536", null, null, Path.of("unused"));
+        assertThat(ownCache.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
+                .isEqualTo("cache_size=65536;WRITE_DELAY=0");
 
         DatabaseLocation ownDelay = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=WRITE_DELAY=100", null, null, Path.of("unused"));
-        assertThat(ownDelay.jdbcUrl()).isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100");
+        assertThat(ownDelay.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100;CACHE_SIZE=1024");
     }
 
     @Test

@@ -1,0 +1,52 @@
+package io.switchboard.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The settings the gateway gives an H2 file database are the ones the opened database runs with,
+ * read back from H2 itself through the same R2DBC options the gateway serves requests with (a
+ * setting H2 does not know by that name would otherwise change nothing without a word).
+ */
+class H2FileSettingsTest {
+
+    @TempDir
+    Path storage;
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theOpenedDatabaseWritesEachCommitAtOnceAndKeepsASmallPageCache(boolean ownUrl) {
+        String url = ownUrl ? "r2dbc:h2:file:///" + storage.toAbsolutePath().resolve("own") : "";
+        DatabaseLocation location = DatabaseLocation.resolve(url, ownUrl ? "sa" : null, null, storage);
+
+        Map<String, String> settings = Mono.usingWhen(
+                        Mono.from(ConnectionFactories.get(location.r2dbc()).create()),
+                        H2FileSettingsTest::settings,
+                        Connection::close)
+                .block(Duration.ofSeconds(30));
+
+        assertThat(settings).containsEntry("WRITE_DELAY", "0").containsEntry("CACHE_SIZE", "1024");
+        // What the store really holds, in megabytes (16 without the setting).
+        assertThat(settings).containsEntry("info.CACHE_MAX_SIZE", "1");
+    }
+
+    private static Mono<Map<String, String>> settings(Connection connection) {
+        return Flux.from(connection
+                        .createStatement("SELECT SETTING_NAME, SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS")
+                        .execute())
+                .flatMap(result -> result.map(row -> Map.entry(
+                        String.valueOf(row.get("SETTING_NAME", String.class)),
+                        String.valueOf(row.get("SETTING_VALUE", String.class)))))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+    }
+}
