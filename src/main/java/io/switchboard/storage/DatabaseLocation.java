@@ -37,12 +37,12 @@ public record DatabaseLocation(
     private static final String WRITE_ON_COMMIT = "WRITE_DELAY=0";
 
     /**
-     * H2's page cache (16 MB by default, in the heap) keeps the pages the ledger's inserts write,
-     * so under load every young collection copied and promoted tens of thousands of its entries: the
-     * ledger's writes set the p99 of every request (young pauses of 20-22 ms, 9 ms with this setting,
-     * 7 ms with smaller ledger batches too: docs/benchmarks.md). The gateway reads this database only off the request path
-     * (keys on a cache miss, the admin's reports), from a file the operating system caches anyway.
-     * 1024 KB is H2's smallest: it rounds the setting to whole megabytes.
+     * H2's page cache (16 MB by default, in the heap) keeps the pages the ledger's inserts write, so
+     * under load every young collection copied and promoted tens of thousands of its entries (young
+     * pauses of 20-23 ms against 7-9 ms with this setting and batches of 100: docs/benchmarks.md).
+     * The gateway reads this database only off the request path (keys on a cache miss, the admin's
+     * reports), from a file the operating system caches anyway. 1024 KB is H2's smallest: it rounds
+     * the setting down to whole megabytes.
      */
     private static final String SMALL_PAGE_CACHE = "CACHE_SIZE=1024";
 
@@ -97,7 +97,7 @@ public record DatabaseLocation(
     }
 
     /** {@code given} (H2 settings separated by ';') followed by each default it does not set itself. */
-    static String withH2FileDefaults(@Nullable String given) {
+    private static String withH2FileDefaults(@Nullable String given) {
         StringJoiner settings = new StringJoiner(";");
         String upper = "";
         if (hasText(given)) {
