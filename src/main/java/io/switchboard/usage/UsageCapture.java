@@ -57,6 +57,7 @@ public final class UsageCapture implements ExchangeObserverFactory {
             }
         }
         String entryId = UsageRecord.newEntryId();
+        ledger.expectRecord();
         // The admission goes to the crash journal now; the upstream call waits until it is in the file.
         Mono<Void> admitted = journal == null ? null : journal.admit(JournalAdmission.of(entryId, exchange, request));
         return new UsageObserver(
@@ -83,7 +84,7 @@ public final class UsageCapture implements ExchangeObserverFactory {
         if (journal != null) {
             journal.finished(record);
         }
-        ledger.record(record);
+        ledger.recordExpected(record);
         for (UsageListener listener : listeners) {
             try {
                 listener.onUsage(exchange, record);

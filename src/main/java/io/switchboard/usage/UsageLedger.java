@@ -41,6 +41,12 @@ public final class UsageLedger implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
     private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+    // How long a stopping writer waits for the records of requests still finishing: the web server's
+    // graceful shutdown ends when the last response is flushed, and that request's record follows
+    // a few milliseconds later, on the event loop. Bounded, so an observer that never finishes
+    // (a bug) delays the exit, never blocks it.
+    private static final long STOP_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long STOP_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final UsageRepository repository;
     private final SpillFile spill;
@@ -53,6 +59,9 @@ public final class UsageLedger implements SmartLifecycle {
 
     private final ConcurrentLinkedQueue<LedgerEntry> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger depth = new AtomicInteger();
+    // Requests whose record is expected (admitted to the proxy) but not yet queued.
+    private final AtomicInteger expected = new AtomicInteger();
+    private volatile long stopDeadline;
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong spilled = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
@@ -90,6 +99,22 @@ public final class UsageLedger implements SmartLifecycle {
     /** Queues a new row. Never blocks; false when the record was lost (queue full, counted). */
     public boolean record(UsageRecord record) {
         return offer(new LedgerEntry(record, false));
+    }
+
+    /**
+     * Says a request's record will follow ({@link #recordExpected}): a stopping writer waits for it,
+     * as the web server's graceful shutdown may end before the last records are queued.
+     */
+    public void expectRecord() {
+        expected.incrementAndGet();
+    }
+
+    /** Queues the record announced by {@link #expectRecord}. */
+    public boolean recordExpected(UsageRecord record) {
+        // Queued before it stops being expected: the writer never sees neither.
+        boolean queued = record(record);
+        expected.decrementAndGet();
+        return queued;
     }
 
     /** Queues a correction of a row queued earlier (settlement). */
@@ -186,6 +211,7 @@ public final class UsageLedger implements SmartLifecycle {
                 return;
             }
             onStopped = callback;
+            stopDeadline = System.nanoTime() + STOP_WAIT_NANOS;
             running = false;
         }
         LockSupport.unpark(thread);
@@ -218,7 +244,7 @@ public final class UsageLedger implements SmartLifecycle {
         List<LedgerEntry> pending = new ArrayList<>(batchSize);
         long backoff = backoffNanos;
         try {
-            while (running || !pending.isEmpty() || depth.get() > 0) {
+            while (running || !pending.isEmpty() || depth.get() > 0 || awaitingExpected()) {
                 if (pending.isEmpty()) {
                     if (running && depth.get() < batchSize) {
                         LockSupport.parkNanos(this, flushNanos);
@@ -274,6 +300,20 @@ public final class UsageLedger implements SmartLifecycle {
                 callback.run();
             }
         }
+    }
+
+    /** Once stopping and the queue is empty: waits (bounded) for records of requests still finishing. */
+    private boolean awaitingExpected() {
+        int missing = expected.get();
+        if (missing <= 0) {
+            return false;
+        }
+        if (System.nanoTime() - stopDeadline > 0) {
+            log.warn("Usage ledger stopped with {} requests' records never queued", missing);
+            return false;
+        }
+        LockSupport.parkNanos(this, STOP_POLL_NANOS);
+        return true;
     }
 
     /**

@@ -26,6 +26,10 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
+        // A Redis client's shutdown (a test's gateway closing) stops its Netty executors from one of
+        // their own threads; Netty's shutdownGracefully wakes each executor through a queue whose lock
+        // another thread may hold for an instant. Shutdown only, never a request's path.
+        builder.allowBlockingCallsInside("io.lettuce.core.resource.DefaultClientResources", "shutdown");
         // Netty 4.2's adaptive allocator takes a magazine's StampedLock when it adds magazines
         // under contention (a large body read fast): a lock held for a few instructions, a known
         // false positive (netty/netty#14564, line/armeria#6344).

@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,6 +166,36 @@ class UsageLedgerTest {
         assertThat(ledger.earlierRunsWritten()).isTrue();
         assertThat(stillQueued).isGreaterThan(1000);
         await().atMost(Duration.ofSeconds(30)).until(() -> rows() == 5020);
+    }
+
+    /** Starts the ledger, queues one record, announces a second and begins the stop. */
+    private CountDownLatch stopWithOneRecordStillExpected(UsageLedger ledger) {
+        ledger.start();
+        ledger.record(record(1, 2));
+        ledger.expectRecord();
+        CountDownLatch stopped = new CountDownLatch(1);
+        ledger.stop(stopped::countDown);
+        return stopped;
+    }
+
+    @Test
+    void aStoppingLedgerWaitsForTheRecordOfARequestStillFinishing() throws Exception {
+        UsageLedger ledger = ledger("flush-interval", "1h");
+        CountDownLatch stopped = stopWithOneRecordStillExpected(ledger);
+        // As after the web server's graceful shutdown: the last response is flushed, its record not yet queued.
+        assertThat(stopped.await(200, TimeUnit.MILLISECONDS)).isFalse();
+        ledger.recordExpected(record(3, 4));
+        assertThat(stopped.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(rows()).isEqualTo(2);
+        assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(6);
+    }
+
+    @Test
+    void aRecordThatNeverComesDelaysTheStopOnlyBriefly() throws Exception {
+        UsageLedger ledger = ledger("flush-interval", "1h");
+        CountDownLatch stopped = stopWithOneRecordStillExpected(ledger);
+        assertThat(stopped.await(15, TimeUnit.SECONDS)).isTrue();
+        assertThat(rows()).isEqualTo(1);
     }
 
     @Test
