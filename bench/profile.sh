@@ -4,8 +4,11 @@
 # the gateway's CPU per request, and p50/p99 at 1 connection. 2 to 6 minutes; no nginx, no streams,
 # no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
 #
-#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
+#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--c1-rounds N] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
 #
+# --c1-rounds N measures the one-connection latency in N consecutive 10 s rounds (default 1) and prints
+# each: a tail that stays from round to round is not the JIT settling after the c=64 run.
+# bench/slow_requests.py <run directory> then says when the slow ones came (the gateway's access log).
 # --jfr records the measured c=64 run with JFR (CPU samples every 1 ms, allocation samples) into
 # the run directory and prints bench/jfr_top.py's summary; the GC log is always kept there.
 # --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
@@ -16,16 +19,17 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 ASYNC=0 WARMUP=60000 DURATION=15 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
         --async) ASYNC=1 ;;
         --warmup) WARMUP=$2; shift ;;
         --duration) DURATION=$2; shift ;;
+        --c1-rounds) C1_ROUNDS=$2; shift ;;
         --gw-args) GW_ARGS=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
-        -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -112,7 +116,12 @@ fi
 if [[ $ASYNC == 1 ]]; then
     jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/cpu.collapsed,collapsed\"" >/dev/null
 fi
-LAT=$(wrk_json 1 10)
+for ((round = 1; round <= C1_ROUNDS; round++)); do
+    LAT=$(wrk_json 1 10)
+    if ((C1_ROUNDS > 1)); then
+        echo "c=1 round $round: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (d["p50_ms"], d["p99_ms"], d["max_ms"]))' "$LAT")" >&2
+    fi
+done
 python3 - "$RPS" "$LAT" $((c1 - c0)) $((j1 - j0)) "$(getconf CLK_TCK)" $((gc1 - gc0)) <<'EOF'
 import json, sys
 rps, lat = json.loads(sys.argv[1]), json.loads(sys.argv[2])
