@@ -29,7 +29,7 @@ while [[ $# -gt 0 ]]; do
         --c1-rounds) C1_ROUNDS=$2; shift ;;
         --gw-args) GW_ARGS=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
-        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift

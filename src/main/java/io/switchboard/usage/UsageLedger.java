@@ -105,13 +105,14 @@ public final class UsageLedger implements SmartLifecycle {
      * Says a request's record will follow ({@link #recordExpected}): a stopping writer waits for it,
      * as the web server's graceful shutdown may end before the last records are queued.
      */
-    public void expectRecord() {
+    void expectRecord() {
         expected.incrementAndGet();
     }
 
     /** Queues the record announced by {@link #expectRecord}. */
-    public boolean recordExpected(UsageRecord record) {
-        // Queued before it stops being expected: the writer never sees neither.
+    boolean recordExpected(UsageRecord record) {
+        // Queued first, then no longer expected: a stopping writer that finds the count at zero
+        // also finds the record in the queue.
         boolean queued = record(record);
         expected.decrementAndGet();
         return queued;
