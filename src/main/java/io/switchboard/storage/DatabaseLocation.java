@@ -76,7 +76,11 @@ public record DatabaseLocation(
             options.option(ConnectionFactoryOptions.PASSWORD, pass);
         }
         if (isH2File(parsed)) {
-            options.option(H2_OPTIONS, withH2FileDefaults(stringOption(parsed, H2_OPTIONS)));
+            options.option(
+                    H2_OPTIONS,
+                    withH2FileDefaults(
+                            stringOption(parsed, H2_OPTIONS),
+                            settingsInName(stringOption(parsed, ConnectionFactoryOptions.DATABASE))));
         }
         ConnectionFactoryOptions built = options.build();
         return new DatabaseLocation(built, jdbcUrlFor(built), user, pass);
@@ -91,18 +95,21 @@ public record DatabaseLocation(
                 .option(ConnectionFactoryOptions.DATABASE, file)
                 .option(ConnectionFactoryOptions.USER, "sa")
                 .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
-                .option(H2_OPTIONS, withH2FileDefaults(null))
+                .option(H2_OPTIONS, withH2FileDefaults(null, ""))
                 .build();
         return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
     }
 
-    /** {@code given} (H2 settings separated by ';') followed by each default it does not set itself. */
-    private static String withH2FileDefaults(@Nullable String given) {
+    /**
+     * {@code given} (H2 settings separated by ';') followed by each default that neither it nor the
+     * database name ({@code inName}) sets: H2 refuses a setting named twice ("Duplicate property").
+     */
+    private static String withH2FileDefaults(@Nullable String given, String inName) {
         StringJoiner settings = new StringJoiner(";");
-        String upper = "";
+        String upper = ";" + inName.toUpperCase(Locale.ROOT).replace(" ", "");
         if (hasText(given)) {
             settings.add(given);
-            upper = ";" + given.toUpperCase(Locale.ROOT).replace(" ", "");
+            upper += ";" + given.toUpperCase(Locale.ROOT).replace(" ", "");
         }
         for (String setting : H2_FILE_DEFAULTS) {
             String name = setting.substring(0, setting.indexOf('=') + 1);
@@ -111,6 +118,15 @@ public record DatabaseLocation(
             }
         }
         return settings.toString();
+    }
+
+    /**
+     * The settings H2 also accepts after the database's path, as in
+     * {@code r2dbc:h2:file:////srv/own;WRITE_DELAY=100}: everything after the first ';', or "".
+     */
+    private static String settingsInName(@Nullable String database) {
+        int start = database == null ? -1 : database.indexOf(';');
+        return start < 0 ? "" : database.substring(start + 1);
     }
 
     private static boolean isH2File(ConnectionFactoryOptions options) {

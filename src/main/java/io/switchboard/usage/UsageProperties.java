@@ -60,8 +60,9 @@ public record UsageProperties(
      * @param fsyncInterval how often {@code fsync=interval} forces the file
      * @param commitDelay how long after the ledger wrote a row the journal forgets it. None by default:
      *     PostgreSQL and every H2 file database the gateway opens (with no write delay) have a row in
-     *     their files when its commit returns. Set it above the {@code WRITE_DELAY} your own H2 URL's
-     *     {@code options} set, if they set one: H2 then writes commits to its file that much later
+     *     their files when its commit returns. Set it above the {@code WRITE_DELAY} your own H2 URL sets
+     *     (in its {@code options} or after its path), if it sets one: H2 then writes commits to its file
+     *     that much later
      * @param maxSize the file is replaced by one holding only its live entries once this much was
      *     appended to it (a file is created with room for its live entries and this much more)
      */

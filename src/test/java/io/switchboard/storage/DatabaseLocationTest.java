@@ -50,6 +50,12 @@ class DatabaseLocationTest {
         assertThat(ownCache.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
                 .isEqualTo("cache_size=65536;WRITE_DELAY=0");
 
+        // H2 also takes settings after the path; naming one twice would stop it from opening.
+        DatabaseLocation delayInPath =
+                DatabaseLocation.resolve("r2dbc:h2:file:////srv/own;write_delay=100", null, null, Path.of("unused"));
+        assertThat(delayInPath.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:/srv/own;write_delay=100;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=1024");
+
         DatabaseLocation ownDelay = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=WRITE_DELAY=100", null, null, Path.of("unused"));
         assertThat(ownDelay.jdbcUrl())

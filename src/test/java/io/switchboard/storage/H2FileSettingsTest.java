@@ -7,6 +7,7 @@ import io.r2dbc.spi.ConnectionFactories;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,15 +30,30 @@ class H2FileSettingsTest {
         String url = ownUrl ? "r2dbc:h2:file:///" + storage.toAbsolutePath().resolve("own") : "";
         DatabaseLocation location = DatabaseLocation.resolve(url, ownUrl ? "sa" : null, null, storage);
 
-        Map<String, String> settings = Mono.usingWhen(
-                        Mono.from(ConnectionFactories.get(location.r2dbc()).create()),
-                        H2FileSettingsTest::settings,
-                        Connection::close)
-                .block(Duration.ofSeconds(30));
+        Map<String, String> settings = settingsOf(location);
 
         assertThat(settings).containsEntry("WRITE_DELAY", "0").containsEntry("CACHE_SIZE", "1024");
         // What the store really holds, in megabytes (16 without the setting).
         assertThat(settings).containsEntry("info.CACHE_MAX_SIZE", "1");
+    }
+
+    @Test
+    void aSettingAfterTheDatabasePathIsTheOperatorsOwnAndTheDatabaseOpens() {
+        String url = "r2dbc:h2:file:///" + storage.toAbsolutePath().resolve("own") + ";WRITE_DELAY=100";
+        DatabaseLocation location = DatabaseLocation.resolve(url, "sa", null, storage);
+
+        Map<String, String> settings = settingsOf(location);
+
+        assertThat(settings).containsEntry("WRITE_DELAY", "100").containsEntry("CACHE_SIZE", "1024");
+    }
+
+    /** The settings of the database as opened through the gateway's own R2DBC options. */
+    private static Map<String, String> settingsOf(DatabaseLocation location) {
+        return Mono.usingWhen(
+                        Mono.from(ConnectionFactories.get(location.r2dbc()).create()),
+                        H2FileSettingsTest::settings,
+                        Connection::close)
+                .block(Duration.ofSeconds(30));
     }
 
     private static Mono<Map<String, String>> settings(Connection connection) {
