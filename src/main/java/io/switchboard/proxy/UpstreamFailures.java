@@ -41,6 +41,9 @@ final class UpstreamFailures {
             return GatewayException.of(
                     ErrorCode.UPSTREAM_ERROR, "The upstream closed the connection before answering.");
         }
+        // Not one of the kinds above: its class and Netty's text (socket errors, never headers, so
+        // never a credential) go to the operator's log, so that a rare one can be told apart.
+        log.info("Upstream failure of an unclassified kind before headers: {}", error.toString());
         return GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream connection failed.");
     }
 
