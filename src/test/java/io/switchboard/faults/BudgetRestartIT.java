@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.keys.ApiKeyFormat;
+import io.switchboard.storage.SchemaMigrations;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FaultProxy;
 import io.switchboard.testing.GatewayInstance;
@@ -18,7 +19,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -84,10 +84,8 @@ class BudgetRestartIT {
 
     private static void migrate(PostgresTestDatabase database) {
         Map<String, String> spring = database.springProperties();
-        Flyway.configure()
-                .dataSource(
+        SchemaMigrations.configure(
                         database.jdbcUrl(), spring.get("spring.r2dbc.username"), spring.get("spring.r2dbc.password"))
-                .locations("classpath:db/migration")
                 .load()
                 .migrate();
     }

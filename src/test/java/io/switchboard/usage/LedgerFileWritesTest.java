@@ -2,9 +2,6 @@ package io.switchboard.usage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.r2dbc.spi.ConnectionFactories;
-import io.r2dbc.spi.ConnectionFactory;
-import io.switchboard.storage.DatabaseLocation;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,26 +30,21 @@ class LedgerFileWritesTest {
 
     @Test
     void aBatchOfLedgerRowsIsOneWriteOfTheEmbeddedDatabaseFile() throws SQLException {
-        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, storage);
-        Flyway.configure()
-                .dataSource(location.jdbcUrl(), location.username(), location.password())
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
-        ConnectionFactory connections = ConnectionFactories.get(location.r2dbc());
-        UsageRepository repository = new UsageRepository(connections);
+        TestDatabases.Database db = TestDatabases.h2File(storage);
+        UsageRepository repository = new UsageRepository(db.connections());
         Instant at = Instant.parse("2026-12-03T10:00:00Z");
         // The first batch opens the table's pages; count from the second.
         repository.insert(batch(at)).block(Duration.ofSeconds(30));
 
-        try (Connection jdbc = DriverManager.getConnection(location.jdbcUrl(), location.username(), "")) {
-            long before = fileWrites(jdbc);
+        // Held open: H2 closes a database (a write of its own) when its last connection closes.
+        try (Connection open = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
+            long before = fileWrites(open);
             for (int i = 0; i < BATCHES; i++) {
                 repository.insert(batch(at)).block(Duration.ofSeconds(30));
             }
-            long writes = fileWrites(jdbc) - before;
+            long writes = fileWrites(open) - before;
 
-            assertThat(count(jdbc)).isEqualTo((long) (BATCHES + 1) * ROWS);
+            assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo((long) (BATCHES + 1) * ROWS);
             assertThat(writes)
                     .as("writes of the database file for %d batches of %d rows", BATCHES, ROWS)
                     .isBetween((long) BATCHES, (long) BATCHES * 2);
@@ -68,19 +59,12 @@ class LedgerFileWritesTest {
         return records;
     }
 
-    private static long fileWrites(Connection jdbc) throws SQLException {
-        try (ResultSet row = jdbc.createStatement()
+    private static long fileWrites(Connection open) throws SQLException {
+        try (ResultSet row = open.createStatement()
                 .executeQuery(
                         "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'info.FILE_WRITE'")) {
             assertThat(row.next()).as("H2 reports its file writes").isTrue();
             return Long.parseLong(row.getString(1));
-        }
-    }
-
-    private static long count(Connection jdbc) throws SQLException {
-        try (ResultSet row = jdbc.createStatement().executeQuery("SELECT COUNT(*) FROM usage")) {
-            row.next();
-            return row.getLong(1);
         }
     }
 }

@@ -4,13 +4,16 @@ import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.postgresql.PostgresqlConnectionConfiguration;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
+import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
+import io.switchboard.storage.DatabaseLocation;
+import io.switchboard.storage.SchemaMigrations;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
-import org.flywaydb.core.Flyway;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
@@ -58,16 +61,22 @@ final class TestDatabases {
     static Database h2() {
         String name = "usage_" + UUID.randomUUID().toString().replace("-", "");
         String jdbc = "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
-        Flyway.configure()
-                .dataSource(jdbc, "sa", "")
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
+        SchemaMigrations.configure(jdbc, "sa", "").load().migrate();
         ConnectionFactory connections = new H2ConnectionFactory(H2ConnectionConfiguration.builder()
                 .url("mem:" + name + ";DB_CLOSE_DELAY=-1")
                 .username("sa")
                 .build());
         return new Database(connections, jdbc, "sa", "", "PUBLIC");
+    }
+
+    /** The embedded database as the gateway opens it (a file under {@code storage}, its own settings), migrated. */
+    static Database h2File(Path storage) {
+        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, storage);
+        SchemaMigrations.configure(location.jdbcUrl(), location.username(), location.password())
+                .load()
+                .migrate();
+        return new Database(
+                ConnectionFactories.get(location.r2dbc()), location.jdbcUrl(), location.username(), "", "PUBLIC");
     }
 
     static Database postgres() {
@@ -99,11 +108,9 @@ final class TestDatabases {
                 "usage_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         String jdbc = "jdbc:postgresql://" + host + ":" + port + "/" + database + "?currentSchema=" + schema;
         String password = container != null && target == null ? container.getPassword() : "";
-        Flyway.configure()
-                .dataSource(jdbc, user, password)
+        SchemaMigrations.configure(jdbc, user, password)
                 .schemas(schema)
                 .createSchemas(true)
-                .locations("classpath:db/migration")
                 .load()
                 .migrate();
         ConnectionFactory connections = new PostgresqlConnectionFactory(PostgresqlConnectionConfiguration.builder()

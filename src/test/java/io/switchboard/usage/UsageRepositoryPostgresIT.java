@@ -4,15 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The V10 migration and every statement of the repository on a real PostgreSQL. */
+/** The migrations and every statement of the repository on a real PostgreSQL. */
 class UsageRepositoryPostgresIT {
 
     private static TestDatabases.Database db;
@@ -65,5 +70,39 @@ class UsageRepositoryPostgresIT {
         // Replaying rows already stored (a spill replayed twice) adds nothing.
         repository.insert(rows.subList(0, 10)).block(Duration.ofSeconds(10));
         assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(121);
+    }
+
+    /**
+     * The admin API lists the newest rows by id, so ids must follow the order rows were written
+     * even when several connections (or replicas) write: no per-session cache of ids on PostgreSQL.
+     */
+    @Test
+    void rowsWrittenThroughTwoConnectionsListNewestFirst() throws SQLException {
+        try (Connection a = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+                Connection b = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
+            insertRow(a, "first");
+            insertRow(b, "second");
+            insertRow(a, "third");
+
+            assertThat(repository
+                            .recent(3)
+                            .map(UsageRecord::requestId)
+                            .collectList()
+                            .block(Duration.ofSeconds(10)))
+                    .containsExactly("third", "second", "first");
+        } finally {
+            db.execute("DELETE FROM usage WHERE key_id = 'order-key'");
+        }
+    }
+
+    private static void insertRow(Connection connection, String requestId) throws SQLException {
+        try (Statement insert = connection.createStatement()) {
+            insert.execute("INSERT INTO usage (entry_id, request_id, key_id, key_name, endpoint, requested_model,"
+                    + " model, provider, stream, status, outcome, prompt_tokens, completion_tokens, total_tokens,"
+                    + " cached_tokens, reasoning_tokens, estimated, cost_source, latency_ms, created_at) VALUES ('"
+                    + UUID.randomUUID() + "', '" + requestId + "', 'order-key', 'order', 'chat_completions',"
+                    + " 'openai/gpt-5-nano', 'openai/gpt-5-nano', 'openrouter', false, 200, 'success', 1, 1, 2, 0, 0,"
+                    + " false, 'none', 5, now())");
+        }
     }
 }
