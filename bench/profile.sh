@@ -116,6 +116,8 @@ fi
 if [[ $ASYNC == 1 ]]; then
     jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/cpu.collapsed,collapsed\"" >/dev/null
 fi
+# bench/slow_requests.py reads the one-connection rounds from here on in the gateway's access log.
+date -u +%Y-%m-%dT%H:%M:%S.%3N >"$RUN/c1-start"
 for ((round = 1; round <= C1_ROUNDS; round++)); do
     LAT=$(wrk_json 1 10)
     if ((C1_ROUNDS > 1)); then

@@ -3,8 +3,9 @@
 
     bench/slow_requests.py <run directory> [--seconds S] [--threshold-ms T]
 
-Reads the access lines of the last S seconds (default 39: the one-connection rounds of
-`--c1-rounds 4`) and, for the requests the gateway itself took T ms or more over (default 3):
+Reads the access lines of the one-connection rounds (from the time bench/profile.sh wrote to
+c1-start in the run directory; with --seconds, or for a run without that file, of the last S
+seconds) and, for the requests the gateway itself took T ms or more over (default 3):
 how many, how far apart they came (a fixed spacing names a periodic cause, such as the usage
 ledger's batch period), and how many fell within 50 ms of a young collection in gc.log, against
 the number chance alone would put there.
@@ -28,7 +29,7 @@ def stamp(line):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("run")
-    parser.add_argument("--seconds", type=float, default=39)
+    parser.add_argument("--seconds", type=float)
     parser.add_argument("--threshold-ms", type=int, default=3)
     args = parser.parse_args()
     run = Path(args.run)
@@ -37,7 +38,15 @@ def main():
     if not access:
         raise SystemExit("no access lines in " + str(run / "gateway.log"))
     end = access[-1][0]
-    window = [(t, ms) for t, ms in access if (end - t).total_seconds() < args.seconds]
+    marker = run / "c1-start"
+    if args.seconds is None and marker.exists():
+        start = datetime.datetime.fromisoformat(marker.read_text().strip())
+        args.seconds = (end - start).total_seconds()
+        window = [(t, ms) for t, ms in access if t >= start]
+    else:
+        if args.seconds is None:
+            raise SystemExit("no c1-start in " + str(run) + ": give --seconds (the one-connection rounds' length)")
+        window = [(t, ms) for t, ms in access if (end - t).total_seconds() < args.seconds]
     slow = [t for t, ms in window if ms >= args.threshold_ms]
     print(f"{len(window)} requests in the last {args.seconds:.0f} s; {len(slow)} took >= {args.threshold_ms} ms"
           f" ({100 * len(slow) / max(len(window), 1):.2f}%)")
