@@ -86,19 +86,54 @@ public class ResponseRelay {
         return builder.body(
                 sse
                         ? streamEvents(state, status, in, connection, observers)
-                        : streamBody(status, in, connection, observers));
+                        : streamBody(status, declaredLength(response), in, connection, observers));
     }
 
-    /** A non-streaming answer: chunk by chunk, observers shown each chunk, nothing held. */
+    /**
+     * A non-streaming answer: chunk by chunk, observers shown each chunk, nothing held. When the
+     * first chunk is the whole body (its declared length; a small JSON answer usually is), it goes
+     * out with the headers in one write: a body given as a stream of chunks makes the server flush
+     * the headers on their own first, one more send on the socket per request. Only the first chunk
+     * is awaited, as it is for any body, since the response is committed with it.
+     */
     private BodyInserter<Void, ReactiveHttpOutputMessage> streamBody(
-            int status, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
-        return (message, context) -> message.writeWith(in.map(chunk -> {
-                    observers.onBodyChunk(chunk);
-                    observers.onFirstByte();
-                    return (DataBuffer) BUFFERS.wrap(chunk);
-                })
-                .doFinally(signal -> finish(signal, status, connection, observers, false))
-                .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded));
+            int status, long length, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
+        return (message, context) -> {
+            Flux<DataBuffer> chunks = in.map(chunk -> {
+                        observers.onBodyChunk(chunk);
+                        observers.onFirstByte();
+                        return (DataBuffer) BUFFERS.wrap(chunk);
+                    })
+                    .doFinally(signal -> finish(signal, status, connection, observers, false));
+            if (length <= 0) {
+                return message.writeWith(chunks.doOnDiscard(Object.class, ResponseRelay::releaseDiscarded));
+            }
+            return chunks.switchOnFirst((first, all) -> {
+                        DataBuffer head = first.get();
+                        Publisher<DataBuffer> body = head != null && head.readableByteCount() == length
+                                // The rest can only be empty: the declared length is all there.
+                                ? all.reduce((whole, empty) -> {
+                                    DataBufferUtils.release(empty);
+                                    return whole;
+                                })
+                                : all;
+                        return message.writeWith(body);
+                    })
+                    .then()
+                    .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
+        };
+    }
+
+    private static long declaredLength(HttpClientResponse response) {
+        String value = response.responseHeaders().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** Server-sent events: whole events, flushed one chunk at a time, with heartbeats in the silences. */
