@@ -11,6 +11,11 @@
 # bench/slow_requests.py <run directory> then says when the slow ones came (the gateway's access log).
 # --jfr records the measured c=64 run with JFR (CPU samples every 1 ms, allocation samples) into
 # the run directory and prints bench/jfr_top.py's summary; the GC log is always kept there.
+# --syscalls adds a 12 s one-connection run after the rounds and prints, per request, the voluntary
+# context switches of each group of the gateway's threads (from /proc, 5 s, no tracer attached) and
+# the system calls it made (strace -c -f, 4 s; strace slows the gateway, so only the counts mean
+# anything). Counts do not swing with the machine's load as timings do: a change that saves a send
+# or a wake-up per request shows here.
 # --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
 # once into bench/.build): CPU samples every 1 ms with whole Java stacks, which JFR undersamples on
 # busy event loops; cpu.collapsed (flame-graph input) and bench/stacks_top.py's summary.
@@ -19,11 +24,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 ASYNC=0 WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 SYSCALLS=0 WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
         --async) ASYNC=1 ;;
+        --syscalls) SYSCALLS=1 ;;
         --warmup) WARMUP=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --c1-rounds) C1_ROUNDS=$2; shift ;;
@@ -124,6 +130,34 @@ for ((round = 1; round <= C1_ROUNDS; round++)); do
         echo "c=1 round $round: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("p50 %.3f ms, p99 %.3f ms, max %.3f ms" % (d["p50_ms"], d["p99_ms"], d["max_ms"]))' "$LAT")" >&2
     fi
 done
+if [[ $SYSCALLS == 1 ]]; then
+    # Requests counted by the gateway's own access lines, so that both windows count what it served.
+    served() { grep -c ' io.switchboard.access ' "$RUN/gateway.log" || true; }
+    switches() {
+        local t
+        for t in /proc/$GW_PID/task/*; do
+            printf '%s|%s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null)"
+        done | sed -E 's/-?[0-9]+\|/-N|/' | awk -F'|' '{s[$1] += $2} END {for (k in s) print k "|" s[k]}' | sort
+    }
+    wrk_json 1 12 >/dev/null &
+    WRK=$!
+    sleep 2
+    r0=$(served); switches >"$RUN/switches-0"; sleep 5; switches >"$RUN/switches-1"; r1=$(served)
+    echo "context switches per request at c=1 ($((r1 - r0)) requests in 5 s), by thread:" >&2
+    join -t'|' "$RUN/switches-0" "$RUN/switches-1" \
+        | awk -F'|' -v n=$((r1 - r0)) '$3 > $2 && n > 0 {printf "  %6.2f  %s\n", ($3 - $2) / n, $1}' | sort -rn | head -8 >&2
+    if command -v strace >/dev/null; then
+        r0=$(served)
+        timeout -s INT 4 strace -c -f -p "$GW_PID" -o "$RUN/strace.txt" 2>/dev/null || true
+        r1=$(served)
+        echo "system calls per request at c=1 under strace ($((r1 - r0)) requests):" >&2
+        awk -v n=$((r1 - r0)) '$4 ~ /^[0-9]+$/ && $NF != "total" && n > 0 {printf "  %6.2f  %s\n", $4 / n, $NF}' "$RUN/strace.txt" \
+            | sort -rn | head -10 >&2
+    else
+        echo "strace is not installed: no system call counts (apt-get install strace)" >&2
+    fi
+    wait "$WRK" || true
+fi
 python3 - "$RPS" "$LAT" $((c1 - c0)) $((j1 - j0)) "$(getconf CLK_TCK)" $((gc1 - gc0)) <<'EOF'
 import json, sys
 rps, lat = json.loads(sys.argv[1]), json.loads(sys.argv[2])
