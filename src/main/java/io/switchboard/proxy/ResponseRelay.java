@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.errors.OpenAiErrorBody;
@@ -11,6 +12,8 @@ import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -29,6 +32,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClientResponse;
 
@@ -50,6 +55,8 @@ public class ResponseRelay {
 
     private final Duration heartbeat;
     private final int maxEventSize;
+    /** A scheduler per event loop, made once: heartbeat timers run on the stream's own loop. */
+    private final Map<EventLoop, Scheduler> loopSchedulers = new ConcurrentHashMap<>();
 
     public ResponseRelay(StreamingProperties streaming) {
         this.heartbeat = streaming.heartbeat();
@@ -124,6 +131,11 @@ public class ResponseRelay {
         };
     }
 
+    private Scheduler loopScheduler(Connection connection) {
+        return loopSchedulers.computeIfAbsent(
+                connection.channel().eventLoop(), loop -> Schedulers.fromExecutorService(loop, "stream-heartbeats"));
+    }
+
     private static long declaredLength(HttpClientResponse response) {
         String value = response.responseHeaders().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
         if (value == null) {
@@ -167,7 +179,11 @@ public class ResponseRelay {
                         ended.tryEmitEmpty();
                         splitter.discard();
                     });
-            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat)
+            // On the upstream connection's own event loop, not Reactor's shared timer thread: that
+            // timer's queue is behind a lock, which an event loop ending a stream had to take to
+            // cancel the stream's timer, and could find held (BlockHound caught one wait, with 50
+            // streams ending together). An event loop's own timers are cancelled without a lock.
+            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat, loopScheduler(connection))
                     .filter(tick -> splitter.atBoundary() && activity.quietFor(heartbeat))
                     .map(tick -> (DataBuffer) BUFFERS.wrap(HEARTBEAT.duplicate()))
                     .onBackpressureDrop()
