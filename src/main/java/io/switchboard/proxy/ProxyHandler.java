@@ -39,16 +39,19 @@ public class ProxyHandler {
     private final UpstreamRequestHeaders requestHeaders;
     private final List<ExchangeObserverFactory> observerFactories;
     private final ResponseRelay relay;
+    private final LoopTimers timers;
 
     public ProxyHandler(
             ProviderRegistry providers,
             UpstreamRequestHeaders requestHeaders,
             List<ExchangeObserverFactory> observerFactories,
-            ResponseRelay relay) {
+            ResponseRelay relay,
+            LoopTimers timers) {
         this.providers = providers;
         this.requestHeaders = requestHeaders;
         this.observerFactories = List.copyOf(observerFactories);
         this.relay = relay;
+        this.timers = timers;
     }
 
     public Mono<ServerResponse> handle(ServerRequest request, ProxyEndpoint endpoint) {
@@ -90,7 +93,8 @@ public class ProxyHandler {
                 // Before the timeout, so that both a client that left and the timeout itself
                 // abandon a connect still in progress.
                 .doOnCancel(connect::abandon)
-                .timeout(provider.responseTimeout())
+                // On the request's event loop (see LoopTimers): it is cancelled on every answer.
+                .timeout(provider.responseTimeout(), timers.on(exchange.getRequest()))
                 .onErrorMap(UpstreamFailures::beforeHeaders)
                 .doOnError(GatewayException.class, e -> {
                     log.info(

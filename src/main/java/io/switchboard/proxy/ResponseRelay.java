@@ -3,7 +3,6 @@ package io.switchboard.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.EventLoop;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.errors.OpenAiErrorBody;
@@ -12,8 +11,6 @@ import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -32,8 +29,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClientResponse;
 
@@ -55,10 +50,10 @@ public class ResponseRelay {
 
     private final Duration heartbeat;
     private final int maxEventSize;
-    /** A scheduler per event loop, made once: heartbeat timers run on the stream's own loop. */
-    private final Map<EventLoop, Scheduler> loopSchedulers = new ConcurrentHashMap<>();
+    private final LoopTimers timers;
 
-    public ResponseRelay(StreamingProperties streaming) {
+    public ResponseRelay(StreamingProperties streaming, LoopTimers timers) {
+        this.timers = timers;
         this.heartbeat = streaming.heartbeat();
         this.maxEventSize =
                 (int) Math.min(Integer.MAX_VALUE, streaming.maxEventSize().toBytes());
@@ -93,7 +88,7 @@ public class ResponseRelay {
         return builder.body(
                 sse
                         ? streamEvents(state, status, in, connection, observers)
-                        : streamBody(status, declaredLength(response), in, connection, observers));
+                        : streamBody(status, upstreamHeaders.getContentLength(), in, connection, observers));
     }
 
     /**
@@ -131,23 +126,6 @@ public class ResponseRelay {
         };
     }
 
-    private Scheduler loopScheduler(Connection connection) {
-        return loopSchedulers.computeIfAbsent(
-                connection.channel().eventLoop(), loop -> Schedulers.fromExecutorService(loop, "stream-heartbeats"));
-    }
-
-    private static long declaredLength(HttpClientResponse response) {
-        String value = response.responseHeaders().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
-        if (value == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
     /** Server-sent events: whole events, flushed one chunk at a time, with heartbeats in the silences. */
     private BodyInserter<Void, ReactiveHttpOutputMessage> streamEvents(
             GatewayExchange state, int status, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
@@ -179,11 +157,7 @@ public class ResponseRelay {
                         ended.tryEmitEmpty();
                         splitter.discard();
                     });
-            // On the upstream connection's own event loop, not Reactor's shared timer thread: that
-            // timer's queue is behind a lock, which an event loop ending a stream had to take to
-            // cancel the stream's timer, and could find held (BlockHound caught one wait, with 50
-            // streams ending together). An event loop's own timers are cancelled without a lock.
-            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat, loopScheduler(connection))
+            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat, timers.on(connection))
                     .filter(tick -> splitter.atBoundary() && activity.quietFor(heartbeat))
                     .map(tick -> (DataBuffer) BUFFERS.wrap(HEARTBEAT.duplicate()))
                     .onBackpressureDrop()

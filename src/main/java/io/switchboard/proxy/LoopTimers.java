@@ -1,0 +1,41 @@
+package io.switchboard.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.stereotype.Component;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+
+/**
+ * Timers for the data plane's per-request deadlines and heartbeats, on the connection's own Netty
+ * event loop. Reactor's shared timer keeps its tasks in a queue behind a lock, and cancelling a timer
+ * (every request that answers in time, every stream that ends) took that lock on the event loop,
+ * where BlockHound caught a wait for it. An event loop adds and cancels its own timers without a lock.
+ */
+@Component
+class LoopTimers {
+
+    /** One scheduler per event loop, made once; the loops live as long as the server. */
+    private final Map<EventLoop, Scheduler> schedulers = new ConcurrentHashMap<>();
+
+    /** Timers on the loop of this upstream (or any) connection. */
+    Scheduler on(Connection connection) {
+        return on(connection.channel());
+    }
+
+    /** Timers on the loop serving this request; Reactor's shared timer if it is not served by Netty. */
+    Scheduler on(ServerHttpRequest request) {
+        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
+        return nativeRequest instanceof Connection connection ? on(connection) : Schedulers.parallel();
+    }
+
+    private Scheduler on(Channel channel) {
+        return schedulers.computeIfAbsent(
+                channel.eventLoop(), loop -> Schedulers.fromExecutorService(loop, "event-loop-timers"));
+    }
+}
