@@ -1,11 +1,9 @@
 package io.switchboard.proxy;
 
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.http.server.reactive.ServerHttpRequest;
-import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.stereotype.Component;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -25,17 +23,16 @@ class LoopTimers {
 
     /** Timers on the loop of this upstream (or any) connection. */
     Scheduler on(Connection connection) {
-        return on(connection.channel());
+        return on(connection.channel().eventLoop());
     }
 
     /** Timers on the loop serving this request; Reactor's shared timer if it is not served by Netty. */
     Scheduler on(ServerHttpRequest request) {
-        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
-        return nativeRequest instanceof Connection connection ? on(connection) : Schedulers.parallel();
+        EventLoop loop = ServingLoop.of(request);
+        return loop == null ? Schedulers.parallel() : on(loop);
     }
 
-    private Scheduler on(Channel channel) {
-        return schedulers.computeIfAbsent(
-                channel.eventLoop(), loop -> Schedulers.fromExecutorService(loop, "event-loop-timers"));
+    private Scheduler on(EventLoop loop) {
+        return schedulers.computeIfAbsent(loop, l -> Schedulers.fromExecutorService(l, "event-loop-timers"));
     }
 }

@@ -67,7 +67,8 @@ public class ProxyHandler {
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
         ConnectAttempt connect = new ConnectAttempt();
-        Mono<Upstream> call = provider.httpClient()
+        // On the loop serving the client, so the request never changes threads (UpstreamClients).
+        Mono<Upstream> call = provider.httpClientOn(ServingLoop.of(exchange.getRequest()))
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
                 .uri(provider.uriFor(endpoint.upstreamPath()))
                 .send((req, out) -> {

@@ -1,7 +1,9 @@
 package io.switchboard.upstream;
 
+import io.netty.channel.EventLoop;
 import java.net.URI;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.util.PatternMatchUtils;
 import reactor.netty.http.client.HttpClient;
 
@@ -20,9 +22,9 @@ public final class Provider {
     private final Duration idleTimeout;
     private final StreamUsage streamUsage;
     private final String[] modelPatterns;
-    private final HttpClient httpClient;
+    private final UpstreamClients clients;
 
-    Provider(String name, ProviderProperties props, StreamUsage streamUsage, HttpClient httpClient) {
+    Provider(String name, ProviderProperties props, StreamUsage streamUsage, UpstreamClients clients) {
         this.name = name;
         this.baseUrl = props.baseUrl();
         String path = baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath();
@@ -33,7 +35,7 @@ public final class Provider {
         this.idleTimeout = props.idleTimeout();
         this.streamUsage = streamUsage;
         this.modelPatterns = props.models().toArray(String[]::new);
-        this.httpClient = httpClient;
+        this.clients = clients;
     }
 
     public String name() {
@@ -89,8 +91,17 @@ public final class Provider {
         return modelPatterns.length == 0;
     }
 
+    /** The client for the gateway's own calls, made off any client request. */
     public HttpClient httpClient() {
-        return httpClient;
+        return clients.shared();
+    }
+
+    /**
+     * The client for a client request served on {@code loop}: its connections are opened and reused
+     * on that loop only (see {@link UpstreamClients}). Null: the shared client.
+     */
+    public HttpClient httpClientOn(@Nullable EventLoop loop) {
+        return clients.on(loop);
     }
 
     @Override

@@ -17,7 +17,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param streamUsage whether the provider ends streams with usage on its own; default: {@code always}
  *     for {@code openrouter}, {@code on-request} for the others
  * @param models glob patterns of the models this provider serves; empty means any model
- * @param maxConnections the connection pool's size: one connection per concurrent stream
+ * @param maxConnections the connection pool's size, per event loop (each loop that serves clients keeps
+ *     its own pool of upstream connections): one connection per concurrent stream
  * @param maxIdleTime how long a pooled connection may sit idle; keep it below the upstream's
  *     keep-alive so a request never picks a connection the upstream already closed
  */

@@ -24,7 +24,7 @@ public final class ProviderRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProviderRegistry.class);
 
     private final List<Provider> providers;
-    private final List<ConnectionProvider> pools = new ArrayList<>();
+    private final List<UpstreamClients> clientSets = new ArrayList<>();
 
     private final @Nullable LoopResources loops;
 
@@ -53,17 +53,32 @@ public final class ProviderRegistry implements AutoCloseable {
         StreamUsage usage = props.streamUsage() != null
                 ? props.streamUsage()
                 : ("openrouter".equals(name) ? StreamUsage.ALWAYS : StreamUsage.ON_REQUEST);
-        ConnectionProvider pool = ConnectionProvider.builder("upstream-" + name)
-                .maxConnections(props.maxConnections())
-                // Streams hold a connection for minutes: never queue a request behind them.
-                .pendingAcquireMaxCount(-1)
-                .pendingAcquireTimeout(props.connectTimeout().plus(Duration.ofSeconds(5)))
-                .maxIdleTime(props.maxIdleTime())
-                .evictInBackground(props.maxIdleTime())
-                .build();
-        pools.add(pool);
-        HttpClient client = HttpClient.create(pool)
-                .protocol(HttpProtocol.HTTP11)
+        boolean secure = props.baseUrl().getScheme().equals("https");
+        UpstreamClients clients = new UpstreamClients(
+                () -> ConnectionProvider.builder("upstream-" + name)
+                        // Per pool, so per event loop: see UpstreamClients.
+                        .maxConnections(props.maxConnections())
+                        // Streams hold a connection for minutes: never queue a request behind them.
+                        .pendingAcquireMaxCount(-1)
+                        .pendingAcquireTimeout(props.connectTimeout().plus(Duration.ofSeconds(5)))
+                        .maxIdleTime(props.maxIdleTime())
+                        .evictInBackground(props.maxIdleTime())
+                        .build(),
+                client -> configure(client, props, secure),
+                loops);
+        clientSets.add(clients);
+        Provider provider = new Provider(name, props, usage, clients);
+        log.info(
+                "Upstream '{}' at {} (credential {}, stream usage {})",
+                name,
+                props.baseUrl(),
+                props.hasApiKey() ? "set" : "not set",
+                usage.name().toLowerCase(java.util.Locale.ROOT));
+        return provider;
+    }
+
+    private static HttpClient configure(HttpClient client, ProviderProperties props, boolean secure) {
+        HttpClient configured = client.protocol(HttpProtocol.HTTP11)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
                         props.connectTimeout().toMillis())
                 .followRedirect(false)
@@ -78,20 +93,7 @@ public final class ProviderRegistry implements AutoCloseable {
                 // the connect if it ends first (see ConnectAttempt).
                 .doOnChannelInit(
                         (observer, channel, address) -> ConnectAttempt.started(observer.currentContext(), channel));
-        if (loops != null) {
-            client = client.runOn(loops);
-        }
-        if (props.baseUrl().getScheme().equals("https")) {
-            client = client.secure();
-        }
-        Provider provider = new Provider(name, props, usage, client);
-        log.info(
-                "Upstream '{}' at {} (credential {}, stream usage {})",
-                name,
-                props.baseUrl(),
-                props.hasApiKey() ? "set" : "not set",
-                usage.name().toLowerCase(java.util.Locale.ROOT));
-        return provider;
+        return secure ? configured.secure() : configured;
     }
 
     /** The provider that serves {@code model}: the first with matching patterns, else the first catch-all. */
@@ -129,6 +131,6 @@ public final class ProviderRegistry implements AutoCloseable {
 
     @Override
     public void close() {
-        pools.forEach(ConnectionProvider::dispose);
+        clientSets.forEach(UpstreamClients::close);
     }
 }

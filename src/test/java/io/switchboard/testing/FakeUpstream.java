@@ -47,6 +47,16 @@ public final class FakeUpstream implements AutoCloseable {
     /** The upstream side of one client connection: tells when the gateway closed it. */
     public static final class Connection {
         private final CompletableFuture<Long> closedAtNanos = new CompletableFuture<>();
+        private final String peer;
+
+        Connection(String peer) {
+            this.peer = peer;
+        }
+
+        /** The gateway's end of the connection (address and port): the same for every request it carried. */
+        public String peer() {
+            return peer;
+        }
 
         public CompletableFuture<Long> closed() {
             return closedAtNanos;
@@ -143,7 +153,7 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        Connection connection = new Connection();
+        Connection connection = new Connection(String.valueOf(request.remoteAddress()));
         request.withConnection(c -> c.onDispose(() -> connection.closedAtNanos.complete(System.nanoTime())));
         return request.receive()
                 .aggregate()
