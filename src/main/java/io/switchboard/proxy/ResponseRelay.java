@@ -106,6 +106,9 @@ public class ResponseRelay {
                         observers.onFirstByte();
                         return (DataBuffer) BUFFERS.wrap(chunk);
                     })
+                    // Named for the client: before the first chunk nothing is committed yet, and the
+                    // client gets a 502 rather than an unhandled 500 (after it, the answer is cut).
+                    .onErrorMap(UpstreamFailures::midway)
                     .doFinally(signal -> finish(signal, status, connection, observers, false));
             if (length <= 0) {
                 return message.writeWith(chunks.doOnDiscard(Object.class, ResponseRelay::releaseDiscarded));

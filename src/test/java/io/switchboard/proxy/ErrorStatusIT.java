@@ -9,6 +9,7 @@ import io.switchboard.testing.RawHttp;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,6 +111,20 @@ class ErrorStatusIT {
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(response.headers().firstValue("Location")).isEmpty();
         assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    /**
+     * Headers, then a reset before the first byte of the body: nothing was sent to the client yet,
+     * so it gets a 502 with an OpenAI-shaped body, not the 500 of an unhandled error.
+     */
+    @Test
+    void upstreamResetBeforeTheFirstByteOfABodyIs502() {
+        upstream.enqueue(
+                FakeUpstream.streamed(200, "application/json", Map.of(), List.of(FakeUpstream.resetConnection())));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertOpenAiError(response.body(), "upstream_error");
     }
 
     static void assertOpenAiError(String body, String code) {
