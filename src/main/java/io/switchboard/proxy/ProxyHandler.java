@@ -10,9 +10,9 @@ import io.switchboard.exchange.ExchangeObserverFactory;
 import io.switchboard.exchange.ExchangeOutcome;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyEndpoint;
-import io.switchboard.upstream.ConnectAttempt;
 import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
+import io.switchboard.upstream.UpstreamAttempt;
 import io.switchboard.upstream.UpstreamRequestHeaders;
 import java.util.List;
 import org.slf4j.Logger;
@@ -66,7 +66,7 @@ public class ProxyHandler {
         CallerKey caller = state.caller();
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
-        ConnectAttempt connect = new ConnectAttempt();
+        UpstreamAttempt attempt = new UpstreamAttempt();
         // On the loop serving the client, so the request never changes threads (UpstreamClients).
         Mono<Upstream> call = provider.httpClientOn(ServingLoop.of(exchange.getRequest()))
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
@@ -88,12 +88,17 @@ public class ProxyHandler {
                 })
                 .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
                 .next();
+        // Once more on another connection when the first closed before the request was written out
+        // whole (UpstreamAttempt decides): the upstream cannot have acted on it. A resubscription
+        // acquires a new connection and writes the body again from the exchange's own buffer.
+        Mono<Upstream> callOnce = call.onErrorResume(
+                error -> attempt.retryable(error) ? retried(call, state, provider, error) : Mono.error(error));
         // An observer may hold the call back (the usage journal until the admission is on disk).
         Mono<Void> ready = observers.beforeUpstream();
-        return (ready == null ? call : ready.then(call))
+        return (ready == null ? callOnce : ready.then(callOnce))
                 // Before the timeout, so that both a client that left and the timeout itself
                 // abandon a connect still in progress.
-                .doOnCancel(connect::abandon)
+                .doOnCancel(attempt::abandon)
                 // On the request's event loop (see LoopTimers): it is cancelled on every answer.
                 .timeout(provider.responseTimeout(), timers.on(exchange.getRequest()))
                 .onErrorMap(UpstreamFailures::beforeHeaders)
@@ -107,7 +112,17 @@ public class ProxyHandler {
                 })
                 .doOnCancel(() -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 0, null)))
                 .flatMap(upstream -> relay.respond(state, upstream.response(), upstream.connection(), observers))
-                .contextWrite(connect::into);
+                .contextWrite(attempt::into);
+    }
+
+    private static Mono<Upstream> retried(
+            Mono<Upstream> call, GatewayExchange state, Provider provider, Throwable error) {
+        log.info(
+                "{} upstream {} closed the connection before the request was written ({}); sending it once more",
+                state.requestId(),
+                provider.name(),
+                error.getClass().getSimpleName());
+        return call;
     }
 
     private Provider pickProvider(ProxyEndpoint endpoint, GatewayExchange state) {

@@ -82,17 +82,20 @@ public final class ProviderRegistry implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
                         props.connectTimeout().toMillis())
                 .followRedirect(false)
-                // No automatic resend: Reactor Netty's retry can fire after the request reached the
-                // upstream (a keep-alive connection closed under it), and a generation sent twice is
-                // billed twice. Stale connections are avoided instead: max-idle-time stays below
-                // the upstream's keep-alive.
+                // Not Reactor Netty's resend: it fires on a connection reset only, and decides by
+                // whether the headers were sent. The proxy resends once itself, only a request that
+                // was not written out whole (UpstreamAttempt): a generation sent twice is billed
+                // twice. Stale connections are avoided too: max-idle-time stays below the
+                // upstream's keep-alive.
                 .disableRetry(true)
                 .compress(false)
                 .keepAlive(true)
                 // A new channel joins the request that asked for it, so that request can abandon
-                // the connect if it ends first (see ConnectAttempt).
+                // the connect if it ends first; a request written out whole is never resent (see
+                // UpstreamAttempt).
                 .doOnChannelInit(
-                        (observer, channel, address) -> ConnectAttempt.started(observer.currentContext(), channel));
+                        (observer, channel, address) -> UpstreamAttempt.started(observer.currentContext(), channel))
+                .doAfterRequest((request, connection) -> UpstreamAttempt.written(request.currentContextView()));
         return secure ? configured.secure() : configured;
     }
 

@@ -127,6 +127,21 @@ class ErrorStatusIT {
         assertOpenAiError(response.body(), "upstream_error");
     }
 
+    /**
+     * The gateway resends a request only when its connection closed before the request was written
+     * out whole (UpstreamAttempt). One the upstream received whole is never sent again, even when the
+     * upstream then drops the connection without a word: it may already be generating, and billing.
+     */
+    @Test
+    void aRequestTheUpstreamReceivedWholeIsNotResentWhenItDropsTheConnection() {
+        upstream.enqueue(FakeUpstream.dropConnection());
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertOpenAiError(response.body(), "upstream_error");
+        assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
     static void assertOpenAiError(String body, String code) {
         JsonNode error = JSON.readTree(body).get("error");
         assertThat(error).as(body).isNotNull();

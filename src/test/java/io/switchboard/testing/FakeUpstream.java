@@ -261,6 +261,14 @@ public final class FakeUpstream implements AutoCloseable {
         };
     }
 
+    /** Reads the request whole, then drops the connection (a reset) without a byte of answer. */
+    public static Reply dropConnection() {
+        return (request, response, received) -> {
+            response.withConnection(c -> c.channel().close());
+            return Mono.never();
+        };
+    }
+
     /** Accepts the request and never answers. */
     public static Reply neverAnswer() {
         return (request, response, received) -> Mono.never();
