@@ -33,6 +33,11 @@ class LoopTimers {
     }
 
     private Scheduler on(EventLoop loop) {
-        return schedulers.computeIfAbsent(loop, l -> Schedulers.fromExecutorService(l, "event-loop-timers"));
+        // A plain read first: computeIfAbsent locks the key's bin when the key is not its first
+        // entry, and two loops whose keys share a bin would take turns on that lock every request.
+        Scheduler scheduler = schedulers.get(loop);
+        return scheduler != null
+                ? scheduler
+                : schedulers.computeIfAbsent(loop, l -> Schedulers.fromExecutorService(l, "event-loop-timers"));
     }
 }

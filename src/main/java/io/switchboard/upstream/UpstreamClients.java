@@ -55,7 +55,13 @@ final class UpstreamClients {
      * them. Made on a loop's first request (allocations only, no I/O), kept for the loops' lifetime.
      */
     HttpClient on(@Nullable EventLoop loop) {
-        return loop == null ? shared : perLoop.computeIfAbsent(loop, this::pinnedTo);
+        if (loop == null) {
+            return shared;
+        }
+        // A plain read first: computeIfAbsent locks the key's bin when the key is not its first
+        // entry, and two loops whose keys share a bin would take turns on that lock every request.
+        HttpClient client = perLoop.get(loop);
+        return client != null ? client : perLoop.computeIfAbsent(loop, this::pinnedTo);
     }
 
     private HttpClient pinnedTo(EventLoop loop) {
