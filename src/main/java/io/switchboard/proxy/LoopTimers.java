@@ -3,7 +3,7 @@ package io.switchboard.proxy;
 import io.netty.channel.EventLoop;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -26,13 +26,14 @@ class LoopTimers {
         return on(connection.channel().eventLoop());
     }
 
-    /** Timers on the loop serving this request; Reactor's shared timer if it is not served by Netty. */
-    Scheduler on(ServerHttpRequest request) {
-        EventLoop loop = ServingLoop.of(request);
-        return loop == null ? Schedulers.parallel() : on(loop);
-    }
-
-    private Scheduler on(EventLoop loop) {
+    /**
+     * Timers on {@code loop} (the one serving a request: {@link ServingLoop}); Reactor's shared timer
+     * when there is none (a request not served by Netty).
+     */
+    Scheduler on(@Nullable EventLoop loop) {
+        if (loop == null) {
+            return Schedulers.parallel();
+        }
         // A plain read first: computeIfAbsent locks the key's bin when the key is not its first
         // entry, and two loops whose keys share a bin would take turns on that lock every request.
         Scheduler scheduler = schedulers.get(loop);

@@ -1,6 +1,7 @@
 package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpMethod;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
@@ -67,8 +68,10 @@ public class ProxyHandler {
         Attribution attribution = caller == null ? Attribution.NONE : caller.attribution();
         long length = body == null ? -1 : body.length();
         UpstreamAttempt attempt = new UpstreamAttempt();
-        // On the loop serving the client, so the request never changes threads (UpstreamClients).
-        Mono<Upstream> call = provider.httpClientOn(ServingLoop.of(exchange.getRequest()))
+        // The upstream call and its deadline on the loop serving the client: the request never
+        // changes threads (UpstreamClients, LoopTimers).
+        EventLoop loop = ServingLoop.of(exchange.getRequest());
+        Mono<Upstream> call = provider.httpClientOn(loop)
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
                 .uri(provider.uriFor(endpoint.upstreamPath()))
                 .send((req, out) -> {
@@ -90,7 +93,8 @@ public class ProxyHandler {
                 .next();
         // Once more on another connection when the first closed before the request was written out
         // whole (UpstreamAttempt decides): the upstream cannot have acted on it. A resubscription
-        // acquires a new connection and writes the body again from the exchange's own buffer.
+        // acquires a new connection and writes the body again from the exchange's own buffer. Only
+        // once: onErrorResume does not see the errors of the call it falls back to.
         Mono<Upstream> callOnce = call.onErrorResume(
                 error -> attempt.retryable(error) ? retried(call, state, provider, error) : Mono.error(error));
         // An observer may hold the call back (the usage journal until the admission is on disk).
@@ -100,7 +104,7 @@ public class ProxyHandler {
                 // abandon a connect still in progress.
                 .doOnCancel(attempt::abandon)
                 // On the request's event loop (see LoopTimers): it is cancelled on every answer.
-                .timeout(provider.responseTimeout(), timers.on(exchange.getRequest()))
+                .timeout(provider.responseTimeout(), timers.on(loop))
                 .onErrorMap(UpstreamFailures::beforeHeaders)
                 .doOnError(GatewayException.class, e -> {
                     log.info(

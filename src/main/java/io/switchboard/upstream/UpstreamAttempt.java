@@ -31,7 +31,6 @@ public final class UpstreamAttempt {
     private volatile @Nullable Channel channel;
     private volatile boolean abandoned;
     private volatile boolean written;
-    private volatile boolean retried;
 
     public Context into(Context context) {
         return context.put(KEY, this);
@@ -66,16 +65,12 @@ public final class UpstreamAttempt {
     }
 
     /**
-     * Whether the call may be made again after {@code error}: once only, for a connection that
-     * closed before the request was written out whole, while the request still waits. A failed
-     * connect is not retried (the connect timeout would be paid twice).
+     * Whether the call may be made again after {@code error}: for a connection that closed before the
+     * request was written out whole, while the request still waits. A failed connect is not retried
+     * (the connect timeout would be paid twice). The caller makes it again once at most.
      */
     public boolean retryable(Throwable error) {
-        if (retried || written || abandoned || !closedConnection(error)) {
-            return false;
-        }
-        retried = true;
-        return true;
+        return !written && !abandoned && closedConnection(error);
     }
 
     private static boolean closedConnection(Throwable error) {
