@@ -132,6 +132,10 @@ p("| --- | ---: | ---: |")
 ig, ing = r.get("idle_gateway", {}), r.get("idle_nginx", {})
 
 
+def mark(ok):
+    return "n/a" if ok is None else ("met" if ok else "**not met**")
+
+
 def per_stream(d, a, b):
     n = d.get("ready") or 0
     return None if not n or a not in d else (d[b] - d[a]) / n
@@ -145,6 +149,35 @@ p(f"| RSS before → with streams, MiB | {num(ig.get('rss0_kib', 0) / 1024, '{:.
 p(f"| RSS per stream, KiB | {num(per_stream(ig, 'rss0_kib', 'rss1_kib'), '{:.1f}')} | {num(per_stream(ing, 'rss0_kib', 'rss1_kib'), '{:.1f}')} |")
 p(f"| live heap per stream, KiB (after a full GC) | {num(per_stream(ig, 'heap0_kib', 'heap1_kib'), '{:.1f}')} | |")
 p("")
+
+if "filters_off_c64" in r:
+    p("## Issue 4: the limit, usage and metrics filters, on and off in this run")
+    p("")
+    p("Two gateways, the same JVM flags and core; the second with `gateway.ratelimit.enabled`, "
+      "`gateway.usage.enabled` and `gateway.metrics.enabled` false (key authentication on in both). "
+      "They took turns at one connection (10 s each, two rounds).")
+    p("")
+    p("| measure | filters on | filters off | on − off |")
+    p("| --- | ---: | ---: | ---: |")
+    for rnd in (1, 2):
+        for label, key in (("p50 ms, c=1", "p50_ms"), ("p99 ms, c=1", "p99_ms")):
+            a, b = get(f"filters_on_c1_{rnd}", key), get(f"filters_off_c1_{rnd}", key)
+            p(f"| {label}, round {rnd} | {num(a)} | {num(b)} | {num(None if a is None or b is None else a - b)} |")
+    a, b = get("filters_on_c64", "rps"), get("filters_off_c64", "rps")
+    p(f"| requests/s, c=64 | {num(a, '{:.0f}')} | {num(b, '{:.0f}')} | {num(None if a is None or b is None else a - b, '{:+.0f}')} |")
+    a, b = cpu_us_no_jit("filters_on_c64"), cpu_us_no_jit("filters_off_c64")
+    p(f"| CPU us/request without JIT, c=64 | {num(a, '{:.1f}')} | {num(b, '{:.1f}')} | {num(None if a is None or b is None else a - b, '{:+.1f}')} |")
+    io = r.get("idle_filters_off", {})
+    a, b = per_stream(ig, "heap0_kib", "heap1_kib"), per_stream(io, "heap0_kib", "heap1_kib")
+    p(f"| live heap per idle stream, KiB (jstat after a full GC) | {num(a, '{:.1f}')} | {num(b, '{:.1f}')} | {num(None if a is None or b is None else a - b, '{:+.1f}')} |")
+    p(f"| idle streams open / errors | {ig.get('ready', 'n/a')} / {ig.get('errors', 'n/a')} | {io.get('ready', 'n/a')} / {io.get('errors', 'n/a')} | |")
+    p("")
+    deltas = [get(f"filters_on_c1_{n}", "p50_ms", 0) - get(f"filters_off_c1_{n}", "p50_ms", 0)
+              for n in (1, 2) if get(f"filters_on_c1_{n}", "p50_ms") is not None and get(f"filters_off_c1_{n}", "p50_ms") is not None]
+    worst = max(deltas) if deltas else None
+    p(f"Target: the filters add at most 0.3 ms at p50 (c=1): {num(worst)} ms in the worse round, "
+      f"{mark(None if worst is None else worst <= 0.3)}. The heap they keep per idle stream, by class, is below.")
+    p("")
 
 if "active_gateway" in r:
     p("## Full: 2000 concurrent active streams, 20 events 100 ms apart")
@@ -184,9 +217,6 @@ added_ttfe = None if get("stream_gateway", "ttfe_p99_ms") is None else get("stre
 share = None if not get("rps_c64_nginx", "rps") else get("rps_c64_gateway", "rps", 0) / get("rps_c64_nginx", "rps")
 rss_ps = per_stream(ig, "rss0_kib", "rss1_kib")
 
-
-def mark(ok):
-    return "n/a" if ok is None else ("met" if ok else "**not met**")
 
 
 p("| target | measured | |")

@@ -15,6 +15,9 @@
 #                                     and until its JIT compilers use < 5% of its CPU over 10 s
 #            --warmup-max S           ... within at most S seconds, default 300)
 #            --soak S                 length of the --full soak (default 300 s, in 30 s windows)
+#            --filters                also measure a second gateway with issue 4's filters off (limits,
+#                                     usage ledger, metrics), alternating with the first at one
+#                                     connection, and both with idle streams held (on with --full)
 #            --no-install             never call apt-get
 #
 # Cores: load generator, fake upstream and stream clients on CPU 0; nginx and the gateway (one at a
@@ -26,10 +29,11 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS=""
+FULL=0 FILTERS=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
-        --full) FULL=1 ;;
+        --full) FULL=1 FILTERS=1 ;;
+        --filters) FILTERS=1 ;;
         --jfr) JFR=1 ;;
         --no-install) INSTALL=0 ;;
         --gc) GC=$2; shift ;;
@@ -41,7 +45,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP_REQUESTS=$2; shift ;;
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
-        -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,23p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -173,15 +177,21 @@ taskset -c "$PROXY_CPU" nginx -e "$RUN/nginx-error.log" -p "$RUN/nginx" -c "$RUN
 NGINX_PID=$!; PIDS+=("$NGINX_PID")
 VIA_NGINX=http://127.0.0.1:$NGINX_PORT/api/v1/chat/completions
 
-GW_PORT=$(free_port)
 ADMIN_KEY="bench-admin-$RANDOM$RANDOM"
 GW_JVM=($GC_FLAGS -Xms$HEAP -Xmx$HEAP $GW_OPTS)
-(cd "$RUN" && exec taskset -c "$PROXY_CPU" java "${GW_JVM[@]}" -jar "$JAR" \
-    --server.port="$GW_PORT" \
-    --gateway.providers.openrouter.base-url="http://127.0.0.1:$FAKE_PORT/api/v1" \
-    --gateway.providers.openrouter.api-key=x \
-    --gateway.admin.key="$ADMIN_KEY" $GW_ARGS >"$RUN/gateway.log" 2>&1) &
-GW_PID=$!; PIDS+=("$GW_PID")
+start_gateway() { # directory port [extra settings]: starts a gateway with its own database there; sets STARTED_PID
+    local dir=$1 port=$2; shift 2
+    mkdir -p "$dir"
+    (cd "$dir" && exec taskset -c "$PROXY_CPU" java "${GW_JVM[@]}" -jar "$JAR" \
+        --server.port="$port" \
+        --gateway.providers.openrouter.base-url="http://127.0.0.1:$FAKE_PORT/api/v1" \
+        --gateway.providers.openrouter.api-key=x \
+        --gateway.admin.key="$ADMIN_KEY" $GW_ARGS "$@" >"$dir/gateway.log" 2>&1) &
+    STARTED_PID=$!; PIDS+=("$STARTED_PID")
+}
+GW_PORT=$(free_port)
+start_gateway "$RUN" "$GW_PORT"
+GW_PID=$STARTED_PID
 VIA_GATEWAY=http://127.0.0.1:$GW_PORT/api/v1/chat/completions
 log "fake upstream :$FAKE_PORT, nginx :$NGINX_PORT, gateway :$GW_PORT (pid $GW_PID, $GC_FLAGS -Xmx$HEAP $GW_OPTS $GW_ARGS)"
 wait_http "http://127.0.0.1:$NGINX_PORT/api/v1/models" 20
@@ -191,20 +201,25 @@ NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 # Once keys land the data plane answers 401 without one: create a key through the admin API
 # (generous limits, so the bench measures the path, not the limiter) and use it everywhere.
 AUTH=""
-probe_status() {
-    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' ${AUTH:+-H "Authorization: Bearer $AUTH"} \
-        -d '{"model":"openai/gpt-5-nano","messages":[{"role":"user","content":"hi"}]}' "$VIA_GATEWAY"
+probe_status() { # url [key]
+    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' ${2:+-H "Authorization: Bearer $2"} \
+        -d '{"model":"openai/gpt-5-nano","messages":[{"role":"user","content":"hi"}]}' "$1"
 }
-STATUS=$(probe_status)
+admin_key() { # port: a key with generous limits, created through the gateway's admin API
+    local body key
+    for body in '{"name":"bench","rpm":100000000,"tpm":2000000000,"max_concurrency":100000}' '{"name":"bench"}'; do
+        key=$(curl -s -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' -d "$body" \
+            "http://127.0.0.1:$1/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("key",""))' 2>/dev/null || true)
+        [[ -n $key ]] && break
+    done
+    [[ -n $key ]] || { echo "could not create a key through /admin/keys" >&2; return 1; }
+    echo "$key"
+}
+STATUS=$(probe_status "$VIA_GATEWAY")
 if [[ $STATUS == 401 ]]; then
     log "the gateway wants a key: creating one through POST /admin/keys"
-    for body in '{"name":"bench","rpm":100000000,"tpm":2000000000,"max_concurrency":100000}' '{"name":"bench"}'; do
-        AUTH=$(curl -s -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' -d "$body" \
-            "http://127.0.0.1:$GW_PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("key",""))' 2>/dev/null || true)
-        [[ -n $AUTH ]] && break
-    done
-    [[ -n $AUTH ]] || { echo "could not create a key through /admin/keys" >&2; exit 1; }
-    STATUS=$(probe_status)
+    AUTH=$(admin_key "$GW_PORT")
+    STATUS=$(probe_status "$VIA_GATEWAY" "$AUTH")
 fi
 [[ $STATUS == 200 ]] || { echo "the gateway answers $STATUS to the bench request" >&2; tail -30 "$RUN/gateway.log" >&2; exit 1; }
 export BENCH_AUTH=$AUTH
@@ -259,26 +274,29 @@ stream_run() { # name url streams concurrency events delayMs
     log "$1: $json"
 }
 
-heap_used_kib() { # live heap after a full collection, from jstat (S0U+S1U+EU+OU)
-    [[ -f $RUN/histogram-baseline.txt ]] || jcmd "$GW_PID" GC.class_histogram >"$RUN/histogram-baseline.txt" 2>/dev/null || true
-    jcmd "$GW_PID" GC.run >/dev/null
+heap_used_kib() { # pid: live heap after a full collection, from jstat (S0U+S1U+EU+OU)
+    jcmd "$1" GC.run >/dev/null
     sleep 1
-    jstat -gc "$GW_PID" | awk 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{printf "%d\n", $c["S0U"]+$c["S1U"]+$c["EU"]+$c["OU"]}'
+    jstat -gc "$1" | awk 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{printf "%d\n", $c["S0U"]+$c["S1U"]+$c["EU"]+$c["OU"]}'
 }
 rss_kib() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0))); done; echo $t; }
 
-idle_run() { # name url streams holdSeconds measureFn
-    local name=$1 url=$2 n=$3 hold=$4 kind=$5 rss0 heap0 rss1 heap1 client ready out
-    if [[ $kind == gateway ]]; then heap0=$(heap_used_kib); rss0=$(rss_kib "$GW_PID"); else heap0=0; rss0=$(rss_kib $NGINX_PIDS); fi
-    taskset -c "$LOAD_CPU" java "${TOOL_JVM[@]}" -cp "$CP" StreamClient idle "$url" "$n" "$hold" "$AUTH" >"$RUN/idle-$name.txt" 2>&1 &
+idle_run() { # name url streams holdSeconds gateway-pid|nginx [key]
+    local name=$1 url=$2 n=$3 hold=$4 kind=$5 key=${6-$AUTH} rss0 heap0 rss1 heap1 client ready out
+    if [[ $kind != nginx ]]; then
+        # The live objects before, to subtract from those with the streams held (histogram_diff.py).
+        jcmd "$kind" GC.class_histogram >"$RUN/histogram-before-$name.txt" 2>/dev/null || true
+        heap0=$(heap_used_kib "$kind"); rss0=$(rss_kib "$kind")
+    else heap0=0; rss0=$(rss_kib $NGINX_PIDS); fi
+    taskset -c "$LOAD_CPU" java "${TOOL_JVM[@]}" -cp "$CP" StreamClient idle "$url" "$n" "$hold" "$key" >"$RUN/idle-$name.txt" 2>&1 &
     client=$!; PIDS+=("$client")
     for _ in $(seq 1 800); do grep -q '^READY' "$RUN/idle-$name.txt" && break; sleep 0.25; done
     sleep 2
     ready=$(grep '^READY' "$RUN/idle-$name.txt" || echo "READY 0 0 0")
-    if [[ $kind == gateway ]]; then
-        heap1=$(heap_used_kib); rss1=$(rss_kib "$GW_PID")
+    if [[ $kind != nginx ]]; then
+        heap1=$(heap_used_kib "$kind"); rss1=$(rss_kib "$kind")
         # What the held streams keep alive on the heap, for the report (live objects only).
-        jcmd "$GW_PID" GC.class_histogram >"$RUN/histogram-$name.txt" 2>/dev/null || true
+        jcmd "$kind" GC.class_histogram >"$RUN/histogram-$name.txt" 2>/dev/null || true
     else heap1=0; rss1=$(rss_kib $NGINX_PIDS); fi
     wait "$client" || true
     out=$(grep '^BENCH_JSON ' "$RUN/idle-$name.txt" | sed 's/^BENCH_JSON //' || echo '{}')
@@ -300,18 +318,21 @@ on_load wrk -t1 -c64 -d3s -s "$BENCH/post.lua" "$VIA_NGINX" >/dev/null
 # it by requests served (WARMUP_REQUESTS) and until its compilers have settled (under 5% of the
 # gateway's CPU over the last 10 s window), within WARMUP_MAX seconds. On a machine with slow
 # memory the JIT needs minutes; figures taken while it still compiles measure a warming JVM.
-warmed=0 warm_start=$SECONDS jit_share=100
-while ((SECONDS - warm_start < WARMUP_MAX)) && ((warmed < WARMUP_REQUESTS || jit_share >= 5)); do
-    c0=$(cpu_ticks "$GW_PID") j0=$(jit_ticks "$GW_PID")
-    n=$(on_load wrk -t1 -c64 -d10s -s "$BENCH/post.lua" "$VIA_GATEWAY" | sed -n 's/^BENCH_JSON {"requests":\([0-9]*\).*/\1/p')
-    c1=$(cpu_ticks "$GW_PID") j1=$(jit_ticks "$GW_PID")
-    warmed=$((warmed + ${n:-0}))
-    jit_share=$(( (j1 - j0) * 100 / (c1 - c0 > 0 ? c1 - c0 : 1) ))
-done
-WARMED="$warmed requests in $((SECONDS - warm_start)) s, JIT at $jit_share% of the gateway's CPU in the last 10 s"
-log "gateway warmed with $WARMED"
-((jit_share < 5)) || log "the JIT was still compiling when the warm-up time ran out: figures are of a warming JVM"
-on_load wrk -t1 -c1 -d3s -s "$BENCH/post.lua" "$VIA_GATEWAY" >/dev/null
+warm_up() { # pid url: sets WARMED
+    local warmed=0 warm_start=$SECONDS jit_share=100 n c0 c1 j0 j1
+    while ((SECONDS - warm_start < WARMUP_MAX)) && ((warmed < WARMUP_REQUESTS || jit_share >= 5)); do
+        c0=$(cpu_ticks "$1") j0=$(jit_ticks "$1")
+        n=$(on_load wrk -t1 -c64 -d10s -s "$BENCH/post.lua" "$2" | sed -n 's/^BENCH_JSON {"requests":\([0-9]*\).*/\1/p')
+        c1=$(cpu_ticks "$1") j1=$(jit_ticks "$1")
+        warmed=$((warmed + ${n:-0}))
+        jit_share=$(( (j1 - j0) * 100 / (c1 - c0 > 0 ? c1 - c0 : 1) ))
+    done
+    WARMED="$warmed requests in $((SECONDS - warm_start)) s, JIT at $jit_share% of the gateway's CPU in the last 10 s"
+    log "gateway (pid $1) warmed with $WARMED"
+    ((jit_share < 5)) || log "the JIT was still compiling when the warm-up time ran out: figures are of a warming JVM"
+    on_load wrk -t1 -c1 -d3s -s "$BENCH/post.lua" "$2" >/dev/null
+}
+warm_up "$GW_PID" "$VIA_GATEWAY"
 on_load java "${TOOL_JVM[@]}" -cp "$CP" StreamClient paced "$VIA_GATEWAY" 64 32 8 1 "$AUTH" >/dev/null 2>&1 || true
 
 if [[ $JFR == 1 ]]; then
@@ -336,8 +357,37 @@ if [[ $JFR == 1 ]]; then
     [[ -s $RUN/gateway.jfr ]] && python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" || true
 fi
 
-idle_run idle_gateway "$VIA_GATEWAY" "$IDLE" 12 gateway
+idle_run idle_gateway "$VIA_GATEWAY" "$IDLE" 12 "$GW_PID"
 idle_run idle_nginx "$VIA_NGINX" "$IDLE" 8 nginx
+
+if [[ $FILTERS == 1 ]]; then
+    # Issue 4: what the limit, usage and metrics filters add over the bare proxy path (key
+    # authentication stays on in both). A second gateway with its own database, the same JVM flags
+    # and core, warmed the same way; the two take turns at one connection so that both see the
+    # machine's same minutes.
+    BARE_PORT=$(free_port)
+    start_gateway "$RUN/filters-off" "$BARE_PORT" \
+        --gateway.ratelimit.enabled=false --gateway.usage.enabled=false --gateway.metrics.enabled=false
+    BARE_PID=$STARTED_PID
+    VIA_BARE=http://127.0.0.1:$BARE_PORT/api/v1/chat/completions
+    wait_http "http://127.0.0.1:$BARE_PORT/actuator/health" 180 || { tail -50 "$RUN/filters-off/gateway.log" >&2; exit 1; }
+    BARE_AUTH=""
+    [[ -z $AUTH ]] || BARE_AUTH=$(admin_key "$BARE_PORT")
+    STATUS=$(probe_status "$VIA_BARE" "$BARE_AUTH")
+    [[ $STATUS == 200 ]] || { echo "the filters-off gateway answers $STATUS" >&2; exit 1; }
+    log "filters: a second gateway with limits, usage and metrics off, :$BARE_PORT (pid $BARE_PID)"
+    MAIN_WARMED=$WARMED
+    BENCH_AUTH=$BARE_AUTH warm_up "$BARE_PID" "$VIA_BARE"
+    WARMED=$MAIN_WARMED
+    for round in 1 2; do
+        wrk_run "filters_on_c1_$round" "$VIA_GATEWAY" 1 10
+        BENCH_AUTH=$BARE_AUTH wrk_run "filters_off_c1_$round" "$VIA_BARE" 1 10
+    done
+    wrk_run filters_on_c64 "$VIA_GATEWAY" 64 "$DURATION" "$GW_PID"
+    BENCH_AUTH=$BARE_AUTH wrk_run filters_off_c64 "$VIA_BARE" 64 "$DURATION" "$BARE_PID"
+    idle_run idle_filters_off "$VIA_BARE" "$IDLE" 12 "$BARE_PID" "$BARE_AUTH"
+    kill "$BARE_PID" 2>/dev/null || true
+fi
 
 if [[ $FULL == 1 ]]; then
     log "full: 2000 active streams x 20 events, 100 ms apart"
@@ -373,9 +423,16 @@ B_NGINX=$(nginx -v 2>&1)
 B_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
 B_AUTH=$([[ -n $AUTH ]] && echo "a key created through /admin/keys" || echo "none needed")
 python3 -c 'import json,os; print(json.dumps({k[2:].lower(): v for k, v in os.environ.items() if k.startswith("B_")}))' >"$RUN/meta.json"
-python3 "$BENCH/histogram_diff.py" "$RUN/histogram-baseline.txt" "$RUN/histogram-idle_gateway.txt" "$IDLE" \
+python3 "$BENCH/histogram_diff.py" "$RUN/histogram-before-idle_gateway.txt" "$RUN/histogram-idle_gateway.txt" "$IDLE" \
     >"$RUN/idle-histogram.md" 2>/dev/null || true
+if [[ $FILTERS == 1 ]]; then
+    # Per stream, the live objects the filters add: the growth with them on minus with them off.
+    python3 "$BENCH/histogram_diff.py" "$RUN/histogram-before-idle_gateway.txt" "$RUN/histogram-idle_gateway.txt" "$IDLE" \
+        --minus "$RUN/histogram-before-idle_filters_off.txt" "$RUN/histogram-idle_filters_off.txt" \
+        >"$RUN/filters-histogram.md" 2>/dev/null || true
+fi
 REPORT_ARGS=("$RUN/meta.json" "$RESULTS_JSONL" "$RUN/idle-histogram.md")
+if [[ -s $RUN/filters-histogram.md ]]; then REPORT_ARGS+=("$RUN/filters-histogram.md"); fi
 if [[ -s $RUN/jfr-top.md ]]; then REPORT_ARGS+=("$RUN/jfr-top.md"); fi
 python3 "$BENCH/report.py" "${REPORT_ARGS[@]}" >"$RESULTS/latest.md"
 cp "$RESULTS_JSONL" "$RESULTS/latest.jsonl"
