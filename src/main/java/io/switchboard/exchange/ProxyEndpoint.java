@@ -1,5 +1,6 @@
 package io.switchboard.exchange;
 
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpMethod;
 
@@ -15,10 +16,20 @@ public enum ProxyEndpoint {
 
     private final HttpMethod method;
     private final String upstreamPath;
+    private final String label;
 
     ProxyEndpoint(HttpMethod method, String upstreamPath) {
         this.method = method;
         this.upstreamPath = upstreamPath;
+        this.label = name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The name the usage ledger and the crash journal record, e.g. {@code chat_completions}: one
+     * string per endpoint, not one per request (each open stream kept its own copy).
+     */
+    public String label() {
+        return label;
     }
 
     public HttpMethod method() {

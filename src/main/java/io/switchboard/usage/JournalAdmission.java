@@ -4,7 +4,6 @@ import io.switchboard.exchange.CallerKey;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyRequest;
 import java.time.Instant;
-import java.util.Locale;
 
 /**
  * What the crash journal knows of a request the moment it is admitted to the proxy: enough to write
@@ -35,7 +34,7 @@ record JournalAdmission(
                 exchange.requestId(),
                 caller == null ? UsageObserver.ANONYMOUS : caller.id(),
                 caller == null ? UsageObserver.ANONYMOUS : caller.name(),
-                request.endpoint().name().toLowerCase(Locale.ROOT),
+                request.endpoint().label(),
                 request.requestedModel(),
                 request.model(),
                 provider == null ? "" : provider,

@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
  * Finds the JSON payload of one complete server-sent event and hands it to a {@link UsageJsonScanner}.
  * Lines may end in CR, LF or CRLF; several {@code data:} lines are one payload joined by a newline
  * (the SSE rule); comments, {@code event:}/{@code id:} fields and {@code [DONE]} are skipped. The
- * event's buffer is read, never consumed, retained or changed.
+ * event's buffer is read, never consumed, retained or changed. Keeps no state between events.
  */
 final class SseEventScanner {
 
@@ -15,16 +15,16 @@ final class SseEventScanner {
     private static final byte[] DONE = {'[', 'D', 'O', 'N', 'E', ']'};
     private static final byte[] NEWLINE = {'\n'};
 
-    private byte[] scratch = new byte[512];
+    private SseEventScanner() {}
 
     /**
      * Scans {@code event} and returns the scanner that read its payload, or null when the event has no
      * JSON payload (a comment, a keep-alive, {@code [DONE]}).
      */
     @Nullable
-    UsageJsonScanner scan(ByteBuf event) {
+    static UsageJsonScanner scan(ByteBuf event) {
         int length = event.readableBytes();
-        byte[] bytes = bytesOf(event, length);
+        byte[] bytes = ScanScratch.copy(event);
         UsageJsonScanner scanner = null;
         int lineStart = 0;
         while (lineStart < length) {
@@ -59,14 +59,6 @@ final class SseEventScanner {
             scanner.close();
         }
         return scanner;
-    }
-
-    private byte[] bytesOf(ByteBuf event, int length) {
-        if (scratch.length < length) {
-            scratch = new byte[Math.max(length, scratch.length * 2)];
-        }
-        event.getBytes(event.readerIndex(), scratch, 0, length);
-        return scratch;
     }
 
     private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {

@@ -8,7 +8,6 @@ import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyRequest;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -33,11 +32,8 @@ final class UsageObserver implements ExchangeObserver {
     private final @Nullable Mono<Void> admitted;
     // Cleared once told: the crash journal needs the generation id once, as early as it is known.
     private @Nullable Consumer<String> generationKnown;
-    // Both made on first use: a request is either a stream of events or one body, never both, and
-    // what is not made is not garbage on every request.
-    private @Nullable SseEventScanner events;
+    // Made on first use: a stream's events are scanned one by one (SseEventScanner), never as a body.
     private @Nullable UsageJsonScanner body;
-    private byte[] scratch = new byte[0];
 
     private @Nullable String generationId;
     private @Nullable String responseId;
@@ -107,12 +103,7 @@ final class UsageObserver implements ExchangeObserver {
 
     @Override
     public boolean onEvent(ByteBuf event) {
-        SseEventScanner scanner = events;
-        if (scanner == null) {
-            scanner = new SseEventScanner();
-            events = scanner;
-        }
-        UsageJsonScanner scanned = scanner.scan(event);
+        UsageJsonScanner scanned = SseEventScanner.scan(event);
         if (scanned == null) {
             return true;
         }
@@ -145,13 +136,7 @@ final class UsageObserver implements ExchangeObserver {
         if (chunk.hasArray()) {
             scanner.feed(chunk.array(), chunk.arrayOffset() + chunk.readerIndex(), length);
         } else {
-            if (scratch.length < length) {
-                // Sized to the chunk, not rounded up to 8 KiB: most answers are one small chunk, and
-                // the 8 KiB array per request was a good part of the data plane's garbage.
-                scratch = new byte[length];
-            }
-            chunk.getBytes(chunk.readerIndex(), scratch, 0, length);
-            scanner.feed(scratch, 0, length);
+            scanner.feed(ScanScratch.copy(chunk), 0, length);
         }
     }
 
@@ -244,7 +229,7 @@ final class UsageObserver implements ExchangeObserver {
                 exchange.requestId(),
                 caller == null ? ANONYMOUS : caller.id(),
                 caller == null ? ANONYMOUS : caller.name(),
-                request.endpoint().name().toLowerCase(Locale.ROOT),
+                request.endpoint().label(),
                 request.requestedModel(),
                 request.model(),
                 servedModel,

@@ -239,4 +239,87 @@ class UsageObserverTest {
         assertThat(records.get(0).totalTokens()).isZero();
         assertThat(records.get(0).estimated()).isFalse();
     }
+
+    /** Events as an event loop hands them over: pooled-style direct buffers, copied to be read. */
+    private static boolean sendDirect(UsageObserver observer, String event) {
+        byte[] bytes = event.getBytes(StandardCharsets.UTF_8);
+        ByteBuf buf = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+        try {
+            return observer.onEvent(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static String usageEvent(long prompt, long completion) {
+        return "data: {\"id\":\"gen-" + prompt + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + prompt
+                + ",\"completion_tokens\":" + completion + ",\"total_tokens\":" + (prompt + completion) + "}}\n\n";
+    }
+
+    @Test
+    void streamsRelayedInTurnOnOneThreadEachCountTheirOwnEventsIncludingOneLargerThanTheSharedCopy() {
+        // The scanners copy each event into one array per thread: streams on the same event loop take
+        // turns with it, and an event larger than what that array keeps must be read whole all the same.
+        String large = chunk("x".repeat(ScanScratch.KEEP_MAX + 1000));
+        UsageObserver a = observer(UsageFixtures.exchange(true, false));
+        UsageObserver b = observer(UsageFixtures.exchange(true, false));
+        a.onUpstreamResponse(200, new HttpHeaders());
+        b.onUpstreamResponse(200, new HttpHeaders());
+        sendDirect(a, chunk("Hel") + "\n\n");
+        sendDirect(b, large + "\n\n");
+        sendDirect(a, chunk("lo") + "\n\n");
+        sendDirect(b, chunk("!") + "\n\n");
+        sendDirect(b, usageEvent(7, 70));
+        sendDirect(a, usageEvent(3, 30));
+        a.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        b.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).hasSize(2);
+        assertThat(records.get(0).promptTokens()).isEqualTo(3);
+        assertThat(records.get(0).completionTokens()).isEqualTo(30);
+        assertThat(records.get(1).promptTokens()).isEqualTo(7);
+        assertThat(records.get(1).completionTokens()).isEqualTo(70);
+    }
+
+    @Test
+    void aClientThatLeftAfterALargeEventIsEstimatedFromEveryContentEvent() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        sendDirect(observer, chunk("y".repeat(ScanScratch.KEEP_MAX * 2)) + "\n\n");
+        sendDirect(observer, chunk("z") + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.estimated()).isTrue();
+            assertThat(r.completionTokens()).as("both content events counted").isEqualTo(2);
+        });
+    }
+
+    @Test
+    void bodiesReadInTurnOnOneThreadEachKeepTheirOwnUsage() {
+        String first =
+                "{\"id\":\"a\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}";
+        String second =
+                "{\"id\":\"b\",\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":5,\"total_tokens\":9}}";
+        UsageObserver a = observer(UsageFixtures.exchange(false, false));
+        UsageObserver b = observer(UsageFixtures.exchange(false, false));
+        int cut = 20;
+        feedDirect(a, first.substring(0, cut));
+        feedDirect(b, second.substring(0, cut));
+        feedDirect(a, first.substring(cut));
+        feedDirect(b, second.substring(cut));
+        a.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        b.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        assertThat(records).extracting(UsageRecord::generationId).containsExactly("a", "b");
+        assertThat(records).extracting(UsageRecord::totalTokens).containsExactly(3L, 9L);
+    }
+
+    private static void feedDirect(UsageObserver observer, String part) {
+        byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+        ByteBuf buf = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+        try {
+            observer.onBodyChunk(buf);
+        } finally {
+            buf.release();
+        }
+    }
 }
