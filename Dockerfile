@@ -39,9 +39,11 @@ USER 10001:10001
 VOLUME ["/app/data"]
 EXPOSE 8080
 
-# JVM flags: size the heap from the container's memory limit, die (and get restarted) rather than
-# limp on after an OutOfMemoryError. Override with -e JAVA_OPTS=...
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError" \
+# JVM flags: the collector the benchmark figures were measured with (README, docs/benchmarks.md;
+# named, because in a 1-CPU container the JVM would pick SerialGC by itself, and ZGC measured worse);
+# the heap sized from the container's memory limit (an idle stream keeps about 32 KiB of it); die
+# (and get restarted) rather than limp on after an OutOfMemoryError. Override with -e JAVA_OPTS=...
+ENV JAVA_OPTS="-XX:+UseParallelGC -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError" \
     SERVER_PORT=8080
 
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
