@@ -59,8 +59,11 @@ if "--minus" not in args:
 else:
     i = args.index("--minus")
     second = growth(args[i + 1], args[i + 2])
-    on = sum(b for b, _ in first.values())
-    off = sum(b for b, _ in second.values())
+    # Totals as in the single table: classes that grew. Objects that are not per stream (a JIT's or
+    # the database's arrays made between the two histograms) still add noise of a few hundred bytes
+    # per stream; whole instances per stream are what the streams keep.
+    on = sum(b for b, _ in first.values() if b > 0)
+    off = sum(b for b, _ in second.values() if b > 0)
     diff = []
     for cls in set(first) | set(second):
         b1, n1 = first.get(cls, (0, 0))
