@@ -14,6 +14,7 @@ import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.upstream.StreamUsage;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -84,7 +85,7 @@ public class RequestBodyWebFilter implements WebFilter {
 
     private Mono<UpstreamBody> prepare(ServerWebExchange exchange, ProxyEndpoint endpoint, ScannedBody scanned) {
         try {
-            RequestBodyScanner scan = scanned.scanner;
+            RequestBodyScanner scan = scanned.scanner();
             BodySplice splice = new BodySplice();
             String requested;
             String model;
@@ -164,7 +165,7 @@ public class RequestBodyWebFilter implements WebFilter {
 
     /** Adds {@code stream_options.include_usage=true}, where the body has room for it. */
     private static void askForUsage(ScannedBody scanned, BodySplice splice) {
-        RequestBodyScanner scan = scanned.scanner;
+        RequestBodyScanner scan = scanned.scanner();
         if (scan.streamOptionsStart() < 0) {
             byte[] member = BodySplice.ascii("\"stream_options\":{\"include_usage\":true}");
             splice.insert(scanned.anchor(scan.rootStart(), '{') + 1, member(member, scan.rootMembers() > 0));
@@ -191,15 +192,27 @@ public class RequestBodyWebFilter implements WebFilter {
         return GatewayException.of(ErrorCode.BODY_TOO_LARGE, "Request body is too large.");
     }
 
-    /** The body's chunks as they arrive, and the parse of them. */
+    /**
+     * The body's chunks as they arrive, and the parse of them. Both are let go of once the body is
+     * detached: the completed read stays reachable from the request's operator chain for as long as
+     * the request lasts (an open stream: minutes), and the parser with what it read is not needed.
+     */
     private static final class ScannedBody {
 
-        final RequestBodyScanner scanner;
-        private CompositeByteBuf chunks;
+        private @Nullable RequestBodyScanner scanner;
+        private @Nullable CompositeByteBuf chunks;
 
         ScannedBody(RequestBodyScanner scanner, CompositeByteBuf chunks) {
             this.scanner = scanner;
             this.chunks = chunks;
+        }
+
+        synchronized RequestBodyScanner scanner() {
+            RequestBodyScanner current = scanner;
+            if (current == null) {
+                throw gone();
+            }
+            return current;
         }
 
         synchronized void add(DataBuffer chunk, long max) {
@@ -215,7 +228,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 throw tooLarge();
             }
             chunks.addComponent(true, buf);
-            scanner.feed(buf.nioBuffer());
+            scanner().feed(buf.nioBuffer());
         }
 
         /**
@@ -233,22 +246,38 @@ public class RequestBodyWebFilter implements WebFilter {
         }
 
         synchronized byte byteAt(long offset) {
-            return chunks.getByte(chunks.readerIndex() + (int) offset);
+            CompositeByteBuf body = chunks;
+            if (body == null) {
+                throw gone();
+            }
+            return body.getByte(body.readerIndex() + (int) offset);
         }
 
         synchronized ScannedBody finish() {
-            scanner.finish();
+            scanner().finish();
             return this;
         }
 
+        /** The body, now the caller's; the parse is done with. */
         synchronized ByteBuf detach() {
             ByteBuf out = chunks;
+            if (out == null) {
+                throw gone();
+            }
             chunks = null;
+            scanner = null;
             return out;
         }
 
+        private static IllegalStateException gone() {
+            return new IllegalStateException("the request body was already detached or discarded");
+        }
+
         synchronized void discard() {
-            scanner.close();
+            if (scanner != null) {
+                scanner.close();
+                scanner = null;
+            }
             if (chunks != null) {
                 chunks.release();
                 chunks = null;
