@@ -4,7 +4,8 @@
 #
 #   bench/run.sh                 quick run (about 5 minutes)
 #   bench/run.sh --full          adds the issue-6 load runs: 5-minute soak at 70% of max rps,
-#                                8000 idle streams, 2000 active streams x 20 events (about 15 minutes)
+#                                8000 idle streams, 2000 active streams x 20 events, and --filters
+#                                (15-20 minutes in all)
 #   options: --gc parallel|g1|serial  (default parallel)   --heap 512m (fixed: -Xms = -Xmx)
 #            --jfr                    profile the gateway with JFR (figures then include its cost)
 #            --gw-opts "<jvm flags>"  extra gateway JVM flags, e.g. "-Dreactor.netty.ioWorkerCount=1"
@@ -45,7 +46,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP_REQUESTS=$2; shift ;;
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
-        -h|--help) sed -n 2,23p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,25p "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
