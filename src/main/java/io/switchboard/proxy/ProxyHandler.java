@@ -115,7 +115,14 @@ public class ProxyHandler {
                     observers.finish(UpstreamFailures.outcomeBeforeHeaders(e));
                 })
                 .doOnCancel(() -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 0, null)))
-                .flatMap(upstream -> relay.respond(state, upstream.response(), upstream.connection(), observers))
+                .flatMap(upstream -> {
+                    // The upstream answered: the request is never sent again, so its body (the whole
+                    // prompt, image parts included) need not stay in memory while the answer streams.
+                    if (body != null) {
+                        body.release();
+                    }
+                    return relay.respond(state, upstream.response(), upstream.connection(), observers);
+                })
                 .contextWrite(attempt::into);
     }
 

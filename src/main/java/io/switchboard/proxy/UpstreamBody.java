@@ -5,8 +5,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * The prepared upstream body of one request, held between the body filter and the relay. The body
- * filter owns it and releases it when the exchange ends; the relay sends a retained duplicate.
+ * The prepared upstream body of one request, held between the body filter and the relay. The relay
+ * sends a retained duplicate (again for a resend) and releases the body once the upstream has
+ * answered; the body filter releases it when the exchange ends, if that did not happen first.
  */
 final class UpstreamBody {
 
