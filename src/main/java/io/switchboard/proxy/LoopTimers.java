@@ -1,8 +1,7 @@
 package io.switchboard.proxy;
 
 import io.netty.channel.EventLoop;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import io.switchboard.upstream.PerEventLoop;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 import reactor.core.scheduler.Scheduler;
@@ -19,7 +18,8 @@ import reactor.netty.Connection;
 class LoopTimers {
 
     /** One scheduler per event loop, made once; the loops live as long as the server. */
-    private final Map<EventLoop, Scheduler> schedulers = new ConcurrentHashMap<>();
+    private final PerEventLoop<Scheduler> schedulers =
+            new PerEventLoop<>(loop -> Schedulers.fromExecutorService(loop, "event-loop-timers"));
 
     /** Timers on the loop of this upstream (or any) connection. */
     Scheduler on(Connection connection) {
@@ -31,14 +31,6 @@ class LoopTimers {
      * when there is none (a request not served by Netty).
      */
     Scheduler on(@Nullable EventLoop loop) {
-        if (loop == null) {
-            return Schedulers.parallel();
-        }
-        // A plain read first: computeIfAbsent locks the key's bin when the key is not its first
-        // entry, and two loops whose keys share a bin would take turns on that lock every request.
-        Scheduler scheduler = schedulers.get(loop);
-        return scheduler != null
-                ? scheduler
-                : schedulers.computeIfAbsent(loop, l -> Schedulers.fromExecutorService(l, "event-loop-timers"));
+        return loop == null ? Schedulers.parallel() : schedulers.on(loop);
     }
 }

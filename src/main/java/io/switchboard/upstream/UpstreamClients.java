@@ -2,8 +2,6 @@ package io.switchboard.upstream;
 
 import io.netty.channel.EventLoop;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -29,7 +27,7 @@ final class UpstreamClients {
     private final UnaryOperator<HttpClient> configure;
     private final Supplier<ConnectionProvider> newPool;
     private final HttpClient shared;
-    private final Map<EventLoop, HttpClient> perLoop = new ConcurrentHashMap<>();
+    private final PerEventLoop<HttpClient> perLoop = new PerEventLoop<>(this::pinnedTo);
     private final List<ConnectionProvider> pools = new CopyOnWriteArrayList<>();
 
     /**
@@ -55,13 +53,7 @@ final class UpstreamClients {
      * them. Made on a loop's first request (allocations only, no I/O), kept for the loops' lifetime.
      */
     HttpClient on(@Nullable EventLoop loop) {
-        if (loop == null) {
-            return shared;
-        }
-        // A plain read first: computeIfAbsent locks the key's bin when the key is not its first
-        // entry, and two loops whose keys share a bin would take turns on that lock every request.
-        HttpClient client = perLoop.get(loop);
-        return client != null ? client : perLoop.computeIfAbsent(loop, this::pinnedTo);
+        return loop == null ? shared : perLoop.on(loop);
     }
 
     private HttpClient pinnedTo(EventLoop loop) {
