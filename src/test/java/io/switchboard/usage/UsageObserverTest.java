@@ -240,12 +240,16 @@ class UsageObserverTest {
         assertThat(records.get(0).estimated()).isFalse();
     }
 
-    /** Events as an event loop hands them over: pooled-style direct buffers, copied to be read. */
-    private static boolean sendDirect(UsageObserver observer, String event) {
-        byte[] bytes = event.getBytes(StandardCharsets.UTF_8);
-        ByteBuf buf = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+    /** Bytes as an event loop hands them over: a direct buffer, which the scanners copy to read. */
+    private static ByteBuf direct(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+    }
+
+    private static void sendDirect(UsageObserver observer, String event) {
+        ByteBuf buf = direct(event);
         try {
-            return observer.onEvent(buf);
+            observer.onEvent(buf);
         } finally {
             buf.release();
         }
@@ -314,8 +318,7 @@ class UsageObserverTest {
     }
 
     private static void feedDirect(UsageObserver observer, String part) {
-        byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-        ByteBuf buf = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
+        ByteBuf buf = direct(part);
         try {
             observer.onBodyChunk(buf);
         } finally {
