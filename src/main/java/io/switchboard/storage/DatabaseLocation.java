@@ -58,6 +58,16 @@ public record DatabaseLocation(
     static final String EMBEDDED_NAME = "switchboard";
 
     /**
+     * H2's file system that reopens the file and retries when a thread was interrupted while it wrote.
+     * Plain NIO closes a file channel for good when its thread is interrupted mid-write, and H2 then
+     * closes the whole database until a restart ("The database has been closed"). Reactor interrupts
+     * a {@code boundedElastic} worker when the task on it is cancelled (a client that left, a timeout),
+     * which is where the database work runs; seen in {@code RedisFaultsIT} as every key creation
+     * failing with 503 after a {@code ClosedByInterruptException}.
+     */
+    static final String INTERRUPT_SAFE = "retry:";
+
+    /**
      * @param r2dbcUrl {@code spring.r2dbc.url}, or null/blank for the embedded H2 file under {@code storagePath}
      */
     public static DatabaseLocation resolve(
@@ -92,7 +102,7 @@ public record DatabaseLocation(
         ConnectionFactoryOptions options = ConnectionFactoryOptions.builder()
                 .option(ConnectionFactoryOptions.DRIVER, "h2")
                 .option(ConnectionFactoryOptions.PROTOCOL, "file")
-                .option(ConnectionFactoryOptions.DATABASE, file)
+                .option(ConnectionFactoryOptions.DATABASE, INTERRUPT_SAFE + file)
                 .option(ConnectionFactoryOptions.USER, "sa")
                 .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
                 .option(H2_OPTIONS, withH2FileDefaults(null, ""))

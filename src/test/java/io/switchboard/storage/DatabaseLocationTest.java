@@ -14,11 +14,11 @@ class DatabaseLocationTest {
         DatabaseLocation location = DatabaseLocation.resolve(null, null, null, Path.of("/var/lib/switchboard"));
         assertThat(location.jdbcUrl())
                 .isEqualTo(
-                        "jdbc:h2:file:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
+                        "jdbc:h2:file:retry:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
-                .isEqualTo("/var/lib/switchboard/switchboard");
+                .isEqualTo("retry:/var/lib/switchboard/switchboard");
         // Closed with the connection pool, not by H2's own shutdown hook while the ledger drains.
         assertThat(location.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("DB_CLOSE_ON_EXIT")))
                 .isEqualTo("FALSE");
@@ -28,8 +28,9 @@ class DatabaseLocationTest {
     void aRelativeStoragePathIsMadeAbsolute() {
         DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
         assertThat(location.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("switchboard")
-                        + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
+                .isEqualTo(
+                        "jdbc:h2:file:retry:" + Path.of("data").toAbsolutePath().resolve("switchboard")
+                                + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
     }
 
     @Test

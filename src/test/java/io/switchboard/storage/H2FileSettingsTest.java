@@ -47,6 +47,46 @@ class H2FileSettingsTest {
         assertThat(settings).containsEntry("WRITE_DELAY", "100").containsEntry("CACHE_SIZE", "1024");
     }
 
+    @Test
+    void aWriteOnAnInterruptedThreadLeavesTheEmbeddedDatabaseOpen() throws Exception {
+        // Reactor interrupts a boundedElastic worker when its task is cancelled (a client that left,
+        // a timeout); one such write used to close the embedded database until a restart.
+        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, storage);
+        io.r2dbc.spi.ConnectionFactory factory = ConnectionFactories.get(location.r2dbc());
+        run(factory, "CREATE TABLE notes (id INT PRIMARY KEY)");
+
+        Thread writer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            run(factory, "INSERT INTO notes VALUES (1)");
+        });
+        writer.start();
+        writer.join(30_000);
+
+        run(factory, "INSERT INTO notes VALUES (2)");
+        assertThat(count(factory)).isEqualTo(2L);
+    }
+
+    private static void run(io.r2dbc.spi.ConnectionFactory factory, String sql) {
+        Mono.usingWhen(
+                        Mono.from(factory.create()),
+                        connection -> Flux.from(connection.createStatement(sql).execute())
+                                .flatMap(io.r2dbc.spi.Result::getRowsUpdated)
+                                .then(),
+                        Connection::close)
+                .block(Duration.ofSeconds(30));
+    }
+
+    private static Long count(io.r2dbc.spi.ConnectionFactory factory) {
+        return Mono.usingWhen(
+                        Mono.from(factory.create()),
+                        connection -> Mono.from(connection
+                                        .createStatement("SELECT COUNT(*) AS n FROM notes")
+                                        .execute())
+                                .flatMap(result -> Mono.from(result.map(row -> row.get("n", Long.class)))),
+                        Connection::close)
+                .block(Duration.ofSeconds(30));
+    }
+
     /** The settings of the database as opened through the gateway's own R2DBC options. */
     private static Map<String, String> settingsOf(DatabaseLocation location) {
         return Mono.usingWhen(
