@@ -168,10 +168,11 @@ public class ResponseRelay {
             Flux<DataBuffer> out = Flux.merge(1, events, beats)
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
-            // The server queues a few flush groups ahead of the socket; a client that leaves while
-            // some wait gets them discarded as publishers, whose buffers no one would release.
-            return message.writeAndFlushWith(out.map(Mono::just))
-                    .doOnDiscard(Publisher.class, ResponseRelay::releaseUnsentGroup);
+            // A plain write, not one flush group per event: the server's sender flushes as soon as
+            // it has written all it was given, so each event still leaves at once, without the
+            // per-event group (a Mono, a concat and a boundary marker) and the group queue that
+            // every open stream would otherwise keep.
+            return message.writeWith(out);
         };
     }
 
@@ -292,11 +293,6 @@ public class ResponseRelay {
         } else if (discarded instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
             counted.release();
         }
-    }
-
-    /** A flush group the server queued but never wrote: its one buffer is drained and released. */
-    private static void releaseUnsentGroup(Publisher<?> group) {
-        Flux.from(group).subscribe(ResponseRelay::releaseDiscarded, error -> {});
     }
 
     private static MediaType contentType(HttpHeaders headers) {
