@@ -4,7 +4,7 @@
 # the gateway's CPU per request, and p50/p99 at 1 connection. 2 to 6 minutes; no nginx, no streams,
 # no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
 #
-#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--c1-rounds N] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"]
+#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--c1-rounds N] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"] [--jdk DIR]
 #
 # --c1-rounds N measures the one-connection latency in N consecutive 10 s rounds (default 1) and prints
 # each: a tail that stays from round to round is not the JIT settling after the c=64 run.
@@ -16,6 +16,7 @@
 # the system calls it made (strace -c -f, 4 s; strace slows the gateway, so only the counts mean
 # anything). Counts do not swing with the machine's load as timings do: a change that saves a send
 # or a wake-up per request shows here.
+# --jdk DIR runs the gateway, the fake upstream and the tools on the JDK in DIR (as bench/run.sh --jdk).
 # --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
 # once into bench/.build): CPU samples every 1 ms with whole Java stacks, which JFR undersamples on
 # busy event loops; cpu.collapsed (flame-graph input) and bench/stacks_top.py's summary.
@@ -24,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 ASYNC=0 SYSCALLS=0 WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 SYSCALLS=0 JDK="" WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
@@ -35,6 +36,7 @@ while [[ $# -gt 0 ]]; do
         --c1-rounds) C1_ROUNDS=$2; shift ;;
         --gw-args) GW_ARGS=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
+        --jdk) JDK=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -46,6 +48,10 @@ JAR_STAMP=$ROOT/target/.bench-jar-built
 if [[ ! -f $JAR || ! -f $JAR_STAMP ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR_STAMP" -print -quit) ]]; then
     (cd "$ROOT" && ./mvnw -q -DskipTests package)
     touch "$JAR_STAMP"
+fi
+if [[ -n $JDK ]]; then
+    [[ -x $JDK/bin/java && -x $JDK/bin/jcmd ]] || { echo "--jdk $JDK: no bin/java and bin/jcmd there" >&2; exit 2; }
+    export PATH=$JDK/bin:$PATH
 fi
 
 RUN=$(mktemp -d /tmp/switchboard-profile.XXXXXX)

@@ -20,6 +20,9 @@
 #                                     usage ledger, metrics), alternating with the first at one
 #                                     connection, and both with idle streams held (on with --full)
 #            --no-install             never call apt-get
+#            --jdk DIR                run the gateway, the fake upstream and the clients on the JDK in DIR
+#                                     (the jar and the tools are still built with the default one), e.g.
+#                                     --jdk /usr/lib/jvm/temurin-25-jdk-amd64 --gw-opts "<the image's flags>"
 #
 # Cores: load generator, fake upstream and stream clients on CPU 0; nginx and the gateway (one at a
 # time under load) on CPU 1. Everything listens on 127.0.0.1 and is stopped on exit.
@@ -30,13 +33,14 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 FILTERS=0 JFR=0 INSTALL=1 GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS=""
+FULL=0 FILTERS=0 JFR=0 INSTALL=1 JDK="" GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 FILTERS=1 ;;
         --filters) FILTERS=1 ;;
         --jfr) JFR=1 ;;
         --no-install) INSTALL=0 ;;
+        --jdk) JDK=$2; shift ;;
         --gc) GC=$2; shift ;;
         --heap) HEAP=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
@@ -46,7 +50,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP_REQUESTS=$2; shift ;;
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
-        -h|--help) sed -n 2,25p "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -114,6 +118,11 @@ if [[ ! -f $BUILD/classes/StreamClient.class ]] || [[ -n $(find "$BENCH/java" "$
     javac -nowarn -d "$BUILD/classes" -cp "$BUILD/lib/*" "$BENCH"/java/*.java
 fi
 CP="$BUILD/classes:$BUILD/lib/*"
+if [[ -n $JDK ]]; then
+    [[ -x $JDK/bin/java && -x $JDK/bin/jcmd ]] || { echo "--jdk $JDK: no bin/java and bin/jcmd there" >&2; exit 2; }
+    export PATH=$JDK/bin:$PATH
+    log "running on $(java -version 2>&1 | sed -n 2p)"
+fi
 # The clients only need to start fast; the fake upstream must be fast, so it gets the full JIT.
 TOOL_JVM=(-XX:+UseParallelGC -Xms256m -Xmx1g -XX:TieredStopAtLevel=1 -Dreactor.netty.ioWorkerCount=1)
 FAKE_JVM=(-XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1)
