@@ -61,6 +61,18 @@ class ComposeStackTest {
     }
 
     @Test
+    void composeRunsTheGatewayWithTheImagesJvmFlagsUnlessTold() throws IOException {
+        Object javaOpts =
+                map(map(services().get("switchboard")).get("environment")).get("JAVA_OPTS");
+        var compose = Pattern.compile("^\\$\\{JAVA_OPTS:-(.*)}$").matcher(String.valueOf(javaOpts));
+        var image = Pattern.compile("(?m)^ENV JAVA_OPTS=\"([^\"]*)\"").matcher(Files.readString(Path.of("Dockerfile")));
+        assertThat(compose.matches()).as("JAVA_OPTS: ${JAVA_OPTS:-<default>}").isTrue();
+        assertThat(image.find()).as("ENV JAVA_OPTS in the Dockerfile").isTrue();
+        // Compose sets the variable, so its default replaces the image's: the two must not drift.
+        assertThat(compose.group(1)).isEqualTo(image.group(1));
+    }
+
+    @Test
     void everyServiceHasAHealthcheck() throws IOException {
         services().forEach((name, service) -> {
             Map<String, Object> healthcheck = map(map(service).get("healthcheck"));
