@@ -10,11 +10,10 @@ import io.switchboard.exchange.ProxyRequest;
 import io.switchboard.upstream.ProviderProperties;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.upstream.StreamUsage;
-import java.net.URI;
+import io.switchboard.upstream.TestProviders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -36,18 +35,7 @@ class RequestBodyWebFilterTest {
 
     private static ProviderRegistry registry() {
         Map<String, ProviderProperties> configured = new LinkedHashMap<>();
-        configured.put(
-                "openrouter",
-                new ProviderProperties(
-                        URI.create("http://127.0.0.1:1/api/v1"),
-                        "k",
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(1),
-                        StreamUsage.ALWAYS,
-                        List.of(),
-                        10,
-                        Duration.ofSeconds(5)));
+        configured.put("openrouter", TestProviders.properties("http://127.0.0.1:1/api/v1", "k", StreamUsage.ALWAYS));
         return new ProviderRegistry(configured);
     }
 

@@ -3,7 +3,6 @@ package io.switchboard.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -11,18 +10,7 @@ import org.junit.jupiter.api.Test;
 class ProviderTest {
 
     private static ProviderRegistry registry(String baseUrl) {
-        return new ProviderRegistry(Map.of(
-                "up",
-                new ProviderProperties(
-                        URI.create(baseUrl),
-                        null,
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(1),
-                        null,
-                        List.of(),
-                        10,
-                        Duration.ofSeconds(5))));
+        return new ProviderRegistry(Map.of("up", TestProviders.properties(baseUrl, null, null)));
     }
 
     @Test

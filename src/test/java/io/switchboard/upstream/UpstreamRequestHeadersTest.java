@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.switchboard.exchange.Attribution;
-import java.net.URI;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,18 +11,8 @@ import org.springframework.http.HttpHeaders;
 
 class UpstreamRequestHeadersTest {
 
-    private final ProviderRegistry registry = new ProviderRegistry(Map.of(
-            "openrouter",
-            new ProviderProperties(
-                    URI.create("https://openrouter.ai/api/v1"),
-                    "sk-or-secret",
-                    Duration.ofSeconds(1),
-                    Duration.ofSeconds(1),
-                    Duration.ofSeconds(1),
-                    null,
-                    List.of(),
-                    10,
-                    Duration.ofSeconds(5))));
+    private final ProviderRegistry registry = new ProviderRegistry(
+            Map.of("openrouter", TestProviders.properties("https://openrouter.ai/api/v1", "sk-or-secret", null)));
 
     @AfterEach
     void close() {

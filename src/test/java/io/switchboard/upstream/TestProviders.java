@@ -1,0 +1,25 @@
+package io.switchboard.upstream;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** A provider's settings for unit tests: one-second timeouts, every model, a small pool. */
+public final class TestProviders {
+
+    private TestProviders() {}
+
+    public static ProviderProperties properties(String baseUrl, @Nullable String apiKey, @Nullable StreamUsage usage) {
+        return new ProviderProperties(
+                URI.create(baseUrl),
+                apiKey,
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                usage,
+                List.of(),
+                10,
+                Duration.ofSeconds(5));
+    }
+}
