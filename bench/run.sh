@@ -285,6 +285,10 @@ stream_run() { # name url streams concurrency events delayMs
 }
 
 heap_used_kib() { # pid: live heap after a full collection, from jstat (S0U+S1U+EU+OU)
+    # Twice: with -XX:+UseStringDeduplication (the image's flags) the collector's background thread
+    # shares equal strings only after a collection found them; the second one then frees the copies.
+    jcmd "$1" GC.run >/dev/null
+    sleep 1
     jcmd "$1" GC.run >/dev/null
     sleep 1
     jstat -gc "$1" | awk 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR==2{printf "%d\n", $c["S0U"]+$c["S1U"]+$c["EU"]+$c["OU"]}'
