@@ -73,7 +73,7 @@ public class ProxyHandler {
         EventLoop loop = ServingLoop.of(exchange.getRequest());
         Mono<Upstream> call = provider.httpClientOn(loop)
                 .request(endpoint.hasBody() ? HttpMethod.POST : HttpMethod.GET)
-                .uri(provider.operationUri(endpoint.upstreamPath()))
+                .uri(provider.uriOf(endpoint))
                 .send((req, out) -> {
                     // Headers set on the request itself: HttpClient.headers() would copy the client's
                     // whole configuration for every request.

@@ -1,10 +1,11 @@
 package io.switchboard.upstream;
 
 import io.netty.channel.EventLoop;
+import io.switchboard.exchange.ProxyEndpoint;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.EnumMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.util.PatternMatchUtils;
 import reactor.netty.http.client.HttpClient;
@@ -25,8 +26,7 @@ public final class Provider {
     private final StreamUsage streamUsage;
     private final String[] modelPatterns;
     private final UpstreamClients clients;
-    /** Parsed once per operation (a handful: the data plane's endpoints), read on every request. */
-    private final ConcurrentMap<String, URI> operationUris = new ConcurrentHashMap<>();
+    private final Map<ProxyEndpoint, URI> endpointUris = new EnumMap<>(ProxyEndpoint.class);
 
     Provider(String name, ProviderProperties props, StreamUsage streamUsage, UpstreamClients clients) {
         this.name = name;
@@ -40,6 +40,9 @@ public final class Provider {
         this.streamUsage = streamUsage;
         this.modelPatterns = props.models().toArray(String[]::new);
         this.clients = clients;
+        for (ProxyEndpoint endpoint : ProxyEndpoint.values()) {
+            endpointUris.put(endpoint, URI.create(uriFor(endpoint.upstreamPath())));
+        }
     }
 
     public String name() {
@@ -61,13 +64,12 @@ public final class Provider {
     }
 
     /**
-     * {@link #uriFor} parsed, and kept: Reactor Netty's client parses a URI given as a string with a
-     * regular expression on every request (1% of the event loops' CPU in a profile), and takes a
-     * {@link URI} apart without one.
+     * The absolute URI of a data-plane endpoint, parsed once when the provider is built: Reactor
+     * Netty's client parses a URI given as a string with a regular expression on every request (1% of
+     * the event loops' CPU in a profile), and takes a {@link URI} apart without one.
      */
-    public URI operationUri(String operationPath) {
-        URI uri = operationUris.get(operationPath);
-        return uri != null ? uri : operationUris.computeIfAbsent(operationPath, path -> URI.create(uriFor(path)));
+    public URI uriOf(ProxyEndpoint endpoint) {
+        return endpointUris.get(endpoint);
     }
 
     /** {@code Bearer <api-key>}, or empty when the provider needs none. Never log it. */

@@ -2,6 +2,7 @@ package io.switchboard.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.switchboard.exchange.ProxyEndpoint;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,10 @@ class ProviderTest {
     }
 
     @Test
-    void operationUriKeepsTheBasePathWithOrWithoutItsTrailingSlash() {
+    void endpointUriKeepsTheBasePathWithOrWithoutItsTrailingSlash() {
         for (String base : List.of("https://openrouter.ai/api/v1", "https://openrouter.ai/api/v1/")) {
             try (ProviderRegistry registry = registry(base)) {
-                URI uri = registry.primary().operationUri("/chat/completions");
+                URI uri = registry.primary().uriOf(ProxyEndpoint.CHAT_COMPLETIONS);
                 assertThat(uri).as(base).isEqualTo(URI.create("https://openrouter.ai/api/v1/chat/completions"));
                 assertThat(uri.getPort()).isEqualTo(-1);
             }
@@ -25,13 +26,16 @@ class ProviderTest {
     }
 
     @Test
-    void operationUriKeepsThePortAndAnswersEachOperationWithItsOwnPath() {
+    void everyEndpointHasItsOwnUriWithThePortKept() {
         try (ProviderRegistry registry = registry("http://127.0.0.1:8089")) {
             Provider provider = registry.primary();
-            assertThat(provider.operationUri("/embeddings")).isEqualTo(URI.create("http://127.0.0.1:8089/embeddings"));
-            assertThat(provider.operationUri("/models")).isEqualTo(URI.create("http://127.0.0.1:8089/models"));
-            assertThat(provider.operationUri("/embeddings").getPort()).isEqualTo(8089);
-            assertThat(provider.operationUri("/models").toString()).isEqualTo(provider.uriFor("/models"));
+            for (ProxyEndpoint endpoint : ProxyEndpoint.values()) {
+                URI uri = provider.uriOf(endpoint);
+                assertThat(uri)
+                        .as(endpoint.name())
+                        .isEqualTo(URI.create("http://127.0.0.1:8089" + endpoint.upstreamPath()));
+                assertThat(uri.toString()).isEqualTo(provider.uriFor(endpoint.upstreamPath()));
+            }
         }
     }
 }
