@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.StringJoiner;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,6 +68,9 @@ public record DatabaseLocation(
      */
     static final String INTERRUPT_SAFE = "retry:";
 
+    /** A database path that already names an H2 file system ({@code nio:}, {@code async:}, ...). */
+    private static final Pattern FILE_SYSTEM_PREFIX = Pattern.compile("^[A-Za-z]{2,}:");
+
     /**
      * @param r2dbcUrl {@code spring.r2dbc.url}, or null/blank for the embedded H2 file under {@code storagePath}
      */
@@ -87,6 +91,9 @@ public record DatabaseLocation(
         }
         if (isH2File(parsed)) {
             options.option(
+                    ConnectionFactoryOptions.DATABASE,
+                    interruptSafe(stringOption(parsed, ConnectionFactoryOptions.DATABASE)));
+            options.option(
                     H2_OPTIONS,
                     withH2FileDefaults(
                             stringOption(parsed, H2_OPTIONS),
@@ -102,12 +109,22 @@ public record DatabaseLocation(
         ConnectionFactoryOptions options = ConnectionFactoryOptions.builder()
                 .option(ConnectionFactoryOptions.DRIVER, "h2")
                 .option(ConnectionFactoryOptions.PROTOCOL, "file")
-                .option(ConnectionFactoryOptions.DATABASE, INTERRUPT_SAFE + file)
+                .option(ConnectionFactoryOptions.DATABASE, interruptSafe(file))
                 .option(ConnectionFactoryOptions.USER, "sa")
                 .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
                 .option(H2_OPTIONS, withH2FileDefaults(null, ""))
                 .build();
         return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
+    }
+
+    /**
+     * The database's path on the {@link #INTERRUPT_SAFE} file system, for every H2 file database the
+     * gateway opens (its own and one named in {@code spring.r2dbc.url}), unless the path already
+     * names a file system of the operator's choosing.
+     */
+    static String interruptSafe(@Nullable String database) {
+        String path = database == null ? "" : database;
+        return FILE_SYSTEM_PREFIX.matcher(path).find() ? path : INTERRUPT_SAFE + path;
     }
 
     /**

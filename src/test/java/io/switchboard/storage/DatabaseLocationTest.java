@@ -25,6 +25,15 @@ class DatabaseLocationTest {
     }
 
     @Test
+    void anH2FilePathThatNamesItsOwnFileSystemKeepsIt() {
+        DatabaseLocation own = DatabaseLocation.resolve("r2dbc:h2:file:///nio:/srv/own", null, null, Path.of("unused"));
+        assertThat(own.r2dbc().getValue(ConnectionFactoryOptions.DATABASE)).isEqualTo("nio:/srv/own");
+        assertThat(DatabaseLocation.interruptSafe("/srv/own")).isEqualTo("retry:/srv/own");
+        assertThat(DatabaseLocation.interruptSafe("./data/db")).isEqualTo("retry:./data/db");
+        assertThat(DatabaseLocation.interruptSafe("C:/data/db")).isEqualTo("retry:C:/data/db");
+    }
+
+    @Test
     void aRelativeStoragePathIsMadeAbsolute() {
         DatabaseLocation location = DatabaseLocation.resolve("", null, null, Path.of("./data"));
         assertThat(location.jdbcUrl())
@@ -39,7 +48,7 @@ class DatabaseLocationTest {
         assertThat(plain.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
                 .isEqualTo("WRITE_DELAY=0;CACHE_SIZE=1024");
         assertThat(plain.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
 
         DatabaseLocation otherOptions = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=MAX_LOG_SIZE=8", null, null, Path.of("unused"));
@@ -55,12 +64,12 @@ class DatabaseLocationTest {
         DatabaseLocation delayInPath =
                 DatabaseLocation.resolve("r2dbc:h2:file:////srv/own;write_delay=100", null, null, Path.of("unused"));
         assertThat(delayInPath.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:/srv/own;write_delay=100;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=1024");
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;write_delay=100;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=1024");
 
         DatabaseLocation ownDelay = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=WRITE_DELAY=100", null, null, Path.of("unused"));
         assertThat(ownDelay.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100;CACHE_SIZE=1024");
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100;CACHE_SIZE=1024");
     }
 
     @Test

@@ -47,11 +47,13 @@ class H2FileSettingsTest {
         assertThat(settings).containsEntry("WRITE_DELAY", "100").containsEntry("CACHE_SIZE", "1024");
     }
 
-    @Test
-    void aWriteOnAnInterruptedThreadLeavesTheEmbeddedDatabaseOpen() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aWriteOnAnInterruptedThreadLeavesTheDatabaseOpen(boolean ownUrl) throws Exception {
         // Reactor interrupts a boundedElastic worker when its task is cancelled (a client that left,
-        // a timeout); one such write used to close the embedded database until a restart.
-        DatabaseLocation location = DatabaseLocation.resolve(null, null, null, storage);
+        // a timeout); one such write used to close the database until a restart.
+        String url = ownUrl ? "r2dbc:h2:file:///" + storage.toAbsolutePath().resolve("own") : "";
+        DatabaseLocation location = DatabaseLocation.resolve(url, ownUrl ? "sa" : null, null, storage);
         io.r2dbc.spi.ConnectionFactory factory = ConnectionFactories.get(location.r2dbc());
         run(factory, "CREATE TABLE notes (id INT PRIMARY KEY)");
 
