@@ -4,7 +4,7 @@
 # the gateway's CPU per request, and p50/p99 at 1 connection. 2 to 6 minutes; no nginx, no streams,
 # no idle streams. Run bench/run.sh once first (it installs wrk and builds the jar and the bench tools).
 #
-#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--c1-rounds N] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"] [--jdk DIR]
+#   bench/profile.sh [--jfr | --async] [--warmup N] [--duration S] [--c1-rounds N] [--active N [--active-rounds R]] [--gw-args "<--props>"] [--gw-opts "<jvm flags>"] [--jdk DIR]
 #
 # --c1-rounds N measures the one-connection latency in N consecutive 10 s rounds (default 1) and prints
 # each: a tail that stays from round to round is not the JIT settling after the c=64 run.
@@ -16,6 +16,12 @@
 # the system calls it made (strace -c -f, 4 s; strace slows the gateway, so only the counts mean
 # anything). Counts do not swing with the machine's load as timings do: a change that saves a send
 # or a wake-up per request shows here.
+# --active N ends with N streams of 20 events 100 ms apart, all opened at once (bench/run.sh --full's
+# 2000 active streams), direct and then through the gateway, in --active-rounds R rounds (default 3)
+# 45 s apart, and prints each round's times to first event. The first burst runs the streaming path's
+# code for the first time, and the JIT recompiles much of it in the next ones too (with
+# -XX:+PrintCompilation in --gw-opts each round counts the compilations): read the last rounds.
+# With --async the gateway's CPU in the last round goes to active.collapsed and active-top.md.
 # --jdk DIR runs the gateway, the fake upstream and the tools on the JDK in DIR (as bench/run.sh --jdk).
 # --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
 # once into bench/.build): CPU samples every 1 ms with whole Java stacks, which JFR undersamples on
@@ -25,7 +31,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 ASYNC=0 SYSCALLS=0 JDK="" WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 SYSCALLS=0 ACTIVE=0 ACTIVE_ROUNDS=3 JDK="" WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
@@ -34,6 +40,8 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --c1-rounds) C1_ROUNDS=$2; shift ;;
+        --active) ACTIVE=$2; shift ;;
+        --active-rounds) ACTIVE_ROUNDS=$2; shift ;;
         --gw-args) GW_ARGS=$2; shift ;;
         --gw-opts) GW_OPTS=$2; shift ;;
         --jdk) JDK=$2; shift ;;
@@ -164,6 +172,41 @@ if [[ $SYSCALLS == 1 ]]; then
     fi
     wait "$WRK" || true
 fi
+if ((ACTIVE > 0)); then
+    # As bench/run.sh's stream_run: the stream client on CPU 0 with the fake upstream.
+    paced() { # url auth
+        taskset -c 0 java -XX:+UseParallelGC -Xms256m -Xmx1g -XX:TieredStopAtLevel=1 -Dreactor.netty.ioWorkerCount=1 \
+            -cp "$BUILD/classes:$BUILD/lib/*" StreamClient paced "$1" "$ACTIVE" "$ACTIVE" 20 100 "$2" 2>&1 \
+            | sed -n 's/^BENCH_JSON //p'
+    }
+    compiled() { grep -cE '^ *[0-9]+ +[0-9]+ ' "$RUN/gateway.log" || true; }
+    for ((round = 1; round <= ACTIVE_ROUNDS; round++)); do
+        # A pause past the upstream pool's idle time (20 s, evicted every 20 s) before each round, so
+        # that every burst opens its upstream connections anew, as direct does.
+        ((round == 1)) || sleep 45
+        ACTIVE_DIRECT=$(paced "http://127.0.0.1:$FAKE_PORT/api/v1/chat/completions" "")
+        ((round < ACTIVE_ROUNDS)) || [[ $ASYNC != 1 ]] \
+            || jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=cpu,interval=1000000,threads"' >/dev/null
+        a0=$(ticks) k0=$(compiled)
+        ACTIVE_GW=$(paced "$URL" "$AUTH")
+        a1=$(ticks) k1=$(compiled)
+        ((round < ACTIVE_ROUNDS)) || [[ $ASYNC != 1 ]] \
+            || jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/active.collapsed,collapsed\"" >/dev/null
+        python3 - "$round" "$ACTIVE_DIRECT" "$ACTIVE_GW" $((a1 - a0)) "$(getconf CLK_TCK)" $((k1 - k0)) <<'EOF'
+import json, sys
+rnd, d, g = sys.argv[1], json.loads(sys.argv[2] or "{}"), json.loads(sys.argv[3] or "{}")
+cpu, compiles = int(sys.argv[4]) / int(sys.argv[5]), int(sys.argv[6])
+for name, r in (("direct", d), ("gateway", g)):
+    print(f"active round {rnd} {name}: {r.get('ok', 0)} of {r.get('streams', 0)} streams ok, {r.get('errors', 0)} errors,"
+          f" first event p50 {r.get('ttfe_p50_ms', float('nan')):.1f} ms, p99 {r.get('ttfe_p99_ms', float('nan')):.1f} ms,"
+          f" wall {r.get('wall_s', float('nan')):.2f} s")
+if d and g:
+    jit = f", {compiles} JIT compilations and deoptimizations" if compiles else ""
+    print(f"active round {rnd}: gateway minus direct at p50 {g['ttfe_p50_ms'] - d['ttfe_p50_ms']:+.1f} ms; gateway CPU"
+          f" {cpu:.2f} s with the client's start, {cpu * 1e6 / max(g['streams'], 1):.0f} us per stream{jit}")
+EOF
+    done
+fi
 python3 - "$RPS" "$LAT" $((c1 - c0)) $((j1 - j0)) "$(getconf CLK_TCK)" $((gc1 - gc0)) <<'EOF'
 import json, sys
 rps, lat = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -176,3 +219,4 @@ EOF
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg); run directory $RUN" >&2
 if [[ $JFR == 1 ]]; then python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" && echo "JFR: $RUN/gateway.jfr, $RUN/jfr-top.md" >&2; fi
 if [[ $ASYNC == 1 ]]; then python3 "$BENCH/stacks_top.py" "$RUN/cpu.collapsed" >"$RUN/stacks-top.md" && echo "async-profiler: $RUN/cpu.collapsed, $RUN/stacks-top.md" >&2; fi
+if [[ $ASYNC == 1 && -s $RUN/active.collapsed ]]; then python3 "$BENCH/stacks_top.py" "$RUN/active.collapsed" >"$RUN/active-top.md" && echo "async-profiler, active streams: $RUN/active.collapsed, $RUN/active-top.md" >&2; fi
