@@ -25,7 +25,11 @@ final class SseEventScanner {
     static UsageJsonScanner scan(ByteBuf event) {
         int length = event.readableBytes();
         byte[] bytes = ScanScratch.copy(event);
-        UsageJsonScanner scanner = null;
+        int firstStart = -1;
+        int firstEnd = -1;
+        // Only when several data: lines make up the payload (rare): they are joined by a newline, so
+        // the payload is no longer one range of the bytes and goes to the scanner in pieces.
+        UsageJsonScanner joined = null;
         int lineStart = 0;
         while (lineStart < length) {
             int lineEnd = lineStart;
@@ -37,13 +41,17 @@ final class SseEventScanner {
                 if (payload < lineEnd && bytes[payload] == ' ') {
                     payload++;
                 }
-                if (!isDone(bytes, payload, lineEnd)) {
-                    if (scanner == null) {
-                        scanner = new UsageJsonScanner();
-                    } else {
-                        scanner.feed(NEWLINE, 0, 1);
+                boolean json = !isDone(bytes, payload, lineEnd);
+                if (json && firstStart < 0) {
+                    firstStart = payload;
+                    firstEnd = lineEnd;
+                } else if (json) {
+                    if (joined == null) {
+                        joined = new UsageJsonScanner();
+                        joined.feed(bytes, firstStart, firstEnd - firstStart);
                     }
-                    scanner.feed(bytes, payload, lineEnd - payload);
+                    joined.feed(NEWLINE, 0, 1);
+                    joined.feed(bytes, payload, lineEnd - payload);
                 }
             }
             lineStart = lineEnd;
@@ -54,11 +62,13 @@ final class SseEventScanner {
                 lineStart++;
             }
         }
-        if (scanner != null) {
-            scanner.end();
-            scanner.close();
+        if (joined != null) {
+            joined.end();
+            joined.close();
+            return joined;
         }
-        return scanner;
+        // Nearly every event: one data: line, read in place by the plain parser.
+        return firstStart < 0 ? null : UsageJsonScanner.whole(bytes, firstStart, firstEnd - firstStart);
     }
 
     private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {

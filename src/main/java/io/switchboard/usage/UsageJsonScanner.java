@@ -1,6 +1,7 @@
 package io.switchboard.usage;
 
 import java.math.BigDecimal;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -9,6 +10,7 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.async.ByteArrayFeeder;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 
 /**
  * Reads one JSON document fed in pieces (a chat completion body chunk by chunk, or the {@code data:}
@@ -16,6 +18,11 @@ import tools.jackson.core.json.JsonFactory;
  * model and provider, the {@code usage} object, an in-band {@code error} with {@code
  * finish_reason:"error"}, and whether a choice carried content. Nothing else of the document is kept,
  * so the body is never held. A malformed document stops the scan, never the relay.
+ *
+ * <p>A document in pieces goes through Jackson's non-blocking parser, behind a {@link LongStringElider};
+ * a document already whole (one event's payload) through its plain parser over the bytes ({@link
+ * #whole}), which skips the strings it is not asked for without decoding them, and so needs no
+ * elider: per event about a third of the work (see {@code docs/benchmarks.md}).
  */
 final class UsageJsonScanner {
 
@@ -24,6 +31,10 @@ final class UsageJsonScanner {
                     .maxNestingDepth(64)
                     .maxNumberLength(64)
                     .build())
+            // The scanners run on the event loops, a few threads that live as long as the server:
+            // a buffer recycler per thread, not the shared lock-free deque every parser took one
+            // from and gave it back to.
+            .recyclerPool(JsonRecyclerPools.threadLocalPool())
             .build();
 
     private static final int MAX_DEPTH = 64;
@@ -31,10 +42,12 @@ final class UsageJsonScanner {
     private static final int STRING_KEEP = 4096;
 
     private final JsonParser parser;
-    private final ByteArrayFeeder feeder;
-    private final LongStringElider strings = new LongStringElider(STRING_KEEP);
-    private final String[] names = new String[MAX_DEPTH];
-    private final boolean[] arrays = new boolean[MAX_DEPTH];
+    private final @Nullable ByteArrayFeeder feeder;
+    private final @Nullable LongStringElider strings;
+    /** The property (or "[]" for an array element) that opened each level; grown up to MAX_DEPTH. */
+    private String[] names = new String[8];
+
+    private boolean[] arrays = new boolean[8];
     private int depth;
     private @Nullable String pendingName;
     private boolean failed;
@@ -65,14 +78,37 @@ final class UsageJsonScanner {
     int choices;
     boolean content;
 
+    /** A scanner for a document that comes in pieces: {@link #feed}, then {@link #end} and {@link #close}. */
     UsageJsonScanner() {
         this.parser = JSON.createNonBlockingByteArrayParser(ObjectReadContext.empty());
         this.feeder = (ByteArrayFeeder) parser.nonBlockingInputFeeder();
+        this.strings = new LongStringElider(STRING_KEEP);
+    }
+
+    private UsageJsonScanner(JsonParser whole) {
+        this.parser = whole;
+        this.feeder = null;
+        this.strings = null;
+    }
+
+    /** Scans the whole document in {@code bytes[offset, offset + length)} (not kept) and closes the parser. */
+    static UsageJsonScanner whole(byte[] bytes, int offset, int length) {
+        UsageJsonScanner scanner =
+                new UsageJsonScanner(JSON.createParser(ObjectReadContext.empty(), bytes, offset, length));
+        scanner.ended = true;
+        try {
+            scanner.drain();
+        } catch (JacksonException | IllegalStateException e) {
+            scanner.failed = true;
+        } finally {
+            scanner.close();
+        }
+        return scanner;
     }
 
     /** Feeds the next bytes of the document; the array is not kept past this call. */
     void feed(byte[] bytes, int offset, int length) {
-        if (failed || ended || length == 0) {
+        if (failed || ended || length == 0 || strings == null) {
             return;
         }
         try {
@@ -83,13 +119,15 @@ final class UsageJsonScanner {
     }
 
     private void parse(byte[] bytes, int from, int to) {
-        feeder.feedInput(bytes, from, to);
-        drain();
+        if (feeder != null) {
+            feeder.feedInput(bytes, from, to);
+            drain();
+        }
     }
 
     /** No more bytes will come. */
     void end() {
-        if (failed || ended) {
+        if (failed || ended || feeder == null) {
             return;
         }
         ended = true;
@@ -141,6 +179,10 @@ final class UsageJsonScanner {
             choices++;
         }
         if (depth < MAX_DEPTH) {
+            if (depth == names.length) {
+                names = Arrays.copyOf(names, Math.min(MAX_DEPTH, depth * 2));
+                arrays = Arrays.copyOf(arrays, names.length);
+            }
             names[depth] = name;
             arrays[depth] = array;
         }

@@ -143,6 +143,57 @@ class UsageObserverTest {
         assertThat(records.get(0).totalTokens()).isEqualTo(7);
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anEventReadsTheSameWhetherItsJsonIsOneDataLineOrSeveral(boolean splitOverLines) {
+        // One data: line is read in place by the plain parser; several are joined and read in pieces
+        // by the non-blocking one behind the long-string elider. Both must keep every field.
+        String[] parts = {
+            "{\"id\":\"gen-42\",\"provider\":\"OpenAI\",\"model\":\"openai/gpt-5-nano-2025\",",
+            "\"ignored\":{\"deep\":[1,{\"x\":\"" + "q".repeat(10_000) + "\"}]},",
+            "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}],",
+            "\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":22,\"total_tokens\":33,\"cost\":0.0042,",
+            "\"prompt_tokens_details\":{\"cached_tokens\":5},\"completion_tokens_details\":{\"reasoning_tokens\":7}}}"
+        };
+        String event = splitOverLines
+                ? "data: " + String.join("\ndata: ", parts) + "\n\n"
+                : "data: " + String.join("", parts) + "\n\n";
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, event);
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.generationId()).isEqualTo("gen-42");
+            assertThat(r.servedModel()).isEqualTo("openai/gpt-5-nano-2025");
+            assertThat(r.upstreamProvider()).isEqualTo("OpenAI");
+            assertThat(r.estimated())
+                    .as("the upstream's own usage, not an estimate")
+                    .isFalse();
+            assertThat(r.promptTokens()).isEqualTo(11);
+            assertThat(r.completionTokens()).isEqualTo(22);
+            assertThat(r.totalTokens()).isEqualTo(33);
+            assertThat(r.cachedTokens()).isEqualTo(5);
+            assertThat(r.reasoningTokens()).isEqualTo(7);
+            assertThat(r.costUsd()).isEqualByComparingTo("0.0042");
+            assertThat(r.ttftMs()).as("the event carried content").isNotNull();
+        });
+    }
+
+    @Test
+    void anEventWithAnEmptyContentIsNoToken() {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("") + "\n\n");
+        send(observer, chunk("") + "\n\n");
+        send(observer, chunk("a") + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.estimated()).isTrue();
+            assertThat(r.completionTokens()).as("only the event with content").isEqualTo(1);
+        });
+    }
+
     @Test
     void inBandErrorInsideA200StreamIsAFailure() {
         UsageObserver observer = observer(UsageFixtures.exchange(true, false));
