@@ -16,6 +16,7 @@ import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.async.ByteBufferFeeder;
 import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 
 /**
  * Reads a request body in one pass as its chunks arrive, with Jackson's non-blocking parser, and
@@ -71,6 +72,9 @@ final class RequestBodyScanner {
                         .maxStringLength((int) Math.min(Integer.MAX_VALUE, maxBody))
                         .maxDocumentLength(maxBody)
                         .build())
+                // Scanned on the event loops: a buffer recycler per thread, not Jackson's default
+                // shared lock-free deque, which every parser took one from and gave it back to.
+                .recyclerPool(JsonRecyclerPools.threadLocalPool())
                 .build();
     }
 

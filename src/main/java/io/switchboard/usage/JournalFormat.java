@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -27,7 +29,12 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class JournalFormat {
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** With a buffer recycler per thread (event loops, the journal's writer), as the usage scanner's. */
+    private static final JsonMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .recyclerPool(JsonRecyclerPools.threadLocalPool())
+                    .build())
+            .build();
+
     static final byte ADMITTED = 'A';
     private static final byte GENERATION = 'G';
     private static final byte FINISHED = 'F';
