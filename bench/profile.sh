@@ -198,7 +198,8 @@ rnd, d, g = sys.argv[1], json.loads(sys.argv[2] or "{}"), json.loads(sys.argv[3]
 cpu, compiles = int(sys.argv[4]) / int(sys.argv[5]), int(sys.argv[6])
 for name, r in (("direct", d), ("gateway", g)):
     print(f"active round {rnd} {name}: {r.get('ok', 0)} of {r.get('streams', 0)} streams ok, {r.get('errors', 0)} errors,"
-          f" first event p50 {r.get('ttfe_p50_ms', float('nan')):.1f} ms, p99 {r.get('ttfe_p99_ms', float('nan')):.1f} ms,"
+          f" first event p50 {r.get('ttfe_p50_ms', float('nan')):.1f} ms, p99 {r.get('ttfe_p99_ms', float('nan')):.1f} ms"
+          f" (from the stream opened: {r.get('open_to_first_p50_ms', float('nan')):.1f}, {r.get('open_to_first_p99_ms', float('nan')):.1f}),"
           f" wall {r.get('wall_s', float('nan')):.2f} s")
 if d and g:
     jit = f", {compiles} JIT compilations and deoptimizations" if compiles else ""
