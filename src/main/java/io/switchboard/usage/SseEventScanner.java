@@ -4,16 +4,16 @@ import io.netty.buffer.ByteBuf;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Finds the JSON payload of one complete server-sent event and hands it to a {@link UsageJsonScanner}.
+ * Finds the JSON payload of one complete server-sent event and has a {@link UsageJsonScanner} read it
+ * whole.
  * Lines may end in CR, LF or CRLF; several {@code data:} lines are one payload joined by a newline
  * (the SSE rule); comments, {@code event:}/{@code id:} fields and {@code [DONE]} are skipped. The
- * event's buffer is read, never consumed, retained or changed. Keeps no state between events.
+ * event's buffer is read (through a copy), never consumed, retained or changed. Keeps no state between events.
  */
 final class SseEventScanner {
 
     private static final byte[] DATA = {'d', 'a', 't', 'a', ':'};
     private static final byte[] DONE = {'[', 'D', 'O', 'N', 'E', ']'};
-    private static final byte[] NEWLINE = {'\n'};
 
     private SseEventScanner() {}
 
@@ -25,11 +25,11 @@ final class SseEventScanner {
     static UsageJsonScanner scan(ByteBuf event) {
         int length = event.readableBytes();
         byte[] bytes = ScanScratch.copy(event);
-        int firstStart = -1;
-        int firstEnd = -1;
-        // Only when several data: lines make up the payload (rare): they are joined by a newline, so
-        // the payload is no longer one range of the bytes and goes to the scanner in pieces.
-        UsageJsonScanner joined = null;
+        // The payload is gathered in place, in the copy: a later data: line's text moves down to just
+        // after the payload so far, behind a newline. It always fits, as each line gave up at least
+        // its "data:" and its line end. Nearly every event has one data: line, which stays where it is.
+        int start = -1;
+        int end = -1;
         int lineStart = 0;
         while (lineStart < length) {
             int lineEnd = lineStart;
@@ -42,16 +42,13 @@ final class SseEventScanner {
                     payload++;
                 }
                 boolean json = !isDone(bytes, payload, lineEnd);
-                if (json && firstStart < 0) {
-                    firstStart = payload;
-                    firstEnd = lineEnd;
+                if (json && start < 0) {
+                    start = payload;
+                    end = lineEnd;
                 } else if (json) {
-                    if (joined == null) {
-                        joined = new UsageJsonScanner();
-                        joined.feed(bytes, firstStart, firstEnd - firstStart);
-                    }
-                    joined.feed(NEWLINE, 0, 1);
-                    joined.feed(bytes, payload, lineEnd - payload);
+                    bytes[end++] = '\n';
+                    System.arraycopy(bytes, payload, bytes, end, lineEnd - payload);
+                    end += lineEnd - payload;
                 }
             }
             lineStart = lineEnd;
@@ -62,13 +59,7 @@ final class SseEventScanner {
                 lineStart++;
             }
         }
-        if (joined != null) {
-            joined.end();
-            joined.close();
-            return joined;
-        }
-        // Nearly every event: one data: line, read in place by the plain parser.
-        return firstStart < 0 ? null : UsageJsonScanner.whole(bytes, firstStart, firstEnd - firstStart);
+        return start < 0 ? null : UsageJsonScanner.whole(bytes, start, end - start);
     }
 
     private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {

@@ -22,7 +22,7 @@ import tools.jackson.core.util.JsonRecyclerPools;
  * <p>A document in pieces goes through Jackson's non-blocking parser, behind a {@link LongStringElider};
  * a document already whole (one event's payload) through its plain parser over the bytes ({@link
  * #whole}), which skips the strings it is not asked for without decoding them, and so needs no
- * elider: per event about a third of the work (see {@code docs/benchmarks.md}).
+ * elider: a fifth to a quarter less time per event (see {@code docs/benchmarks.md}).
  */
 final class UsageJsonScanner {
 
@@ -42,8 +42,8 @@ final class UsageJsonScanner {
     private static final int STRING_KEEP = 4096;
 
     private final JsonParser parser;
-    private final @Nullable ByteArrayFeeder feeder;
-    private final @Nullable LongStringElider strings;
+    /** How a document in pieces reaches the parser; null for a document scanned whole. */
+    private final @Nullable Pieces pieces;
     /** The property (or "[]" for an array element) that opened each level; grown up to MAX_DEPTH. */
     private String[] names = new String[8];
 
@@ -81,21 +81,18 @@ final class UsageJsonScanner {
     /** A scanner for a document that comes in pieces: {@link #feed}, then {@link #end} and {@link #close}. */
     UsageJsonScanner() {
         this.parser = JSON.createNonBlockingByteArrayParser(ObjectReadContext.empty());
-        this.feeder = (ByteArrayFeeder) parser.nonBlockingInputFeeder();
-        this.strings = new LongStringElider(STRING_KEEP);
+        this.pieces = new Pieces((ByteArrayFeeder) parser.nonBlockingInputFeeder());
     }
 
     private UsageJsonScanner(JsonParser whole) {
         this.parser = whole;
-        this.feeder = null;
-        this.strings = null;
+        this.pieces = null;
     }
 
     /** Scans the whole document in {@code bytes[offset, offset + length)} (not kept) and closes the parser. */
     static UsageJsonScanner whole(byte[] bytes, int offset, int length) {
         UsageJsonScanner scanner =
                 new UsageJsonScanner(JSON.createParser(ObjectReadContext.empty(), bytes, offset, length));
-        scanner.ended = true;
         try {
             scanner.drain();
         } catch (JacksonException | IllegalStateException e) {
@@ -106,33 +103,28 @@ final class UsageJsonScanner {
         return scanner;
     }
 
-    /** Feeds the next bytes of the document; the array is not kept past this call. */
+    /** Feeds the next bytes of a document in pieces; the array is not kept past this call. */
     void feed(byte[] bytes, int offset, int length) {
-        if (failed || ended || length == 0 || strings == null) {
+        Pieces in = pieces;
+        if (in == null || failed || ended || length == 0) {
             return;
         }
         try {
-            strings.feed(bytes, offset, length, this::parse);
+            in.strings.feed(bytes, offset, length, in);
         } catch (JacksonException | IllegalStateException e) {
             failed = true;
         }
     }
 
-    private void parse(byte[] bytes, int from, int to) {
-        if (feeder != null) {
-            feeder.feedInput(bytes, from, to);
-            drain();
-        }
-    }
-
-    /** No more bytes will come. */
+    /** No more pieces will come. */
     void end() {
-        if (failed || ended || feeder == null) {
+        Pieces in = pieces;
+        if (in == null || failed || ended) {
             return;
         }
         ended = true;
         try {
-            feeder.endOfInput();
+            in.feeder.endOfInput();
             drain();
         } catch (JacksonException | IllegalStateException e) {
             failed = true;
@@ -248,5 +240,21 @@ final class UsageJsonScanner {
         String value = parser.getString();
         // Identifiers only: a provider that sent a huge string here gets it cut, not stored whole.
         return value.length() > 200 ? value.substring(0, 200) : value;
+    }
+
+    /** The non-blocking parser's feeder behind the long-string elider, which hands it what it keeps. */
+    private final class Pieces implements LongStringElider.Sink {
+        private final ByteArrayFeeder feeder;
+        private final LongStringElider strings = new LongStringElider(STRING_KEEP);
+
+        Pieces(ByteArrayFeeder feeder) {
+            this.feeder = feeder;
+        }
+
+        @Override
+        public void accept(byte[] bytes, int from, int to) {
+            feeder.feedInput(bytes, from, to);
+            drain();
+        }
     }
 }

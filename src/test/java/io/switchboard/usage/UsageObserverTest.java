@@ -181,6 +181,23 @@ class UsageObserverTest {
     }
 
     @Test
+    void dataLinesAreJoinedAcrossCrlfEndingsCommentsAndOtherFields() {
+        // Later data: lines move down in the event's copy to join the first: what lies between them
+        // (line ends of two bytes, a comment, an id field) must drop out, and only a newline join them.
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        send(
+                observer,
+                "data: {\"id\":\"gen-7\",\r\n: a comment between\r\nid: 3\r\ndata:\"usage\":\r\ndata: {\"prompt_tokens\":2,"
+                        + "\r\ndata:  \"completion_tokens\":5}}\r\n\r\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.generationId()).isEqualTo("gen-7");
+            assertThat(r.promptTokens()).isEqualTo(2);
+            assertThat(r.completionTokens()).isEqualTo(5);
+        });
+    }
+
+    @Test
     void anEventWithAnEmptyContentIsNoToken() {
         UsageObserver observer = observer(UsageFixtures.exchange(true, false));
         observer.onUpstreamResponse(200, new HttpHeaders());
