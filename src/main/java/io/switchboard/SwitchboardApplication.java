@@ -1,5 +1,6 @@
 package io.switchboard;
 
+import io.switchboard.proxy.SenderPrefetch;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -10,6 +11,8 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class SwitchboardApplication {
 
     public static void main(String[] args) {
+        // Before anything loads Reactor Netty's sender, which reads it once.
+        SenderPrefetch.applyDefault();
         SpringApplication.run(SwitchboardApplication.class, args);
     }
 }
