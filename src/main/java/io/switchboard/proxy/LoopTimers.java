@@ -9,7 +9,7 @@ import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 
 /**
- * Timers for the data plane's per-request deadlines and heartbeats, on the connection's own Netty
+ * Timers for the data plane's per-request deadlines, on the connection's own Netty
  * event loop. Reactor's shared timer keeps its tasks in a queue behind a lock, and cancelling a timer
  * (every request that answers in time, every stream that ends) took that lock on the event loop,
  * where BlockHound caught a wait for it. An event loop adds and cancels its own timers without a lock.

@@ -8,6 +8,7 @@ import io.switchboard.errors.GatewayException;
 import io.switchboard.errors.OpenAiErrorBody;
 import io.switchboard.exchange.ExchangeOutcome;
 import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.upstream.PerEventLoop;
 import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +29,6 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
-import reactor.core.publisher.Sinks;
 import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClientResponse;
 
@@ -43,18 +43,17 @@ public class ResponseRelay {
 
     private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
     private static final int MAX_ERROR_BODY = 256 * 1024;
-    private static final ByteBuf HEARTBEAT = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
-            .writeBytes(": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     private static final NettyDataBufferFactory BUFFERS =
             new NettyDataBufferFactory(io.netty.buffer.ByteBufAllocator.DEFAULT);
 
-    private final Duration heartbeat;
+    private final long heartbeatNanos;
     private final int maxEventSize;
-    private final LoopTimers timers;
+    private final PerEventLoop<HeartbeatWheel> wheels;
 
-    public ResponseRelay(StreamingProperties streaming, LoopTimers timers) {
-        this.timers = timers;
-        this.heartbeat = streaming.heartbeat();
+    public ResponseRelay(StreamingProperties streaming) {
+        Duration heartbeat = streaming.heartbeat();
+        this.heartbeatNanos = heartbeat.toNanos();
+        this.wheels = new PerEventLoop<>(loop -> new HeartbeatWheel(loop, heartbeat));
         this.maxEventSize =
                 (int) Math.min(Integer.MAX_VALUE, streaming.maxEventSize().toBytes());
     }
@@ -134,12 +133,13 @@ public class ResponseRelay {
             GatewayExchange state, int status, Flux<ByteBuf> in, Connection connection, ExchangeObservers observers) {
         return (message, context) -> {
             SseEventSplitter splitter = new SseEventSplitter(maxEventSize);
-            StreamActivity activity = new StreamActivity();
+            // Heartbeats from the wheel of the upstream connection's loop, where its events arrive.
+            Heartbeats heartbeats =
+                    new Heartbeats(wheels.on(connection.channel().eventLoop()), heartbeatNanos, splitter::atBoundary);
             AtomicBoolean failed = new AtomicBoolean();
-            Sinks.Empty<Void> ended = Sinks.empty();
             Flux<DataBuffer> events = in.concatMapIterable(
                             chunk -> {
-                                activity.touch();
+                                heartbeats.touch();
                                 return kept(splitter.split(chunk), observers);
                             },
                             1)
@@ -157,15 +157,10 @@ public class ResponseRelay {
                     })
                     .doOnNext(buffer -> observers.onFirstByte())
                     .doFinally(signal -> {
-                        ended.tryEmitEmpty();
+                        heartbeats.end();
                         splitter.discard();
                     });
-            Flux<DataBuffer> beats = Flux.interval(heartbeat, heartbeat, timers.on(connection))
-                    .filter(tick -> splitter.atBoundary() && activity.quietFor(heartbeat))
-                    .map(tick -> (DataBuffer) BUFFERS.wrap(HEARTBEAT.duplicate()))
-                    .onBackpressureDrop()
-                    .takeUntilOther(ended.asMono());
-            Flux<DataBuffer> out = Flux.merge(1, events, beats)
+            Flux<DataBuffer> out = Flux.merge(1, events, heartbeats)
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
             // A plain write, not one flush group per event: the server's sender flushes as soon as
@@ -300,19 +295,6 @@ public class ResponseRelay {
             return headers.getContentType();
         } catch (RuntimeException e) {
             return null;
-        }
-    }
-
-    /** When the upstream last sent something; read by the heartbeat timer on another thread. */
-    private static final class StreamActivity {
-        private volatile long lastNanos = System.nanoTime();
-
-        void touch() {
-            lastNanos = System.nanoTime();
-        }
-
-        boolean quietFor(Duration period) {
-            return System.nanoTime() - lastNanos >= period.toNanos() - 50_000_000L;
         }
     }
 }

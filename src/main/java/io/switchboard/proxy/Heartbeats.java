@@ -1,0 +1,124 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
+import reactor.core.publisher.Operators;
+
+/**
+ * The heartbeat comments of one event stream, as a publisher merged with its events: one
+ * {@code ": keep-alive"} comment whenever the upstream has been silent for a period, the client's
+ * side has asked for more, and the stream is between two events. Driven by its loop's
+ * {@link HeartbeatWheel}; ends when {@link #end()} is called (the events ended) or its subscriber
+ * cancels. A beat that finds no demand is skipped, not queued.
+ *
+ * <p>Why by hand: Reactor's {@code Flux.interval} with {@code filter}, {@code map},
+ * {@code onBackpressureDrop} and {@code takeUntilOther} did the same with a timer and six operators
+ * per stream, kept for as long as the stream is open; this is one small object per stream. Signals
+ * are sent only from the wheel's loop, so they are serial as Reactive Streams requires.
+ */
+final class Heartbeats implements Publisher<DataBuffer>, Subscription {
+
+    private static final ByteBuf COMMENT = Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer().writeBytes(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII)));
+
+    private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
+
+    private static final AtomicLongFieldUpdater<Heartbeats> DEMAND =
+            AtomicLongFieldUpdater.newUpdater(Heartbeats.class, "demand");
+
+    private final HeartbeatWheel wheel;
+    private final long periodNanos;
+    private final BooleanSupplier betweenEvents;
+    private volatile long demand;
+    private volatile long lastNanos = System.nanoTime();
+    private volatile boolean done;
+    private boolean ended;
+    private volatile @Nullable Subscriber<? super DataBuffer> actual;
+
+    /** This stream's place in the wheel's list, or -1; read and written on the wheel's loop only. */
+    int slot = -1;
+
+    Heartbeats(HeartbeatWheel wheel, long periodNanos, BooleanSupplier betweenEvents) {
+        this.wheel = wheel;
+        this.periodNanos = periodNanos;
+        this.betweenEvents = betweenEvents;
+    }
+
+    /** The upstream sent something: the silence starts again. */
+    void touch() {
+        lastNanos = System.nanoTime();
+    }
+
+    /** The events ended: complete, on the wheel's loop, unless the subscriber already left. */
+    void end() {
+        wheel.onLoop(this::complete);
+    }
+
+    @Override
+    public void subscribe(Subscriber<? super DataBuffer> subscriber) {
+        if (actual != null) {
+            Operators.error(subscriber, new IllegalStateException("Heartbeats allow one subscriber"));
+            return;
+        }
+        actual = subscriber;
+        subscriber.onSubscribe(this);
+        // On the loop, in order with end(): events that ended before this subscription complete it.
+        wheel.onLoop(() -> {
+            if (ended) {
+                complete();
+            } else if (!done) {
+                wheel.add(this);
+            }
+        });
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(DEMAND, this, n);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        done = true;
+        wheel.remove(this);
+    }
+
+    /** Called by the wheel on its loop. */
+    void tick(long now) {
+        Subscriber<? super DataBuffer> subscriber = actual;
+        if (done
+                || subscriber == null
+                || demand == 0
+                || now - lastNanos < periodNanos
+                || !betweenEvents.getAsBoolean()) {
+            return;
+        }
+        lastNanos = now;
+        DEMAND.decrementAndGet(this);
+        subscriber.onNext(BUFFERS.wrap(COMMENT.duplicate()));
+    }
+
+    /** On the wheel's loop. */
+    private void complete() {
+        ended = true;
+        Subscriber<? super DataBuffer> subscriber = actual;
+        if (done || subscriber == null) {
+            return;
+        }
+        done = true;
+        wheel.remove(this);
+        subscriber.onComplete();
+    }
+}

@@ -1,0 +1,166 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoop;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+import org.springframework.core.io.buffer.DataBuffer;
+
+class HeartbeatsTest {
+
+    private static final Duration PERIOD = Duration.ofMillis(100);
+
+    private final DefaultEventLoopGroup group = new DefaultEventLoopGroup(1);
+    private final EventLoop loop = group.next();
+    private final HeartbeatWheel wheel = new HeartbeatWheel(loop, PERIOD);
+
+    @AfterEach
+    void stop() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aQuietStreamGetsACommentEveryPeriod() {
+        Recorder client = new Recorder(Long.MAX_VALUE);
+        beats(() -> true).subscribe(client);
+
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.beats() >= 3);
+        assertThat(client.signals).allMatch(": keep-alive\n\n"::equals);
+    }
+
+    @Test
+    void noCommentWhileTheUpstreamKeepsSendingOrInsideAnEvent() throws Exception {
+        AtomicBoolean between = new AtomicBoolean(false);
+        Heartbeats beats = beats(between::get);
+        Recorder client = new Recorder(Long.MAX_VALUE);
+        beats.subscribe(client);
+
+        Thread.sleep(4 * PERIOD.toMillis()); // quiet, but inside an event
+        assertThat(client.beats()).isZero();
+
+        between.set(true);
+        for (int i = 0; i < 20; i++) { // between events, but the upstream is not quiet
+            beats.touch();
+            Thread.sleep(PERIOD.toMillis() / 5);
+        }
+        assertThat(client.beats()).isZero();
+
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.beats() == 1);
+    }
+
+    @Test
+    void aBeatWithoutDemandIsSkippedNotQueued() throws Exception {
+        Recorder client = new Recorder(0);
+        beats(() -> true).subscribe(client);
+
+        Thread.sleep(4 * PERIOD.toMillis());
+        assertThat(client.beats()).isZero();
+
+        client.subscription.request(1);
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.beats() == 1);
+        Thread.sleep(3 * PERIOD.toMillis());
+        assertThat(client.beats()).as("one asked, one sent").isEqualTo(1);
+    }
+
+    @Test
+    void theEndOfTheEventsCompletesItAndFreesItsSlot() throws Exception {
+        Heartbeats beats = beats(() -> true);
+        Recorder client = new Recorder(Long.MAX_VALUE);
+        beats.subscribe(client);
+        await().until(() -> wheelSize() == 1);
+
+        beats.end();
+
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.completed);
+        assertThat(wheelSize()).isZero();
+        int atTheEnd = client.beats();
+        Thread.sleep(3 * PERIOD.toMillis());
+        assertThat(client.beats()).as("beats after the end").isEqualTo(atTheEnd);
+    }
+
+    @Test
+    void eventsThatEndedBeforeTheSubscriptionCompleteIt() throws Exception {
+        Heartbeats beats = beats(() -> true);
+        beats.end();
+        Recorder client = new Recorder(Long.MAX_VALUE);
+
+        beats.subscribe(client);
+
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.completed);
+        assertThat(wheelSize()).isZero();
+    }
+
+    @Test
+    void aSubscriberThatCancelsGetsNothingMoreAndFreesItsSlot() throws Exception {
+        Recorder client = new Recorder(Long.MAX_VALUE);
+        Recorder other = new Recorder(Long.MAX_VALUE);
+        beats(() -> true).subscribe(client);
+        beats(() -> true).subscribe(other);
+        await().until(() -> wheelSize() == 2);
+
+        client.subscription.cancel();
+
+        await().until(() -> wheelSize() == 1);
+        int before = client.beats();
+        await().atMost(Duration.ofSeconds(2)).until(() -> other.beats() >= 2);
+        assertThat(client.beats()).isEqualTo(before);
+        assertThat(client.completed).isFalse();
+    }
+
+    private Heartbeats beats(java.util.function.BooleanSupplier betweenEvents) {
+        return new Heartbeats(wheel, PERIOD.toNanos(), betweenEvents);
+    }
+
+    private int wheelSize() throws Exception {
+        return loop.submit(wheel::size).get(1, TimeUnit.SECONDS);
+    }
+
+    private static final class Recorder implements Subscriber<DataBuffer> {
+        final List<String> signals = new CopyOnWriteArrayList<>();
+        final long initialDemand;
+        volatile Subscription subscription;
+        volatile boolean completed;
+
+        Recorder(long initialDemand) {
+            this.initialDemand = initialDemand;
+        }
+
+        int beats() {
+            return signals.size();
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            subscription = s;
+            if (initialDemand > 0) {
+                s.request(initialDemand);
+            }
+        }
+
+        @Override
+        public void onNext(DataBuffer buffer) {
+            signals.add(buffer.toString(StandardCharsets.US_ASCII));
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            signals.add("error: " + error);
+        }
+
+        @Override
+        public void onComplete() {
+            completed = true;
+        }
+    }
+}
