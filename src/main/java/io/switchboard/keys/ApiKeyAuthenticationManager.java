@@ -23,6 +23,9 @@ public final class ApiKeyAuthenticationManager implements ReactiveAuthentication
                 .switchIfEmpty(Mono.error(() -> new BadCredentialsException("invalid key")))
                 .onErrorMap(
                         KeyStoreUnavailableException.class,
-                        error -> new AuthenticationServiceException("key store unavailable", error));
+                        error -> new AuthenticationServiceException("key store unavailable", error))
+                // Spring Security continues the exchange inside a flatMap over this Mono, which keeps
+                // its finished source as long as the exchange lasts: let go of the lookup's operators.
+                .onTerminateDetach();
     }
 }

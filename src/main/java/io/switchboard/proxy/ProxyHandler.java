@@ -90,7 +90,10 @@ public class ProxyHandler {
                     return bytes == null ? out : out.send(Mono.just(bytes));
                 })
                 .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
-                .next();
+                .next()
+                // Reactor Netty keeps this subscriber for as long as the connection is open: let go
+                // of the operators below (retry, timeout, logging) once the headers are in.
+                .onTerminateDetach();
         // Once more on another connection when the first closed before the request was written out
         // whole (UpstreamAttempt decides): the upstream cannot have acted on it. A resubscription
         // acquires a new connection and writes the body again from the exchange's own buffer. Only
@@ -115,6 +118,9 @@ public class ProxyHandler {
                     observers.finish(UpstreamFailures.outcomeBeforeHeaders(e));
                 })
                 .doOnCancel(() -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 0, null)))
+                // The flatMap below keeps its finished source for as long as the answer streams: let
+                // go of the call's operators (connect, retry, timeout) once the headers are in.
+                .onTerminateDetach()
                 .flatMap(upstream -> {
                     // The upstream answered: the request is never sent again, so its body (the whole
                     // prompt, image parts included) need not stay in memory while the answer streams.

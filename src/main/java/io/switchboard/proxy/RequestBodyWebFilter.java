@@ -64,6 +64,9 @@ public class RequestBodyWebFilter implements WebFilter {
             return ErrorResponses.write(exchange, tooLarge());
         }
         return read(exchange)
+                // Let go of the read's operators once the body is in: the flatMaps below keep their
+                // finished source for as long as the exchange lasts (a stream: minutes).
+                .onTerminateDetach()
                 .flatMap(scanned -> prepare(exchange, endpoint, scanned))
                 .flatMap(body -> chain.filter(exchange).doFinally(signal -> body.release()));
     }
