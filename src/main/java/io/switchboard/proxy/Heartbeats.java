@@ -106,7 +106,7 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
             return;
         }
         lastNanos = now;
-        DEMAND.decrementAndGet(this);
+        Operators.produced(DEMAND, this, 1);
         subscriber.onNext(BUFFERS.wrap(COMMENT.duplicate()));
     }
 
