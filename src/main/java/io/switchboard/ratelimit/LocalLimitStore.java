@@ -40,7 +40,7 @@ final class LocalLimitStore implements LimitStore {
                 k -> Bucket.builder()
                         .addLimit(Bandwidth.builder()
                                 .capacity(capacity)
-                                .refillIntervally(capacity, period)
+                                .refillIntervally(refillable(capacity, period), period)
                                 .build())
                         .build());
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
@@ -50,6 +50,16 @@ final class LocalLimitStore implements LimitStore {
                 probe.getRemainingTokens(),
                 probe.getNanosToWaitForReset(),
                 probe.getNanosToWaitForRefill());
+    }
+
+    /**
+     * The tokens given back each period: the limit itself, but at most one per nanosecond, the
+     * fastest refill Bucket4j accepts (it throws for more, which failed every request of a key whose
+     * limit was set that high, say a tpm of 10^11 meant as "unlimited"). 6 * 10^10 a minute is more
+     * than any gateway can serve, so the limit still never binds.
+     */
+    static long refillable(long capacity, Duration period) {
+        return Math.min(capacity, Math.max(1, period.toNanos()));
     }
 
     /** @param bucket null for the open and closed fall-back answers, which have nothing to adjust */

@@ -55,6 +55,15 @@ class LocalLimitStoreTest {
     }
 
     @Test
+    void aLimitAboveOneTokenPerNanosecondAdmitsInsteadOfFailing() {
+        // 10^11 tokens a minute: more than Bucket4j can refill, which made every request fail.
+        LimitStore.Take take = store.takeNow("k:tpm", 100_000_000_000L, Duration.ofMinutes(1), 5_000);
+
+        assertThat(take.allowed()).isTrue();
+        assertThat(take.remaining()).isEqualTo(100_000_000_000L - 5_000);
+    }
+
+    @Test
     void concurrencySlotsAreReleasedAndTheCounterIsForgotten() throws Exception {
         List<LimitStore.Slot> slots = concurrently(10, () -> store.acquireNow("k", 3));
         List<LimitStore.Slot> granted =

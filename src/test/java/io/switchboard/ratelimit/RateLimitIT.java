@@ -126,6 +126,19 @@ class RateLimitIT {
     }
 
     @Test
+    void limitsSetFarAboveAnyLoadAdmitRequests() {
+        // 10^11 a minute, as an operator might write "unlimited": once answered 500 on every request.
+        GatewayInstance gateway = startAlone(
+                "gateway.ratelimit.defaults.rpm=100000000000", "gateway.ratelimit.defaults.tpm=100000000000");
+
+        HttpResponse<String> response = post(gateway.gateway(), CHAT).join();
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000000000");
+        assertThat(response.headers().firstValue("x-ratelimit-limit-requests")).hasValue("100000000000");
+    }
+
+    @Test
     void twoHundredConcurrentRequestsSplitOverTwoReplicasSharingRedisAdmitExactlyFifty() {
         String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
         String database = "rl_" + UUID.randomUUID().toString().replace("-", "");
