@@ -2,12 +2,16 @@ package io.switchboard.config;
 
 import io.switchboard.exchange.CheckpointFreeFilterChain;
 import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.webflux.autoconfigure.WebHttpHandlerBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.WebFilterChainProxy;
+import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
+import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
 import org.springframework.web.server.WebFilter;
 
 /**
@@ -31,20 +35,30 @@ class WebPipelineConfiguration {
     /**
      * Spring Security runs the filters of the chain that matched through Spring's own
      * {@code DefaultWebFilterChain}, with a checkpoint around each of them on every request, kept for
-     * a stream's whole life; run them without. Only while its observations are off: with them on,
-     * Spring's observing decorator stays.
+     * a stream's whole life; run them without. And it picks that chain with an operator that keeps a
+     * 1 KiB buffer per request as long as the exchange lasts; pick it one chain after the other
+     * ({@link SequentialSecurityChains}). Only while its observations are off: with them on, Spring's
+     * own proxy and observing decorator stay.
      */
     @Bean
     @ConditionalOnProperty(name = "management.observations.enable.spring.security", havingValue = "false")
-    static BeanPostProcessor checkpointFreeSecurityChains() {
+    static BeanPostProcessor sequentialSecurityChains(
+            ObjectProvider<SecurityWebFilterChain> chains,
+            ObjectProvider<ServerWebExchangeFirewall> firewall,
+            ObjectProvider<ServerExchangeRejectedHandler> rejectedHandler) {
         return new BeanPostProcessor() {
             @Override
             public Object postProcessAfterInitialization(Object bean, String beanName) {
-                if (bean instanceof WebFilterChainProxy proxy) {
-                    proxy.setFilterChainDecorator(
-                            (original, filters) -> CheckpointFreeFilterChain.over(filters, original));
+                if (!(bean instanceof WebFilterChainProxy) || bean instanceof SequentialSecurityChains) {
+                    return bean;
                 }
-                return bean;
+                // The same chains in the same order as Spring Security's proxy (ordered by @Order).
+                SequentialSecurityChains proxy =
+                        new SequentialSecurityChains(chains.orderedStream().toList());
+                firewall.ifUnique(proxy::setFirewall);
+                rejectedHandler.ifUnique(proxy::setExchangeRejectedHandler);
+                proxy.setFilterChainDecorator((original, filters) -> CheckpointFreeFilterChain.over(filters, original));
+                return proxy;
             }
         };
     }
