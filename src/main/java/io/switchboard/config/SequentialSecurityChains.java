@@ -3,11 +3,9 @@ package io.switchboard.config;
 import java.util.List;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.WebFilterChainProxy;
-import org.springframework.security.web.server.firewall.HttpStatusExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedException;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
-import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
@@ -25,31 +23,39 @@ import reactor.core.publisher.Mono;
 final class SequentialSecurityChains extends WebFilterChainProxy {
 
     private final List<SecurityWebFilterChain> chains;
-    private ServerWebExchangeFirewall firewall = new StrictServerWebExchangeFirewall();
-    private ServerExchangeRejectedHandler rejectedHandler = new HttpStatusExchangeRejectedHandler();
-    private WebFilterChainDecorator decorator = new WebFilterChainProxy.DefaultWebFilterChainDecorator();
+    private final ServerWebExchangeFirewall firewall;
+    private final ServerExchangeRejectedHandler rejectedHandler;
+    private final WebFilterChainDecorator decorator;
 
-    SequentialSecurityChains(List<SecurityWebFilterChain> chains) {
+    /**
+     * Everything it uses is given here and kept in its own final fields; the inherited setters would
+     * change only the parent's copies, which this class never reads, so they refuse.
+     */
+    SequentialSecurityChains(
+            List<SecurityWebFilterChain> chains,
+            ServerWebExchangeFirewall firewall,
+            ServerExchangeRejectedHandler rejectedHandler,
+            WebFilterChainDecorator decorator) {
         super(chains);
         this.chains = List.copyOf(chains);
+        this.firewall = firewall;
+        this.rejectedHandler = rejectedHandler;
+        this.decorator = decorator;
     }
 
     @Override
     public void setFirewall(ServerWebExchangeFirewall firewall) {
-        super.setFirewall(firewall);
-        this.firewall = firewall;
+        throw new UnsupportedOperationException("Give the firewall to the constructor");
     }
 
     @Override
     public void setExchangeRejectedHandler(ServerExchangeRejectedHandler handler) {
-        super.setExchangeRejectedHandler(handler);
-        this.rejectedHandler = handler;
+        throw new UnsupportedOperationException("Give the rejected-exchange handler to the constructor");
     }
 
     @Override
     public void setFilterChainDecorator(WebFilterChainDecorator decorator) {
-        super.setFilterChainDecorator(decorator);
-        this.decorator = decorator;
+        throw new UnsupportedOperationException("Give the decorator to the constructor");
     }
 
     @Override

@@ -10,8 +10,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.WebFilterChainProxy;
+import org.springframework.security.web.server.firewall.HttpStatusExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.web.server.WebFilter;
 
 /**
@@ -53,12 +55,12 @@ class WebPipelineConfiguration {
                     return bean;
                 }
                 // The same chains in the same order as Spring Security's proxy (ordered by @Order).
-                SequentialSecurityChains proxy =
-                        new SequentialSecurityChains(chains.orderedStream().toList());
-                firewall.ifUnique(proxy::setFirewall);
-                rejectedHandler.ifUnique(proxy::setExchangeRejectedHandler);
-                proxy.setFilterChainDecorator((original, filters) -> CheckpointFreeFilterChain.over(filters, original));
-                return proxy;
+                // Spring Security's defaults unless the application defines its own, as its proxy.
+                return new SequentialSecurityChains(
+                        chains.orderedStream().toList(),
+                        firewall.getIfUnique(StrictServerWebExchangeFirewall::new),
+                        rejectedHandler.getIfUnique(HttpStatusExchangeRejectedHandler::new),
+                        (original, filters) -> CheckpointFreeFilterChain.over(filters, original));
             }
         };
     }

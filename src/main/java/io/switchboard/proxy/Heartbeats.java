@@ -1,7 +1,6 @@
 package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -11,7 +10,6 @@ import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import reactor.core.publisher.Operators;
 
 /**
@@ -30,8 +28,6 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
 
     private static final ByteBuf COMMENT = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer().writeBytes(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII)));
-
-    private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(ByteBufAllocator.DEFAULT);
 
     private static final AtomicLongFieldUpdater<Heartbeats> DEMAND =
             AtomicLongFieldUpdater.newUpdater(Heartbeats.class, "demand");
@@ -107,7 +103,7 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
         }
         lastNanos = now;
         Operators.produced(DEMAND, this, 1);
-        subscriber.onNext(BUFFERS.wrap(COMMENT.duplicate()));
+        subscriber.onNext(ResponseRelay.BUFFERS.wrap(COMMENT.duplicate()));
     }
 
     /** On the wheel's loop. */

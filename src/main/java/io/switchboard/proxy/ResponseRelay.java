@@ -43,8 +43,8 @@ public class ResponseRelay {
 
     private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
     private static final int MAX_ERROR_BODY = 256 * 1024;
-    private static final NettyDataBufferFactory BUFFERS =
-            new NettyDataBufferFactory(io.netty.buffer.ByteBufAllocator.DEFAULT);
+    /** Wraps Netty buffers for Spring's writers; shared with {@link Heartbeats}. */
+    static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(io.netty.buffer.ByteBufAllocator.DEFAULT);
 
     private final long heartbeatNanos;
     private final int maxEventSize;

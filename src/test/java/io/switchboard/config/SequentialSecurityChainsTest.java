@@ -10,6 +10,9 @@ import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.security.web.server.MatcherSecurityWebFilterChain;
 import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.WebFilterChainProxy;
+import org.springframework.security.web.server.firewall.HttpStatusExchangeRejectedHandler;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 import org.springframework.web.server.WebFilter;
@@ -24,10 +27,11 @@ class SequentialSecurityChainsTest {
         return Mono.empty();
     };
 
-    private final SequentialSecurityChains proxy = new SequentialSecurityChains(List.of(
+    private final List<SecurityWebFilterChain> chains = List.of(
             chain("admin", ServerWebExchangeMatchers.pathMatchers("/admin/**")),
             chain("api", ServerWebExchangeMatchers.pathMatchers("/v1/**", "/admin/**")),
-            chain("rest", ServerWebExchangeMatchers.pathMatchers("/console/**"))));
+            chain("rest", ServerWebExchangeMatchers.pathMatchers("/console/**")));
+    private SequentialSecurityChains proxy = proxy(new WebFilterChainProxy.DefaultWebFilterChainDecorator());
 
     @Test
     void theFirstChainThatMatchesRunsItsFiltersThenTheHandler() {
@@ -58,7 +62,7 @@ class SequentialSecurityChainsTest {
 
     @Test
     void theDecoratorBuildsTheChainThatRuns() {
-        proxy.setFilterChainDecorator((original, filters) -> exchange -> {
+        proxy = proxy((original, filters) -> exchange -> {
             ran.add("decorated " + filters.size());
             return original.filter(exchange);
         });
@@ -66,6 +70,11 @@ class SequentialSecurityChainsTest {
         run("/v1/models");
 
         assertThat(ran).containsExactly("decorated 1", "handler");
+    }
+
+    private SequentialSecurityChains proxy(WebFilterChainProxy.WebFilterChainDecorator decorator) {
+        return new SequentialSecurityChains(
+                chains, new StrictServerWebExchangeFirewall(), new HttpStatusExchangeRejectedHandler(), decorator);
     }
 
     private void run(String path) {
