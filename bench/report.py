@@ -208,6 +208,29 @@ if active_rounds:
           f"| {num(get(dn, 'open_to_first_p50_ms'), '{:.0f}')} / {num(get(gn, 'open_to_first_p50_ms'), '{:.0f}')} | {counts} |")
     p("")
 
+ramp_rounds = sorted(int(k.rsplit("_", 1)[1]) for k in r if k.startswith("ramp_gateway_") and k.rsplit("_", 1)[1].isdigit())
+ramp_added = []
+if ramp_rounds:
+    p(f"## Full: 2000 concurrent active streams, 20 events 1 s apart, opened over {get(f'ramp_gateway_{ramp_rounds[0]}', 'open_s')} s")
+    p("")
+    p("The same number of streams opened at a steady rate, each lasting longer than the opening, so that all are")
+    p("open together (the most open at once is in the last column): the first event of each is measured with up")
+    p("to 2000 streams active, without the queue of a burst in front of it. Rounds 45 s apart.")
+    p("")
+    p("| round | first event p50 / p99 ms, direct | gateway | gateway − direct at p50 | per-event delay p50 / p99 ms, direct | gateway | errors, incomplete, held back (direct; gateway) | most open at once (direct; gateway) |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    for n in ramp_rounds:
+        dn, gn = f"ramp_direct_{n}", f"ramp_gateway_{n}"
+        d50, g50 = get(dn, "ttfe_p50_ms"), get(gn, "ttfe_p50_ms")
+        added = None if d50 is None or g50 is None else g50 - d50
+        if added is not None:
+            ramp_added.append(added)
+        counts = "; ".join(",".join(str(get(x, k)) for k in ("errors", "incomplete", "held_back")) for x in (dn, gn))
+        p(f"| {n} | {num(d50)} / {num(get(dn, 'ttfe_p99_ms'))} | {num(g50)} / {num(get(gn, 'ttfe_p99_ms'))} "
+          f"| {num(added, '{:+.3f}')} | {num(get(dn, 'delay_p50_ms'))} / {num(get(dn, 'delay_p99_ms'))} "
+          f"| {num(get(gn, 'delay_p50_ms'))} / {num(get(gn, 'delay_p99_ms'))} | {counts} | {get(dn, 'max_open')}; {get(gn, 'max_open')} |")
+    p("")
+
 if "soak_1" in r:
     p("## Full: soak at ~70% of the gateway's c=64 maximum (windows of 30 s)")
     p("")
@@ -249,6 +272,12 @@ if active_added:
     errs = sum(get(f"active_gateway_{i}", "errors", 1) + get(f"active_gateway_{i}", "bad_status", 1) for i in active_rounds)
     p(f"| 2000 active streams: first event within 5 ms of direct at p50, no errors (median of {len(active_added)} rounds) | "
       f"{med:+.0f} ms, {errs} errors | {mark(med <= 5 and errs == 0)} |")
+if ramp_added:
+    med = sorted(ramp_added)[len(ramp_added) // 2]
+    errs = sum(get(f"ramp_gateway_{i}", "errors", 1) + get(f"ramp_gateway_{i}", "bad_status", 1) for i in ramp_rounds)
+    most = min(get(f"ramp_gateway_{i}", "max_open", 0) for i in ramp_rounds)
+    p(f"| the same, opened over {get(f'ramp_gateway_{ramp_rounds[0]}', 'open_s')} s, all open together (median of {len(ramp_added)} rounds; fewest open at once {most}) | "
+      f"{med:+.3f} ms, {errs} errors | {mark(med <= 5 and errs == 0 and most >= 2000)} |")
 p(f"| requests/s ≥ 25% of nginx's | {num(None if share is None else share * 100, '{:.0f}')}% | {mark(None if share is None else share >= 0.25)} |")
 p(f"| ≤ 20 KiB RSS per idle stream, no error | {num(rss_ps, '{:.1f}')} KiB, {ig.get('errors', 'n/a')} errors | "
   f"{mark(None if rss_ps is None else rss_ps <= 20 and ig.get('errors', 1) == 0 and ig.get('ready') == ig.get('streams'))} |")

@@ -17,6 +17,9 @@
 #            --warmup-max S           ... within at most S seconds, default 300)
 #            --soak S                 length of the --full soak (default 300 s, in 30 s windows)
 #            --active-rounds R        rounds of --full's 2000 active streams, after one not counted (default 3)
+#            --active-ramp S          --full also opens 2000 streams of 20 events 1 s apart over S seconds
+#                                     (default 8, 0 = not), so all are open together without the queue
+#                                     of a burst, in --active-rounds rounds
 #            --filters                also measure a second gateway with issue 4's filters off (limits,
 #                                     usage ledger, metrics), alternating with the first at one
 #                                     connection, and both with idle streams held (on with --full)
@@ -34,7 +37,7 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 FILTERS=0 JFR=0 INSTALL=1 JDK="" GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS="" ACTIVE_ROUNDS=3
+FULL=0 FILTERS=0 JFR=0 INSTALL=1 JDK="" GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS="" ACTIVE_ROUNDS=3 ACTIVE_RAMP=8
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 FILTERS=1 ;;
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
         --warmup-max) WARMUP_MAX=$2; shift ;;
         --soak) SOAK=$2; shift ;;
         --active-rounds) ACTIVE_ROUNDS=$2; shift ;;
+        --active-ramp) ACTIVE_RAMP=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -276,9 +280,9 @@ wrk_run() { # name url connections seconds [pids for CPU accounting]
     log "$name: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("%.0f req/s, p50 %.3f ms, p99 %.3f ms, non-2xx %d" % (d.get("rps",0), d.get("p50_ms",0), d.get("p99_ms",0), d.get("errors_status",0)))' "$json")"
 }
 
-stream_run() { # name url streams concurrency events delayMs
+stream_run() { # name url streams concurrency events delayMs [mode]; mode ramped: concurrency = seconds to open them
     local out json
-    out=$(on_load timeout 900 java "${TOOL_JVM[@]}" -cp "$CP" StreamClient paced "$2" "$3" "$4" "$5" "$6" "$AUTH" 2>&1) || true
+    out=$(on_load timeout 900 java "${TOOL_JVM[@]}" -cp "$CP" StreamClient "${7:-paced}" "$2" "$3" "$4" "$5" "$6" "$AUTH" 2>&1) || true
     echo "$out" >"$RUN/stream-$1.txt"
     json=$(grep '^BENCH_JSON ' <<<"$out" | sed 's/^BENCH_JSON //' || true)
     [[ -n $json ]] || { echo "stream client failed for $1: $(tail -5 <<<"$out")" >&2; json='{"streams":0}'; }
@@ -420,6 +424,19 @@ if [[ $FULL == 1 ]]; then
         stream_run "active_direct_$round" "$DIRECT" 2000 2000 20 100
         stream_run "active_gateway_$round" "$VIA_GATEWAY" 2000 2000 20 100
     done
+    if [[ $ACTIVE_RAMP -gt 0 ]]; then
+        # The same 2000 streams opened at a steady rate instead of in one instant, and lasting 20 s
+        # (20 events 1 s apart) so that all of them are open together from the end of the opening on.
+        # A burst puts a queue of 2000 connects, requests and first events in front of each stream (on
+        # the gateway's one core: about 2 ms of CPU per stream); here the first event of each stream is
+        # measured with up to 2000 others active, which is what "no buffering" asks.
+        log "full: 2000 active streams x 20 events, 1 s apart, opened over $ACTIVE_RAMP s: $ACTIVE_ROUNDS rounds 45 s apart"
+        for round in $(seq 1 "$ACTIVE_ROUNDS"); do
+            sleep 45
+            stream_run "ramp_direct_$round" "$DIRECT" 2000 "$ACTIVE_RAMP" 20 1000 ramped
+            stream_run "ramp_gateway_$round" "$VIA_GATEWAY" 2000 "$ACTIVE_RAMP" 20 1000 ramped
+        done
+    fi
 
     MAX=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):

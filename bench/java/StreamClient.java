@@ -27,6 +27,12 @@ import reactor.netty.resources.ConnectionProvider;
  *       sides read CLOCK_MONOTONIC), events delivered more than one pacing interval late ("held
  *       back"), and events that arrived bunched with the previous one (gap under a quarter of the
  *       pacing).
+ *   <li>{@code ramped <url> <streams> <openSeconds> <events> <delayMs> [auth]}: opens the streams at a
+ *       steady rate over {@code openSeconds}, none waiting for another, and prints the same
+ *       {@code BENCH_JSON} as {@code paced} plus {@code max_open}, the most streams open at once. With
+ *       streams that last longer than the opening (events times delay above it), all of them are open
+ *       together for a while: the first events are then measured under that many active streams
+ *       without the queue that opening them all in the same instant puts in front of each.
  *   <li>{@code idle <url> <streams> <holdSeconds> [auth]}: opens that many streams that go silent after
  *       one event, prints {@code READY <open> <errors>} once every stream has its first event (or 180 s
  *       passed), holds them {@code holdSeconds}, then closes them and prints {@code BENCH_JSON}.
@@ -40,10 +46,13 @@ public final class StreamClient {
         if (mode.equals("paced")) {
             paced(url, Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
                     Integer.parseInt(args[5]), args.length > 6 ? args[6] : "");
+        } else if (mode.equals("ramped")) {
+            ramped(url, Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+                    Integer.parseInt(args[5]), args.length > 6 ? args[6] : "");
         } else if (mode.equals("idle")) {
             idle(url, Integer.parseInt(args[2]), Integer.parseInt(args[3]), args.length > 4 ? args[4] : "");
         } else {
-            throw new IllegalArgumentException("mode: paced | idle");
+            throw new IllegalArgumentException("mode: paced | ramped | idle");
         }
         System.exit(0);
     }
@@ -155,15 +164,45 @@ public final class StreamClient {
         long t0 = System.nanoTime();
         Flux.range(0, streams)
                 .flatMap(
-                        i -> open(client, url, body, null)
-                                .doOnNext(done::add)
-                                .onErrorResume(e -> {
-                                    errors.incrementAndGet();
-                                    return Mono.empty();
-                                }),
-                        concurrency)
+                        i -> counted(open(client, url, body, null), done, errors), concurrency)
                 .blockLast(Duration.ofMinutes(10));
-        long wall = System.nanoTime() - t0;
+        report(streams, events, delayMs, done, errors.get(), System.nanoTime() - t0, "");
+    }
+
+    /** A finished stream goes to {@code done}; a failed one is counted and dropped. */
+    private static Mono<Stream> counted(Mono<Stream> stream, ConcurrentLinkedQueue<Stream> done, AtomicInteger errors) {
+        return stream.doOnNext(done::add).onErrorResume(e -> {
+            errors.incrementAndGet();
+            return Mono.empty();
+        });
+    }
+
+    private static void ramped(String url, int streams, int openSeconds, int events, int delayMs, String auth) {
+        HttpClient client = client(streams, auth);
+        String body = body(events, delayMs, false);
+        ConcurrentLinkedQueue<Stream> done = new ConcurrentLinkedQueue<>();
+        AtomicInteger errors = new AtomicInteger();
+        AtomicInteger open = new AtomicInteger();
+        AtomicInteger maxOpen = new AtomicInteger();
+        long period = Math.max(1, TimeUnit.SECONDS.toNanos(openSeconds) / streams);
+        long t0 = System.nanoTime();
+        Flux.interval(Duration.ofNanos(period))
+                .take(streams)
+                .flatMap(
+                        i -> counted(
+                                open(client, url, body, null)
+                                        .doOnSubscribe(sub -> maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max))
+                                        .doFinally(signal -> open.decrementAndGet()),
+                                done,
+                                errors),
+                        streams)
+                .blockLast(Duration.ofMinutes(10));
+        report(streams, events, delayMs, done, errors.get(), System.nanoTime() - t0,
+                ",\"max_open\":" + maxOpen.get() + ",\"open_s\":" + openSeconds);
+    }
+
+    private static void report(int streams, int events, int delayMs, ConcurrentLinkedQueue<Stream> done, int errors,
+            long wall, String extra) {
         long pacing = TimeUnit.MILLISECONDS.toNanos(delayMs);
         List<Long> ttfe = new ArrayList<>();
         List<Long> openToFirst = new ArrayList<>();
@@ -192,10 +231,10 @@ public final class StreamClient {
                 "BENCH_JSON {\"streams\":%d,\"ok\":%d,\"errors\":%d,\"bad_status\":%d,\"incomplete\":%d,"
                         + "\"events\":%d,\"wall_s\":%.2f,\"ttfe_p50_ms\":%.3f,\"ttfe_p99_ms\":%.3f,\"ttfe_max_ms\":%.3f,"
                         + "\"delay_p50_ms\":%.3f,\"delay_p99_ms\":%.3f,\"delay_max_ms\":%.3f,"
-                        + "\"held_back\":%d,\"bunched\":%d,\"open_to_first_p50_ms\":%.3f,\"open_to_first_p99_ms\":%.3f}%n",
-                streams, done.size() - badStatus - incomplete, errors.get(), badStatus, incomplete, delays.size(),
+                        + "\"held_back\":%d,\"bunched\":%d,\"open_to_first_p50_ms\":%.3f,\"open_to_first_p99_ms\":%.3f%s}%n",
+                streams, done.size() - badStatus - incomplete, errors, badStatus, incomplete, delays.size(),
                 wall / 1e9, pct(ttfe, 50), pct(ttfe, 99), pct(ttfe, 100), pct(delays, 50), pct(delays, 99),
-                pct(delays, 100), heldBack, bunched, pct(openToFirst, 50), pct(openToFirst, 99));
+                pct(delays, 100), heldBack, bunched, pct(openToFirst, 50), pct(openToFirst, 99), extra);
     }
 
     private static void idle(String url, int streams, int holdSeconds, String auth) throws InterruptedException {
