@@ -2,6 +2,7 @@ package io.switchboard.keys;
 
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
@@ -11,8 +12,10 @@ import io.switchboard.upstream.ProviderRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,26 +23,32 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The upstream's model list, fetched from the primary provider and kept for {@code ttl} (refreshed in
- * the background after that, the old list served meanwhile), then filtered per key. Each entry is kept
- * as the upstream sent it (pricing, context length, ...); only entries are dropped. A small cached list
- * off the streaming path, so holding it whole is fine.
+ * The models of every configured upstream, each provider's list fetched with its own credential and
+ * cut to the models the gateway routes to it (so a catch-all's list never repeats a named provider's
+ * models, and the built-in demo upstream's {@code demo/*} are listed beside OpenRouter's), kept for
+ * {@code ttl} (refreshed in the background after that, the old list served meanwhile), then filtered
+ * per key. A provider whose list cannot be fetched is left out, and such a partial list is kept for
+ * {@value #PARTIAL_SECONDS} s only; only when no provider answers is the listing an error. Each entry is
+ * kept as the upstream sent it (pricing, context length, ...); only entries are dropped. A small cached
+ * list off the streaming path, so holding it whole is fine.
  */
 public final class ModelCatalog {
 
     private static final Logger log = LoggerFactory.getLogger(ModelCatalog.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration MAX_WAIT = Duration.ofSeconds(30);
+    private static final long PARTIAL_SECONDS = 30;
 
     private final ProviderRegistry providers;
-    private final AsyncLoadingCache<String, List<JsonNode>> cache;
+    private final AsyncLoadingCache<String, Listing> cache;
 
     public ModelCatalog(ProviderRegistry providers, Duration ttl) {
         this.providers = providers;
         this.cache = Caffeine.newBuilder()
                 .maximumSize(1)
                 .refreshAfterWrite(ttl)
-                .expireAfterWrite(ttl.multipliedBy(12))
+                .expireAfter(Expiry.writing((String key, Listing listing) ->
+                        listing.complete() ? ttl.multipliedBy(12) : Duration.ofSeconds(PARTIAL_SECONDS)))
                 .buildAsync((key, executor) -> fetch().toFuture());
     }
 
@@ -50,7 +59,7 @@ public final class ModelCatalog {
                         error -> !(error instanceof GatewayException),
                         error -> GatewayException.of(
                                 ErrorCode.UPSTREAM_UNREACHABLE, "The upstream's model list is not available."))
-                .map(models -> render(models, caller));
+                .map(listing -> render(listing.models(), caller));
     }
 
     private static byte[] render(List<JsonNode> models, CallerKey caller) {
@@ -66,11 +75,47 @@ public final class ModelCatalog {
         return JSON.writeValueAsBytes(root);
     }
 
-    private Mono<List<JsonNode>> fetch() {
-        Provider provider = providers.primary();
-        if (provider == null) {
-            return Mono.just(List.of());
+    /** Every provider's list, in the registry's order, merged; an error only when none answered. */
+    private Mono<Listing> fetch() {
+        return Flux.fromIterable(providers.all())
+                .flatMapSequential(provider -> fetchFrom(provider)
+                        .map(models -> new Answer(servedBy(provider, models), null))
+                        .onErrorResume(error -> Mono.just(new Answer(List.of(), error))))
+                .collectList()
+                .flatMap(ModelCatalog::merge);
+    }
+
+    private static Mono<Listing> merge(List<Answer> answers) {
+        List<JsonNode> models = new ArrayList<>();
+        Throwable firstError = null;
+        boolean anyAnswered = answers.isEmpty();
+        for (Answer answer : answers) {
+            if (answer.error() == null) {
+                anyAnswered = true;
+                models.addAll(answer.models());
+            } else if (firstError == null) {
+                firstError = answer.error();
+            }
         }
+        if (!anyAnswered) {
+            return Mono.error(firstError);
+        }
+        return Mono.just(new Listing(List.copyOf(models), firstError == null));
+    }
+
+    /** The entries of {@code provider}'s list that the gateway would send to it. */
+    private List<JsonNode> servedBy(Provider provider, List<JsonNode> models) {
+        List<JsonNode> served = new ArrayList<>(models.size());
+        for (JsonNode model : models) {
+            JsonNode id = model.get("id");
+            if (id != null && id.isString() && providers.forModel(id.asString()) == provider) {
+                served.add(model);
+            }
+        }
+        return served;
+    }
+
+    private Mono<List<JsonNode>> fetchFrom(Provider provider) {
         String uri = provider.uriFor("/models");
         Duration wait = provider.responseTimeout().compareTo(MAX_WAIT) < 0 ? provider.responseTimeout() : MAX_WAIT;
         return provider.httpClient()
@@ -107,4 +152,10 @@ public final class ModelCatalog {
         data.forEach(models::add);
         return List.copyOf(models);
     }
+
+    /** One provider's answer: the models it serves, or why it gave none. */
+    private record Answer(List<JsonNode> models, @Nullable Throwable error) {}
+
+    /** The merged list; {@code complete} when every provider answered. */
+    private record Listing(List<JsonNode> models, boolean complete) {}
 }
