@@ -3,18 +3,15 @@ package io.switchboard.keys;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.CallerKey;
-import io.switchboard.upstream.Provider;
+import io.switchboard.upstream.ProviderModels;
 import io.switchboard.upstream.ProviderRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -34,9 +31,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ModelCatalog {
 
-    private static final Logger log = LoggerFactory.getLogger(ModelCatalog.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Duration MAX_WAIT = Duration.ofSeconds(30);
     private static final long PARTIAL_SECONDS = 30;
 
     private final ProviderRegistry providers;
@@ -78,8 +73,8 @@ public final class ModelCatalog {
     /** Every provider's list, in the registry's order, merged; an error only when none answered. */
     private Mono<Listing> fetch() {
         return Flux.fromIterable(providers.all())
-                .flatMapSequential(provider -> fetchFrom(provider)
-                        .map(models -> new Answer(servedBy(provider, models), null))
+                .flatMapSequential(provider -> ProviderModels.servedBy(providers, provider)
+                        .map(models -> new Answer(models, null))
                         .onErrorResume(error -> Mono.just(new Answer(List.of(), error))))
                 .collectList()
                 .flatMap(ModelCatalog::merge);
@@ -87,70 +82,18 @@ public final class ModelCatalog {
 
     private static Mono<Listing> merge(List<Answer> answers) {
         List<JsonNode> models = new ArrayList<>();
-        Throwable firstError = null;
-        boolean anyAnswered = answers.isEmpty();
+        List<Throwable> errors = new ArrayList<>();
         for (Answer answer : answers) {
             if (answer.error() == null) {
-                anyAnswered = true;
                 models.addAll(answer.models());
-            } else if (firstError == null) {
-                firstError = answer.error();
+            } else {
+                errors.add(answer.error());
             }
         }
-        if (!anyAnswered) {
-            return Mono.error(firstError);
+        if (!answers.isEmpty() && errors.size() == answers.size()) {
+            return Mono.error(errors.get(0));
         }
-        return Mono.just(new Listing(List.copyOf(models), firstError == null));
-    }
-
-    /** The entries of {@code provider}'s list that the gateway would send to it. */
-    private List<JsonNode> servedBy(Provider provider, List<JsonNode> models) {
-        List<JsonNode> served = new ArrayList<>(models.size());
-        for (JsonNode model : models) {
-            JsonNode id = model.get("id");
-            if (id != null && id.isString() && providers.forModel(id.asString()) == provider) {
-                served.add(model);
-            }
-        }
-        return served;
-    }
-
-    private Mono<List<JsonNode>> fetchFrom(Provider provider) {
-        String uri = provider.uriFor("/models");
-        Duration wait = provider.responseTimeout().compareTo(MAX_WAIT) < 0 ? provider.responseTimeout() : MAX_WAIT;
-        return provider.httpClient()
-                .headers(headers -> {
-                    headers.set(HttpHeaderNames.ACCEPT, "application/json");
-                    if (!provider.authorization().isEmpty()) {
-                        headers.set(HttpHeaderNames.AUTHORIZATION, provider.authorization());
-                    }
-                })
-                .get()
-                .uri(uri)
-                .responseSingle((response, body) -> {
-                    if (response.status().code() / 100 != 2) {
-                        return Mono.error(GatewayException.of(
-                                ErrorCode.UPSTREAM_ERROR,
-                                "The upstream refused the model list (status "
-                                        + response.status().code() + ")."));
-                    }
-                    return body.asByteArray();
-                })
-                .timeout(wait)
-                .map(ModelCatalog::parse)
-                .doOnError(error ->
-                        log.warn("Could not fetch the model list from '{}': {}", provider.name(), error.toString()));
-    }
-
-    private static List<JsonNode> parse(byte[] body) {
-        JsonNode root = JSON.readTree(body);
-        JsonNode data = root.get("data");
-        if (data == null || !data.isArray()) {
-            throw GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream's model list is malformed.");
-        }
-        List<JsonNode> models = new ArrayList<>(data.size());
-        data.forEach(models::add);
-        return List.copyOf(models);
+        return Mono.just(new Listing(List.copyOf(models), errors.isEmpty()));
     }
 
     /** One provider's answer: the models it serves, or why it gave none. */

@@ -118,7 +118,7 @@ public final class ProviderRegistry implements AutoCloseable {
         return null;
     }
 
-    /** The provider asked for the model list: the first catch-all, else the first provider. */
+    /** The provider of requests that name no model (the proxied {@code GET}s): the first catch-all, else the first provider. */
     public @Nullable Provider primary() {
         for (Provider provider : providers) {
             if (provider.isCatchAll()) {

@@ -1,22 +1,19 @@
 package io.switchboard.usage;
 
 import io.switchboard.upstream.Provider;
+import io.switchboard.upstream.ProviderModels;
 import io.switchboard.upstream.ProviderRegistry;
 import java.math.BigDecimal;
-import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Per-model prices: the configured ones first, else those of the upstreams' {@code /models} listings
@@ -24,9 +21,6 @@ import tools.jackson.databind.json.JsonMapper;
  * in the background at start and on a schedule, never on a request's path.
  */
 public final class ModelPrices implements SmartLifecycle {
-
-    private static final Logger log = LoggerFactory.getLogger(ModelPrices.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final Map<String, PricingProperties.Override> configured;
     private final ProviderRegistry providers;
@@ -58,7 +52,7 @@ public final class ModelPrices implements SmartLifecycle {
         return new ModelPrice(prompt, completion);
     }
 
-    /** Reads every provider's listing once; models seen in several keep the first provider's price. */
+    /** Reads every provider's listing once, each for the models routed to it (so no model has two prices). */
     public Mono<Void> refresh() {
         return Flux.fromIterable(providers.all())
                 .concatMap(this::listing)
@@ -74,26 +68,15 @@ public final class ModelPrices implements SmartLifecycle {
     }
 
     private Mono<Map<String, ModelPrice>> listing(Provider provider) {
-        URI uri = provider.baseUrl().resolve(provider.pathFor("/models"));
-        return provider.httpClient()
-                .headers(provider::writeCredential)
-                .responseTimeout(Duration.ofSeconds(30))
-                .get()
-                .uri(uri)
-                .responseSingle(
-                        (response, body) -> response.status().code() == 200 ? body.asByteArray() : Mono.<byte[]>empty())
-                .publishOn(Schedulers.boundedElastic())
-                .map(ModelPrices::parse)
-                .onErrorResume(e -> {
-                    log.warn("Could not read model prices from provider '{}': {}", provider.name(), e.toString());
-                    return Mono.empty();
-                });
+        return ProviderModels.servedBy(providers, provider)
+                .map(ModelPrices::prices)
+                // Logged by ProviderModels; the other providers' prices still count.
+                .onErrorResume(e -> Mono.empty());
     }
 
-    static Map<String, ModelPrice> parse(byte[] listing) {
+    static Map<String, ModelPrice> prices(List<JsonNode> models) {
         Map<String, ModelPrice> prices = new HashMap<>();
-        JsonNode data = JSON.readTree(listing).path("data");
-        for (JsonNode model : data) {
+        for (JsonNode model : models) {
             String id = model.path("id").asString("");
             JsonNode pricing = model.path("pricing");
             BigDecimal prompt = decimal(pricing.path("prompt"));
