@@ -51,7 +51,7 @@ class WebPipelineConfiguration {
         return new BeanPostProcessor() {
             @Override
             public Object postProcessAfterInitialization(Object bean, String beanName) {
-                if (!(bean instanceof WebFilterChainProxy) || bean instanceof SequentialSecurityChains) {
+                if (!(bean instanceof WebFilterChainProxy)) {
                     return bean;
                 }
                 // The same chains in the same order as Spring Security's proxy (ordered by @Order).
