@@ -127,6 +127,9 @@ public class ProxyHandler {
                     if (body != null) {
                         body.release();
                     }
+                    // Nor are its headers read again (redirects are not followed), yet Reactor Netty
+                    // keeps their map, a dozen entries, for as long as the answer streams.
+                    upstream.response().requestHeaders().clear();
                     return relay.respond(state, upstream.response(), upstream.connection(), observers);
                 })
                 .contextWrite(attempt::into);

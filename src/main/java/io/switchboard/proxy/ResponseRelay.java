@@ -84,10 +84,13 @@ public class ResponseRelay {
             }
         });
         Flux<ByteBuf> in = connection.inbound().receive().retain();
-        return builder.body(
-                sse
-                        ? streamEvents(state, status, in, connection, observers)
-                        : streamBody(status, upstreamHeaders.getContentLength(), in, connection, observers));
+        BodyInserter<Void, ReactiveHttpOutputMessage> body = sse
+                ? streamEvents(state, status, in, connection, observers)
+                : streamBody(status, upstreamHeaders.getContentLength(), in, connection, observers);
+        // Read for the last time: the client's copy is made and the observers have seen them. Reactor
+        // Netty keeps the map for as long as the answer streams (it decided keep-alive on arrival).
+        response.responseHeaders().clear();
+        return builder.body(body);
     }
 
     /**
