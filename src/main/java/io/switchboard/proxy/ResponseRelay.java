@@ -164,6 +164,7 @@ public class ResponseRelay {
                         splitter.discard();
                     });
             Flux<DataBuffer> out = Flux.merge(1, events, heartbeats)
+                    .doOnRequest(SentHeaders.of(message))
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
             // A plain write, not one flush group per event: the server's sender flushes as soon as
