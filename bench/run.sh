@@ -23,6 +23,8 @@
 #            --filters                also measure a second gateway with issue 4's filters off (limits,
 #                                     usage ledger, metrics), alternating with the first at one
 #                                     connection, and both with idle streams held (on with --full)
+#            --heap-dump              also write a heap dump of the gateway holding its idle streams
+#                                     (heap-idle_gateway.hprof in the run directory; for bench/hprof_referrers.py)
 #            --no-install             never call apt-get
 #            --jdk DIR                run the gateway, the fake upstream and the clients on the JDK in DIR
 #                                     (the jar and the tools are still built with the default one), e.g.
@@ -37,13 +39,14 @@ BENCH=$ROOT/bench
 BUILD=$BENCH/.build
 RESULTS=$BENCH/results
 
-FULL=0 FILTERS=0 JFR=0 INSTALL=1 JDK="" GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS="" ACTIVE_ROUNDS=3 ACTIVE_RAMP=8
+FULL=0 FILTERS=0 JFR=0 HEAP_DUMP=0 INSTALL=1 JDK="" GC=parallel HEAP=512m GW_OPTS="" IDLE="" DURATION=20 WARMUP_REQUESTS=100000 WARMUP_MAX=300 SOAK=300 GW_ARGS="" ACTIVE_ROUNDS=3 ACTIVE_RAMP=8
 while [[ $# -gt 0 ]]; do
     case $1 in
         --full) FULL=1 FILTERS=1 ;;
         --filters) FILTERS=1 ;;
         --jfr) JFR=1 ;;
         --no-install) INSTALL=0 ;;
+        --heap-dump) HEAP_DUMP=1 ;;
         --jdk) JDK=$2; shift ;;
         --gc) GC=$2; shift ;;
         --heap) HEAP=$2; shift ;;
@@ -317,6 +320,9 @@ idle_run() { # name url streams holdSeconds gateway-pid|nginx [key]
         heap1=$(heap_used_kib "$kind"); rss1=$(rss_kib "$kind")
         # What the held streams keep alive on the heap, for the report (live objects only).
         jcmd "$kind" GC.class_histogram >"$RUN/histogram-$name.txt" 2>/dev/null || true
+        if [[ $HEAP_DUMP == 1 && $name == idle_gateway ]]; then
+            jcmd "$kind" GC.heap_dump "$RUN/heap-$name.hprof" >/dev/null 2>&1 || true
+        fi
     else heap1=0; rss1=$(rss_kib $NGINX_PIDS); fi
     wait "$client" || true
     out=$(grep '^BENCH_JSON ' "$RUN/idle-$name.txt" | sed 's/^BENCH_JSON //' || echo '{}')
