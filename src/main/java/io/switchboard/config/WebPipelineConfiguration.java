@@ -1,5 +1,6 @@
 package io.switchboard.config;
 
+import io.switchboard.errors.GatewayErrorWebExceptionHandler;
 import io.switchboard.exchange.CheckpointFreeFilterChain;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
@@ -30,6 +31,24 @@ class WebPipelineConfiguration {
                 List<WebFilter> ordered = List.copyOf(filters);
                 filters.clear();
                 filters.add(new CheckpointFreeFilterChain(ordered));
+            }
+        });
+    }
+
+    /**
+     * Spring runs each error handler as two operators per request ({@code ExceptionHandlingWebHandler}),
+     * and a stream keeps them for its whole life. The gateway's handler answers every error it can
+     * (a committed response cannot be answered by any handler), so those ordered after it, Spring
+     * WebFlux's status handler, would never run: they are left out.
+     */
+    @Bean
+    WebHttpHandlerBuilderCustomizer onlyTheGatewaysErrorHandler() {
+        return builder -> builder.exceptionHandlers(handlers -> {
+            for (int i = 0; i < handlers.size(); i++) {
+                if (handlers.get(i) instanceof GatewayErrorWebExceptionHandler) {
+                    handlers.subList(i + 1, handlers.size()).clear();
+                    return;
+                }
             }
         });
     }
