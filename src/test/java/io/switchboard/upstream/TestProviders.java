@@ -11,6 +11,16 @@ public final class TestProviders {
     private TestProviders() {}
 
     public static ProviderProperties properties(String baseUrl, @Nullable String apiKey, @Nullable StreamUsage usage) {
+        return properties(baseUrl, apiKey, usage, List.of());
+    }
+
+    /** A provider serving only the model patterns given (none: every model, a catch-all). */
+    public static ProviderProperties serving(String baseUrl, List<String> models) {
+        return properties(baseUrl, "sk-test", null, models);
+    }
+
+    private static ProviderProperties properties(
+            String baseUrl, @Nullable String apiKey, @Nullable StreamUsage usage, List<String> models) {
         return new ProviderProperties(
                 URI.create(baseUrl),
                 apiKey,
@@ -18,7 +28,7 @@ public final class TestProviders {
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(1),
                 usage,
-                List.of(),
+                models,
                 10,
                 Duration.ofSeconds(5));
     }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.upstream.ProviderProperties;
 import io.switchboard.upstream.ProviderRegistry;
+import io.switchboard.upstream.TestProviders;
 import java.math.BigDecimal;
-import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +31,8 @@ class ModelPricesListingTest {
         openrouter = FakeUpstream.start();
         local = FakeUpstream.start();
         Map<String, ProviderProperties> providers = new LinkedHashMap<>();
-        providers.put("openrouter", provider(openrouter, List.of()));
-        providers.put("local", provider(local, List.of("local/*")));
+        providers.put("openrouter", TestProviders.serving(openrouter.baseUrl(), List.of()));
+        providers.put("local", TestProviders.serving(local.baseUrl(), List.of("local/*")));
         registry = new ProviderRegistry(providers);
     }
 
@@ -43,21 +43,11 @@ class ModelPricesListingTest {
         local.close();
     }
 
-    private static ProviderProperties provider(FakeUpstream upstream, List<String> models) {
-        return new ProviderProperties(
-                URI.create(upstream.baseUrl()),
-                "sk-test",
-                Duration.ofSeconds(2),
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(5),
-                null,
-                models,
-                10,
-                Duration.ofSeconds(20));
-    }
-
-    private static String listing(String... entries) {
-        return "{\"object\":\"list\",\"data\":[" + String.join(",", entries) + "]}";
+    /** The upstream answers {@code GET /models} with these entries. */
+    private static void lists(FakeUpstream upstream, String... entries) {
+        upstream.whenGet(
+                "/models",
+                FakeUpstream.json(200, "{\"object\":\"list\",\"data\":[" + String.join(",", entries) + "]}", Map.of()));
     }
 
     private static String entry(String id, String prompt, String completion) {
@@ -74,19 +64,9 @@ class ModelPricesListingTest {
 
     @Test
     void eachModelIsPricedByTheProviderItIsRoutedTo() {
-        openrouter.whenGet(
-                "/models",
-                FakeUpstream.json(
-                        200,
-                        listing(entry("openai/gpt-5-nano", "0.00000005", "0.0000004"), entry("local/llama", "9", "9")),
-                        Map.of()));
+        lists(openrouter, entry("openai/gpt-5-nano", "0.00000005", "0.0000004"), entry("local/llama", "9", "9"));
         // The local server also lists a model the gateway never sends to it: not its price to set.
-        local.whenGet(
-                "/models",
-                FakeUpstream.json(
-                        200,
-                        listing(entry("local/llama", "0.000001", "0.000002"), entry("openai/gpt-5-nano", "7", "7")),
-                        Map.of()));
+        lists(local, entry("local/llama", "0.000001", "0.000002"), entry("openai/gpt-5-nano", "7", "7"));
 
         ModelPrices prices = refreshed();
 
@@ -99,8 +79,7 @@ class ModelPricesListingTest {
     @Test
     void aProviderThatCannotAnswerLeavesTheOthersPrices() {
         openrouter.whenGet("/models", FakeUpstream.json(503, "{\"error\":{\"message\":\"down\"}}", Map.of()));
-        local.whenGet(
-                "/models", FakeUpstream.json(200, listing(entry("local/llama", "0.000001", "0.000002")), Map.of()));
+        lists(local, entry("local/llama", "0.000001", "0.000002"));
 
         ModelPrices prices = refreshed();
 
