@@ -21,8 +21,10 @@ import reactor.netty.http.server.HttpServerResponse;
  */
 final class SentHeaders implements LongConsumer {
 
-    private final @Nullable HttpServerResponse response;
-    private int requests;
+    /** Null once the map was cleared (or could not be): nothing more to do on later requests. */
+    private @Nullable HttpServerResponse response;
+
+    private boolean firstRequestSeen;
 
     private SentHeaders(@Nullable HttpServerResponse response) {
         this.response = response;
@@ -43,8 +45,16 @@ final class SentHeaders implements LongConsumer {
     @Override
     public void accept(long n) {
         HttpServerResponse server = response;
-        if (++requests == 2 && server != null && ((HttpOperations<?, ?>) server).hasSentHeaders()) {
+        if (server == null) {
+            return;
+        }
+        if (!firstRequestSeen) {
+            firstRequestSeen = true;
+            return;
+        }
+        if (((HttpOperations<?, ?>) server).hasSentHeaders()) {
             server.responseHeaders().clear();
         }
+        response = null;
     }
 }
