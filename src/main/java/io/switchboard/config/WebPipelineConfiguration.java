@@ -2,6 +2,8 @@ package io.switchboard.config;
 
 import io.switchboard.errors.GatewayErrorWebExceptionHandler;
 import io.switchboard.exchange.CheckpointFreeFilterChain;
+import io.switchboard.proxy.ProxyDispatch;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -19,19 +21,21 @@ import org.springframework.web.server.WebFilter;
 
 /**
  * How the HTTP server runs the WebFilters: all of them, in their order, as one checkpoint-free
- * chain, and Spring Security's own filters the same way.
+ * chain ending in the data plane's relay ({@link ProxyDispatch}), and Spring Security's own filters
+ * the same way.
  */
 @Configuration(proxyBeanMethods = false)
 class WebPipelineConfiguration {
 
     @Bean
-    WebHttpHandlerBuilderCustomizer checkpointFreeFilterChain() {
+    WebHttpHandlerBuilderCustomizer checkpointFreeFilterChain(ProxyDispatch proxy) {
         return builder -> builder.filters(filters -> {
-            if (filters.size() > 1) {
-                List<WebFilter> ordered = List.copyOf(filters);
-                filters.clear();
-                filters.add(new CheckpointFreeFilterChain(ordered));
-            }
+            List<WebFilter> ordered = new ArrayList<>(filters);
+            // Last, after every filter: the data plane's relayed calls end here, anything else goes
+            // on to Spring's dispatcher. Not a WebFilter bean, so that no filter can sort after it.
+            ordered.add(proxy::filter);
+            filters.clear();
+            filters.add(new CheckpointFreeFilterChain(ordered));
         });
     }
 

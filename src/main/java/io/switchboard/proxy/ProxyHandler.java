@@ -19,7 +19,6 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -55,8 +54,7 @@ public class ProxyHandler {
         this.timers = timers;
     }
 
-    public Mono<ServerResponse> handle(ServerRequest request, ProxyEndpoint endpoint) {
-        ServerWebExchange exchange = request.exchange();
+    public Mono<ServerResponse> handle(ServerWebExchange exchange, ProxyEndpoint endpoint) {
         GatewayExchange state = GatewayExchange.of(exchange);
         Provider provider = pickProvider(endpoint, state);
         UpstreamBody body = UpstreamBody.find(exchange);

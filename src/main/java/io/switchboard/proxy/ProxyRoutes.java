@@ -29,7 +29,9 @@ public class ProxyRoutes {
         for (ProxyEndpoint endpoint : ProxyEndpoint.values()) {
             for (String prefix : new String[] {ProxyEndpoint.V1, ProxyEndpoint.API_V1}) {
                 String path = prefix + endpoint.upstreamPath();
-                routes.route(method(endpoint.method()).and(path(path)), request -> handler.handle(request, endpoint));
+                routes.route(
+                        method(endpoint.method()).and(path(path)),
+                        request -> handler.handle(request.exchange(), endpoint));
                 routes.route(
                         path(path),
                         request -> Mono.error(GatewayException.of(

@@ -103,6 +103,28 @@ class ErrorStatusIT {
         assertThat(wrongModels.statusCode()).isEqualTo(405);
     }
 
+    /**
+     * The relayed endpoints are matched exactly (ProxyDispatch's string comparison and the routes
+     * behind it agree): a path that only resembles one is 404 and never reaches the upstream.
+     */
+    @ParameterizedTest
+    @MethodSource("nearMissPaths")
+    void pathsThatOnlyResembleAnEndpointAre404(String path) {
+        HttpResponse<String> response = gateway.postJson(path, "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertOpenAiError(response.body(), "not_found");
+        assertThat(upstream.requestCount()).isZero();
+    }
+
+    static Stream<String> nearMissPaths() {
+        return Stream.of(
+                "/v1/chat/completions/",
+                "/v1/chat/completions/x",
+                "/v1/Chat/completions",
+                "/v2/chat/completions",
+                "/api/v1/embeddings/");
+    }
+
     @Test
     void upstreamRedirectIsNotFollowed() {
         upstream.enqueue(FakeUpstream.raw(302, null, "", Map.of("Location", "http://169.254.169.254/latest")));
