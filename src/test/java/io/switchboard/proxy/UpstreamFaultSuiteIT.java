@@ -44,8 +44,11 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import reactor.core.publisher.Flux;
 import tools.jackson.databind.JsonNode;
@@ -59,6 +62,7 @@ import tools.jackson.databind.JsonNode;
  * Netty's paranoid leak detector fails any case that leaks a buffer.
  */
 @GatewayIntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
 class UpstreamFaultSuiteIT {
 
     private static final int MB = 1024 * 1024;
@@ -69,11 +73,13 @@ class UpstreamFaultSuiteIT {
 
     private final FakeUpstream upstream = FakeUpstreamInitializer.shared();
     private TestGateway gateway;
+    private CapturedOutput output;
     /** A key with {@code max_concurrency: 1}: a slot a fault failed to give back refuses the next request. */
     private static String oneAtATimeKey;
 
     @BeforeEach
-    void setUp() {
+    void setUp(CapturedOutput output) {
+        this.output = output;
         upstream.reset();
         gateway = new TestGateway(port);
         if (oneAtATimeKey == null) {
@@ -443,6 +449,11 @@ class UpstreamFaultSuiteIT {
         assertThat(admittedAfter(leftAt))
                 .as("from the client's close to the slot's release")
                 .isLessThan(Duration.ofSeconds(1));
+        // The abandoned connect fails for nobody: a client hanging up is no error for the log.
+        assertThat(output.getOut())
+                .as("the gateway's log")
+                .doesNotContain("ClosedChannelException")
+                .doesNotContain("onErrorDropped");
     }
 
     /**
