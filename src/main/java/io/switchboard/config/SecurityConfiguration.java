@@ -32,10 +32,12 @@ import org.springframework.web.server.WebFilter;
  * Who may call what. Three chains, tried in order:
  *
  * <ol>
+ *   <li>data plane: {@code /v1/**} and {@code /api/v1/**} need {@code Authorization: Bearer sk-gw-...};
+ *       first because nearly every request is one, so that it is not matched against the admin paths
+ *       before (the two sets of paths do not overlap, so the order changes no answer);
  *   <li>admin: {@code /admin/**} needs the admin key (a data-plane key gets 403; no admin key configured:
  *       404); {@code /actuator/health} and {@code /actuator/prometheus} are open, the rest of
  *       {@code /actuator} needs the admin key;
- *   <li>data plane: {@code /v1/**} and {@code /api/v1/**} need {@code Authorization: Bearer sk-gw-...};
  *   <li>everything else (the console's static files, unknown paths that end in a 404) is open.
  * </ol>
  *
@@ -63,7 +65,7 @@ class SecurityConfiguration {
     }
 
     @Bean
-    @Order(1)
+    @Order(2)
     SecurityWebFilterChain adminSecurity(
             ServerHttpSecurity http, AdminProperties admin, ApiKeyAuthenticationManager keys) {
         AdminCredential credential = admin.enabled() ? new AdminCredential(admin.key()) : null;
@@ -86,7 +88,7 @@ class SecurityConfiguration {
     }
 
     @Bean
-    @Order(2)
+    @Order(1)
     SecurityWebFilterChain dataPlaneSecurity(ServerHttpSecurity http, ApiKeyAuthenticationManager keys) {
         KeyAuthenticationFailures failures = new KeyAuthenticationFailures("This key may not use this endpoint.");
         AuthenticationWebFilter authentication = bearerAuthentication(keys, failures);
