@@ -11,6 +11,7 @@ import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.stereotype.Component;
@@ -19,6 +20,7 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
 import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
 
 /**
  * Turns every exception that reaches the web layer into an OpenAI-shaped error, so no whitelabel
@@ -36,9 +38,25 @@ public class GatewayErrorWebExceptionHandler implements ErrorWebExceptionHandler
     @Override
     public Mono<Void> handle(ServerWebExchange exchange, Throwable ex) {
         if (exchange.getResponse().isCommitted()) {
-            return Mono.error(ex);
+            return ex instanceof GatewayException && abort(exchange) ? Mono.empty() : Mono.error(ex);
         }
         return ErrorResponses.write(exchange, translate(exchange, ex));
+    }
+
+    /**
+     * An answer the gateway itself cut after it had begun (the upstream failed or went silent
+     * mid-answer: the relay logged it and, for a stream, sent an error event): the client must see
+     * an incomplete response, so the connection is closed here, before anything could end the
+     * answer cleanly. Left to the framework, the same close came with two ERROR lines for an
+     * upstream's fault (Spring's "already committed" and Reactor Netty's "Error finishing
+     * response"). Any other error after the commit still goes that way: it may be a bug.
+     */
+    private static boolean abort(ServerWebExchange exchange) {
+        if (ServerHttpResponseDecorator.getNativeResponse(exchange.getResponse()) instanceof Connection connection) {
+            connection.channel().close();
+            return true;
+        }
+        return false;
     }
 
     static GatewayException translate(ServerWebExchange exchange, Throwable ex) {
