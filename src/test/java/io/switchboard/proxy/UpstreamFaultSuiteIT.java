@@ -323,7 +323,7 @@ class UpstreamFaultSuiteIT {
      * stops reading; the upstream must stall well short of 50 MB (the gateway holds no whole body),
      * and once the client reads on, every byte arrives unchanged.
      */
-    void fiftyMegabyteBody(String id) throws IOException {
+    void fiftyMegabyteBody(String id) throws Exception {
         PatternBody body = new PatternBody(
                 "{\"id\":\"gen-big\",\"object\":\"chat.completion\",\"model\":\"openai/gpt-5-nano\",\"choices\":"
                         + "[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"",
@@ -363,7 +363,7 @@ class UpstreamFaultSuiteIT {
                     .isLessThan(30L * MB);
             // The usage scanner reads the body as it passes: it must not gather the answer's
             // content (which Jackson's parser would, for a string, whole) to find the usage after it.
-            assertThat(heapUsedAfterGc() - heapBefore)
+            assertThat(heldSince(heapBefore, 5L * MB))
                     .as("heap the gateway holds with %d MB of the answer passed through", stalled / MB)
                     .isLessThan(5L * MB);
             while (total < body.length() && (n = in.read(buffer)) >= 0) {
@@ -685,6 +685,21 @@ class UpstreamFaultSuiteIT {
     }
 
     /** The heap in use after a full collection: what the test JVM (gateway included) really holds. */
+    /**
+     * The heap held since {@code before}, the least of up to three looks 200 ms apart while above
+     * {@code limit}: this JVM also runs the other test classes' cached gateways, whose background
+     * work (ledger batches, price refreshes) holds a few MB now and then; what this gateway keeps
+     * while the stream is stalled is there at every look.
+     */
+    private static long heldSince(long before, long limit) throws InterruptedException {
+        long held = heapUsedAfterGc() - before;
+        for (int look = 1; look < 3 && held >= limit; look++) {
+            Thread.sleep(200);
+            held = Math.min(held, heapUsedAfterGc() - before);
+        }
+        return held;
+    }
+
     private static long heapUsedAfterGc() {
         System.gc();
         return java.lang.management.ManagementFactory.getMemoryMXBean()
