@@ -14,6 +14,9 @@ public enum ProxyEndpoint {
     public static final String V1 = "/v1";
     public static final String API_V1 = "/api/v1";
 
+    /** {@code values()} copies its array on every call; the path lookup runs once per request. */
+    private static final ProxyEndpoint[] ALL = values();
+
     private final HttpMethod method;
     private final String upstreamPath;
     private final String label;
@@ -55,7 +58,7 @@ public enum ProxyEndpoint {
         } else {
             return null;
         }
-        for (ProxyEndpoint endpoint : values()) {
+        for (ProxyEndpoint endpoint : ALL) {
             if (endpoint.upstreamPath.equals(rest)) {
                 return endpoint;
             }

@@ -1,10 +1,10 @@
 package io.switchboard.proxy;
 
+import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyEndpoint;
 import java.util.List;
 import org.springframework.http.codec.HttpMessageWriter;
 import org.springframework.http.codec.ServerCodecConfigurer;
-import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.result.view.ViewResolver;
@@ -22,7 +22,7 @@ import reactor.core.publisher.Mono;
  * mapping tries every route of the application one after the other (the model list, the admin API,
  * the usage reports, the console, then the proxy's), each a Reactor operator; it then adapts the
  * answer through a handler result, a checkpoint and an error fallback that an open stream keeps for
- * its whole life. This is one string comparison per endpoint. The routes stay, so nothing a client
+ * its whole life. Here the endpoint is already known. The routes stay, so nothing a client
  * sees depends on which way a request went.
  */
 @Component
@@ -36,12 +36,17 @@ public final class ProxyDispatch {
         this.context = new WritersOnly(codecs.getWriters());
     }
 
-    /** As a {@code WebFilter}: the last one of the chain. */
+    /**
+     * As a {@code WebFilter}: the last one of the chain. The endpoint is the one the request-id
+     * filter found for the path when the exchange began.
+     */
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        ServerHttpRequest request = exchange.getRequest();
-        ProxyEndpoint endpoint = ProxyEndpoint.forPath(request.getPath().value());
+        GatewayExchange state = GatewayExchange.find(exchange);
+        ProxyEndpoint endpoint = state == null ? null : state.endpoint();
         // GET /v1/models is answered by the gateway itself (the key's own model list): a route.
-        if (endpoint == null || !endpoint.hasBody() || !endpoint.method().equals(request.getMethod())) {
+        if (endpoint == null
+                || !endpoint.hasBody()
+                || !endpoint.method().equals(exchange.getRequest().getMethod())) {
             return chain.filter(exchange);
         }
         return handler.handle(exchange, endpoint).flatMap(response -> response.writeTo(exchange, context));
