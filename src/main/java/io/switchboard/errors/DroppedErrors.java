@@ -1,13 +1,11 @@
 package io.switchboard.errors;
 
-import java.nio.channels.ClosedChannelException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Hooks;
 import reactor.netty.channel.AbortedException;
-import reactor.netty.http.client.PrematureCloseException;
 
 /**
  * What happens to an error that arrives after its request has ended (Reactor's "dropped" errors).
@@ -37,10 +35,8 @@ public class DroppedErrors {
         }
     }
 
+    /** Also Reactor Netty's "connection has been closed" on a send to a connection already gone. */
     private static boolean closedConnection(Throwable error) {
-        return error instanceof ClosedChannelException
-                || error instanceof PrematureCloseException
-                || error instanceof AbortedException
-                || AbortedException.isConnectionReset(error);
+        return ClosedConnection.is(error) || error instanceof AbortedException;
     }
 }

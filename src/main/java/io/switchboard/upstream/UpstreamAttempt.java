@@ -1,10 +1,8 @@
 package io.switchboard.upstream;
 
 import io.netty.channel.Channel;
-import java.nio.channels.ClosedChannelException;
+import io.switchboard.errors.ClosedConnection;
 import org.jspecify.annotations.Nullable;
-import reactor.netty.channel.AbortedException;
-import reactor.netty.http.client.PrematureCloseException;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -70,13 +68,7 @@ public final class UpstreamAttempt {
      * (the connect timeout would be paid twice). The caller makes it again once at most.
      */
     public boolean retryable(Throwable error) {
-        return !written && !abandoned && closedConnection(error);
-    }
-
-    private static boolean closedConnection(Throwable error) {
-        return error instanceof ClosedChannelException
-                || error instanceof PrematureCloseException
-                || AbortedException.isConnectionReset(error);
+        return !written && !abandoned && ClosedConnection.is(error);
     }
 
     private void closeIfConnecting(Channel current) {

@@ -451,11 +451,6 @@ class UpstreamFaultSuiteIT {
         assertThat(admittedAfter(leftAt))
                 .as("from the client's close to the slot's release")
                 .isLessThan(Duration.ofSeconds(1));
-        // The abandoned connect fails for nobody: a client hanging up is no error for the log.
-        assertThat(output.getOut())
-                .as("the gateway's log")
-                .doesNotContain("ClosedChannelException")
-                .doesNotContain("onErrorDropped");
     }
 
     /**
