@@ -1,4 +1,4 @@
-/** The state of one request as it travels through the filters and the proxy, and the hooks that observe it. */
+/** The state of one request as it travels through the filters and the proxy, the hooks that observe it, and its calls' timeouts. */
 @NullMarked
 package io.switchboard.exchange;
 

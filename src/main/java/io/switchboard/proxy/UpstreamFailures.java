@@ -29,7 +29,7 @@ final class UpstreamFailures {
             return gateway;
         }
         if (error instanceof TimeoutException || error instanceof ReadTimeoutException) {
-            return timedOut();
+            return GatewayException.of(ErrorCode.UPSTREAM_TIMEOUT, "The upstream did not answer in time.");
         }
         if (error instanceof ConnectTimeoutException
                 || error instanceof ConnectException
@@ -45,11 +45,6 @@ final class UpstreamFailures {
         // never a credential) go to the operator's log, so that a rare one can be told apart.
         log.info("Upstream failure of an unclassified kind before headers: {}", error.toString());
         return GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream connection failed.");
-    }
-
-    /** The upstream's headers did not come within the provider's response timeout: 504. */
-    static GatewayException timedOut() {
-        return GatewayException.of(ErrorCode.UPSTREAM_TIMEOUT, "The upstream did not answer in time.");
     }
 
     static ExchangeOutcome outcomeBeforeHeaders(GatewayException error) {

@@ -1,5 +1,6 @@
 package io.switchboard.ratelimit;
 
+import io.switchboard.exchange.Timeouts;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.ratelimit.RateLimitProperties.FailMode;
 import java.time.Duration;
@@ -132,7 +133,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     }
 
     private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {
-        return call.timeout(timeout).onErrorResume(error -> {
+        return Timeouts.within(call, timeout).onErrorResume(error -> {
             degrade(error);
             return fallback.get();
         });
