@@ -9,10 +9,12 @@ import io.switchboard.metrics.MetricsWebFilter;
 import io.switchboard.metrics.UsageMetrics;
 import io.switchboard.ratelimit.RateLimitProperties;
 import io.switchboard.ratelimit.RateLimiting;
+import io.switchboard.storage.DatabaseLocation;
 import io.switchboard.storage.SchemaMigrations;
 import io.switchboard.storage.StorageProperties;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.usage.GenerationSettler;
+import io.switchboard.usage.JdbcUsageRowWriter;
 import io.switchboard.usage.ModelPrices;
 import io.switchboard.usage.PricingProperties;
 import io.switchboard.usage.UsageAdminHandler;
@@ -22,6 +24,7 @@ import io.switchboard.usage.UsageLedger;
 import io.switchboard.usage.UsageListener;
 import io.switchboard.usage.UsageProperties;
 import io.switchboard.usage.UsageRepository;
+import io.switchboard.usage.UsageRowWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -64,10 +67,26 @@ class UsageConfiguration {
 
     @Bean
     UsageLedger usageLedger(
-            UsageRepository repository, UsageProperties properties, GatewayMeters meters, StorageProperties storage) {
-        UsageLedger ledger = new UsageLedger(repository, properties, usageJournal(properties, storage));
+            UsageRepository repository,
+            DatabaseLocation database,
+            UsageProperties properties,
+            GatewayMeters meters,
+            StorageProperties storage) {
+        UsageLedger ledger =
+                new UsageLedger(usageRowWriter(repository, database), properties, usageJournal(properties, storage));
         meters.usageQueue(ledger::depth, ledger::lost, ledger::spilled);
         return ledger;
+    }
+
+    /**
+     * JDBC on the ledger's writer thread for the embedded database (H2 runs in this process, and its
+     * R2DBC driver only wraps the same engine at a cost: see {@link JdbcUsageRowWriter}); R2DBC for a
+     * database server.
+     */
+    private static UsageRowWriter usageRowWriter(UsageRepository repository, DatabaseLocation database) {
+        return database.jdbcUrl().startsWith("jdbc:h2:")
+                ? new JdbcUsageRowWriter(database.jdbcUrl(), database.username(), database.password())
+                : UsageRowWriter.of(repository);
     }
 
     /** The ledger's crash journal, on by default; next to the embedded database unless its path is set. */

@@ -1,13 +1,10 @@
 package io.switchboard.usage;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -16,7 +13,6 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
-import reactor.core.publisher.Mono;
 
 /**
  * The usage ledger's queue and its writer. The request path only adds to a bounded lock-free queue
@@ -40,7 +36,6 @@ public final class UsageLedger implements SmartLifecycle {
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
-    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
     // How long a stopping writer waits for the records of requests still finishing: the web server's
     // graceful shutdown ends when the last response is flushed, and that request's record follows
     // a few milliseconds later, on the event loop. Bounded, so an observer that never finishes
@@ -48,7 +43,7 @@ public final class UsageLedger implements SmartLifecycle {
     private static final long STOP_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long STOP_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private final UsageRepository repository;
+    private final UsageRowWriter rows;
     private final SpillFile spill;
     private final int capacity;
     private final int spillThreshold;
@@ -82,9 +77,17 @@ public final class UsageLedger implements SmartLifecycle {
         this(repository, properties, null);
     }
 
-    /** A ledger whose rows are also kept in {@code journal} until written, so a crash loses none. */
+    /** A ledger that writes through {@code repository} (R2DBC), its rows also kept in {@code journal} until written. */
     public UsageLedger(UsageRepository repository, UsageProperties properties, @Nullable UsageJournal journal) {
-        this.repository = repository;
+        this(new ReactiveUsageRowWriter(repository), properties, journal);
+    }
+
+    /**
+     * A ledger that writes through {@code rows}, whose rows are also kept in {@code journal} until
+     * written, so a crash loses none.
+     */
+    public UsageLedger(UsageRowWriter rows, UsageProperties properties, @Nullable UsageJournal journal) {
+        this.rows = rows;
         this.journal = journal;
         this.spill = new SpillFile(properties.spillFile());
         this.capacity = Math.max(1, properties.queueCapacity());
@@ -293,6 +296,7 @@ public final class UsageLedger implements SmartLifecycle {
                 }
             }
         } finally {
+            rows.close();
             if (journal != null) {
                 journal.close();
             }
@@ -378,13 +382,12 @@ public final class UsageLedger implements SmartLifecycle {
             }
         }
         // Appends first: a correction may name a row appended in this very batch.
-        Mono<Void> work = repository.insert(inserts);
+        rows.insert(inserts);
         for (LedgerEntry entry : entries) {
             if (entry.correction()) {
-                work = work.then(repository.correct(entry.record()));
+                rows.correct(entry.record());
             }
         }
-        await(work);
         written.addAndGet(inserts.size());
         if (journal != null) {
             journal.committed(inserts);
@@ -392,17 +395,6 @@ public final class UsageLedger implements SmartLifecycle {
         if (failing) {
             failing = false;
             log.info("Usage ledger writes recovered");
-        }
-    }
-
-    private static void await(Mono<Void> work) throws Exception {
-        // The writer's own thread, never an event loop: waiting here is its job.
-        try {
-            work.toFuture().get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        } catch (TimeoutException e) {
-            throw new IOException("usage write timed out after " + WRITE_TIMEOUT);
         }
     }
 

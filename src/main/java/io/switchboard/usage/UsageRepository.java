@@ -9,7 +9,6 @@ import io.r2dbc.spi.Statement;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -25,17 +24,11 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class UsageRepository {
 
-    static final String COLUMNS = "entry_id, request_id, key_id, key_name, endpoint, requested_model, model,"
-            + " served_model, provider, upstream_provider, generation_id, stream, status, outcome, prompt_tokens,"
-            + " completion_tokens, total_tokens, cached_tokens, reasoning_tokens, estimated, cost_usd, cost_source,"
-            + " latency_ms, ttfb_ms, ttft_ms, created_at";
+    static final String COLUMNS = UsageRowValues.COLUMNS;
 
-    private static final String INSERT = "INSERT INTO usage (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
-            + " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+    private static final String INSERT = UsageRowValues.insertSql(i -> "$" + i);
 
-    private static final String CORRECT = "UPDATE usage SET prompt_tokens = $1, completion_tokens = $2,"
-            + " total_tokens = $3, cached_tokens = $4, reasoning_tokens = $5, estimated = $6, cost_usd = $7,"
-            + " cost_source = $8 WHERE entry_id = $9";
+    private static final String CORRECT = UsageRowValues.correctSql(i -> "$" + i);
 
     private final ConnectionFactory connections;
 
@@ -93,16 +86,8 @@ public final class UsageRepository {
     /** Replaces a row's numbers with the upstream's final accounting; inserts the row if it is not there yet. */
     public Mono<Void> correct(UsageRecord record) {
         return one(connection -> {
-                    Statement statement = connection
-                            .createStatement(CORRECT)
-                            .bind(0, record.promptTokens())
-                            .bind(1, record.completionTokens())
-                            .bind(2, record.totalTokens())
-                            .bind(3, record.cachedTokens())
-                            .bind(4, record.reasoningTokens())
-                            .bind(5, record.estimated());
-                    bindNullable(statement, 6, record.costUsd(), BigDecimal.class);
-                    statement.bind(7, record.costSource()).bind(8, record.entryId());
+                    Statement statement = connection.createStatement(CORRECT);
+                    bind(statement, UsageRowValues.correctValues(record), UsageRowValues.CORRECT_TYPES);
                     return Flux.from(statement.execute())
                             .concatMap(Result::getRowsUpdated)
                             .reduce(0L, Long::sum);
@@ -116,7 +101,7 @@ public final class UsageRepository {
         StringBuilder sql = new StringBuilder("SELECT ")
                 .append(COLUMNS)
                 .append(" FROM usage WHERE created_at >= $1 AND created_at < $2");
-        List<Object> params = new ArrayList<>(List.of(utc(from), utc(to)));
+        List<Object> params = new ArrayList<>(List.of(UsageRowValues.utc(from), UsageRowValues.utc(to)));
         if (keyId != null) {
             params.add(keyId);
             sql.append(" AND key_id = $").append(params.size());
@@ -149,8 +134,10 @@ public final class UsageRepository {
     public Flux<KeySpend> spendByKey(Instant before) {
         String sql = "SELECT key_id, SUM(cost_usd) AS spent FROM usage"
                 + " WHERE cost_usd IS NOT NULL AND created_at < $1 GROUP BY key_id";
-        return many(connection -> Flux.from(
-                        connection.createStatement(sql).bind(0, utc(before)).execute())
+        return many(connection -> Flux.from(connection
+                        .createStatement(sql)
+                        .bind(0, UsageRowValues.utc(before))
+                        .execute())
                 .concatMap(result -> result.map(row ->
                         new KeySpend(row.get("key_id", String.class), orZero(row.get("spent", BigDecimal.class))))));
     }
@@ -187,34 +174,19 @@ public final class UsageRepository {
         return Mono.<Connection>from(connections.create()).publishOn(Schedulers.boundedElastic());
     }
 
-    private static void bindInsert(Statement statement, UsageRecord r) {
-        statement
-                .bind(0, r.entryId())
-                .bind(1, cut(r.requestId()))
-                .bind(2, cut(r.keyId()))
-                .bind(3, cut(r.keyName()))
-                .bind(4, r.endpoint())
-                .bind(5, cut(r.requestedModel()))
-                .bind(6, cut(r.model()));
-        bindNullable(statement, 7, cutNullable(r.servedModel()), String.class);
-        statement.bind(8, cut(r.provider()));
-        bindNullable(statement, 9, cutNullable(r.upstreamProvider()), String.class);
-        bindNullable(statement, 10, cutNullable(r.generationId()), String.class);
-        statement
-                .bind(11, r.stream())
-                .bind(12, r.status())
-                .bind(13, r.outcome().value())
-                .bind(14, r.promptTokens())
-                .bind(15, r.completionTokens())
-                .bind(16, r.totalTokens())
-                .bind(17, r.cachedTokens())
-                .bind(18, r.reasoningTokens())
-                .bind(19, r.estimated());
-        bindNullable(statement, 20, r.costUsd(), BigDecimal.class);
-        statement.bind(21, r.costSource()).bind(22, r.latencyMs());
-        bindNullable(statement, 23, r.ttfbMs(), Long.class);
-        bindNullable(statement, 24, r.ttftMs(), Long.class);
-        statement.bind(25, utc(r.createdAt()));
+    private static void bindInsert(Statement statement, UsageRecord record) {
+        bind(statement, UsageRowValues.insertValues(record), UsageRowValues.INSERT_TYPES);
+    }
+
+    private static void bind(Statement statement, @Nullable Object[] values, Class<?>[] types) {
+        for (int i = 0; i < values.length; i++) {
+            Object value = values[i];
+            if (value == null) {
+                statement.bindNull(i, types[i]);
+            } else {
+                statement.bind(i, value);
+            }
+        }
     }
 
     static UsageRecord read(Readable row) {
@@ -253,25 +225,5 @@ public final class UsageRepository {
 
     private static BigDecimal orZero(@Nullable BigDecimal value) {
         return value == null ? BigDecimal.ZERO : value;
-    }
-
-    private static <T> void bindNullable(Statement statement, int index, @Nullable T value, Class<T> type) {
-        if (value == null) {
-            statement.bindNull(index, type);
-        } else {
-            statement.bind(index, value);
-        }
-    }
-
-    private static OffsetDateTime utc(Instant instant) {
-        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
-    }
-
-    private static String cut(String value) {
-        return value.length() > 200 ? value.substring(0, 200) : value;
-    }
-
-    private static @Nullable String cutNullable(@Nullable String value) {
-        return value == null ? null : cut(value);
     }
 }

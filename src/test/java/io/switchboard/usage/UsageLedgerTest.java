@@ -22,7 +22,7 @@ class UsageLedgerTest {
     @TempDir
     Path dir;
 
-    private final TestDatabases.Database db = TestDatabases.h2();
+    final TestDatabases.Database db = TestDatabases.h2();
     private final UsageRepository repository = new UsageRepository(db.connections());
     private final List<UsageLedger> started = new ArrayList<>();
 
@@ -31,9 +31,14 @@ class UsageLedgerTest {
         started.forEach(UsageLedger::stop);
     }
 
+    /** How the ledger writes its rows: R2DBC here, JDBC in {@link UsageLedgerJdbcTest}. */
+    UsageRowWriter rowWriter() {
+        return UsageRowWriter.of(repository);
+    }
+
     private UsageLedger ledger(String... settings) {
         UsageLedger ledger =
-                new UsageLedger(repository, UsageFixtures.properties(dir.resolve("spill.jsonl"), settings));
+                new UsageLedger(rowWriter(), UsageFixtures.properties(dir.resolve("spill.jsonl"), settings), null);
         started.add(ledger);
         return ledger;
     }

@@ -1,0 +1,24 @@
+package io.switchboard.usage;
+
+import java.util.List;
+
+/**
+ * Where the usage ledger's writer thread puts its rows. Called from that thread only, so each call
+ * returns once the database has confirmed the write (or failed, and then the ledger retries).
+ */
+public interface UsageRowWriter {
+
+    /** Appends the rows in one transaction; rows whose entry id is already stored are skipped. */
+    void insert(List<UsageRecord> records) throws Exception;
+
+    /** Replaces a row's numbers with the upstream's final accounting; inserts the row if it is missing. */
+    void correct(UsageRecord record) throws Exception;
+
+    /** Rows through {@code repository} (R2DBC), each call waiting for its write on the writer's thread. */
+    static UsageRowWriter of(UsageRepository repository) {
+        return new ReactiveUsageRowWriter(repository);
+    }
+
+    /** Releases what the writer holds; the ledger calls it once it has stopped writing. */
+    default void close() {}
+}
