@@ -84,7 +84,7 @@ class UsageConfiguration {
      * database server.
      */
     private static UsageRowWriter usageRowWriter(UsageRepository repository, DatabaseLocation database) {
-        return database.jdbcUrl().startsWith("jdbc:h2:")
+        return database.inProcess()
                 ? new JdbcUsageRowWriter(database.jdbcUrl(), database.username(), database.password())
                 : UsageRowWriter.of(repository);
     }

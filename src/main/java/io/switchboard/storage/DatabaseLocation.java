@@ -209,6 +209,11 @@ public record DatabaseLocation(
         return value != null && !value.isBlank();
     }
 
+    /** Whether the database runs inside this process (H2, a file or in memory) rather than on a server. */
+    public boolean inProcess() {
+        return jdbcUrl.startsWith("jdbc:h2:");
+    }
+
     /** Never prints the password. */
     @Override
     public String toString() {

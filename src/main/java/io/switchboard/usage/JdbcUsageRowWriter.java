@@ -17,22 +17,20 @@ import org.slf4j.LoggerFactory;
  * event loop also needs. One connection and two prepared statements, kept for the writer's life, do
  * none of that. Blocking here is the writer thread's job; nothing else calls this.
  *
- * <p>Any failure but a duplicate row closes the connection, and the next call opens a new one: the
+ * <p>Any failure but a refused row closes the connection, and the next call opens a new one: the
  * ledger retries a failed batch with backoff (the table may not be migrated yet, the disk may be full).
  */
 public final class JdbcUsageRowWriter implements UsageRowWriter {
 
     private static final Logger log = LoggerFactory.getLogger(JdbcUsageRowWriter.class);
-    private static final String INSERT = UsageRowValues.insertSql(i -> "?");
-    private static final String CORRECT = UsageRowValues.correctSql(i -> "?");
+    private static final String INSERT = UsageColumns.insertSql(i -> "?");
+    private static final String CORRECT = UsageColumns.correctSql(i -> "?");
     private static final int TIMEOUT_SECONDS = 10;
-    private static final String UNIQUE_VIOLATION = "23505";
 
     private final String url;
     private final @Nullable String user;
     private final @Nullable String password;
-    private @Nullable Connection connection;
-    private @Nullable Statements statements;
+    private @Nullable Session session;
 
     public JdbcUsageRowWriter(String url, @Nullable String user, @Nullable String password) {
         this.url = url;
@@ -49,56 +47,31 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
         if (records.isEmpty()) {
             return;
         }
-        PreparedStatement statement = statements().insert;
+        Session current = session();
         try {
-            for (UsageRecord record : records) {
-                bind(statement, UsageRowValues.insertValues(record));
-                statement.addBatch();
+            if (!appended(current, records)) {
+                for (UsageRecord record : records) {
+                    if (!appended(current, List.of(record))) {
+                        log.debug("Usage row {} already stored, skipped", record.entryId());
+                    }
+                }
             }
-            confirm(statement.executeBatch(), records.size());
-            commit();
         } catch (SQLException e) {
-            if (!refused(e)) {
-                closeConnection();
-                throw e;
-            }
-            statement.clearBatch();
-            rollback();
-            insertOneByOne(records);
-        }
-    }
-
-    private void insertOneByOne(List<UsageRecord> records) throws SQLException {
-        for (UsageRecord record : records) {
-            PreparedStatement statement = statements().insert;
-            try {
-                bind(statement, UsageRowValues.insertValues(record));
-                statement.executeUpdate();
-                commit();
-            } catch (SQLException e) {
-                if (!refused(e)) {
-                    closeConnection();
-                    throw e;
-                }
-                rollback();
-                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                    // As the R2DBC writer: a row the database refuses would be refused on every retry.
-                    log.warn("Usage row {} refused by the database, skipped: {}", record.entryId(), e.toString());
-                }
-            }
+            close();
+            throw e;
         }
     }
 
     @Override
     public void correct(UsageRecord record) throws SQLException {
-        PreparedStatement statement = statements().correct;
+        Session current = session();
         int updated;
         try {
-            bind(statement, UsageRowValues.correctValues(record));
-            updated = statement.executeUpdate();
-            commit();
+            bind(current.correct(), UsageColumns.CORRECTION_PARAMETERS, record);
+            updated = current.correct().executeUpdate();
+            current.connection().commit();
         } catch (SQLException e) {
-            closeConnection();
+            close();
             throw e;
         }
         if (updated == 0) {
@@ -106,29 +79,65 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
         }
     }
 
+    /** Closes the connection (rolling back what it had not committed); the next call opens a new one. */
     @Override
     public void close() {
-        closeConnection();
+        Session current = session;
+        session = null;
+        if (current != null) {
+            try (Connection connection = current.connection()) {
+                connection.rollback();
+            } catch (SQLException e) {
+                log.debug("Closing the usage ledger's connection failed: {}", e.toString());
+            }
+        }
     }
 
-    private Statements statements() throws SQLException {
-        Statements current = statements;
-        if (current == null) {
-            Connection opened = DriverManager.getConnection(url, user, password == null ? "" : password);
-            connection = opened;
-            try {
-                opened.setAutoCommit(false);
-                current = new Statements(prepare(opened, INSERT), prepare(opened, CORRECT));
-            } catch (SQLException e) {
-                closeConnection();
+    /**
+     * Appends the rows in one transaction. False, with none of them appended, when an integrity
+     * constraint refused one (SQL state class 23, as R2DBC's data-integrity exception): a duplicate
+     * entry id, which a retry would meet again.
+     */
+    private static boolean appended(Session session, List<UsageRecord> records) throws SQLException {
+        PreparedStatement insert = session.insert();
+        try {
+            for (UsageRecord record : records) {
+                bind(insert, UsageColumns.APPENDED, record);
+                insert.addBatch();
+            }
+            confirm(insert.executeBatch(), records.size());
+            session.connection().commit();
+            return true;
+        } catch (SQLException e) {
+            String state = e.getSQLState();
+            if (state == null || !state.startsWith("23")) {
                 throw e;
             }
-            statements = current;
+            insert.clearBatch();
+            session.connection().rollback();
+            return false;
+        }
+    }
+
+    /** The open connection and its statements, opened (and prepared) when there are none. */
+    private Session session() throws SQLException {
+        Session current = session;
+        if (current == null) {
+            Connection connection = DriverManager.getConnection(url, user, password == null ? "" : password);
+            try {
+                connection.setAutoCommit(false);
+                current = new Session(connection, prepare(connection, INSERT), prepare(connection, CORRECT));
+            } catch (SQLException e) {
+                connection.close();
+                throw e;
+            }
+            session = current;
         }
         return current;
     }
 
-    private record Statements(PreparedStatement insert, PreparedStatement correct) {}
+    /** One connection and the two statements prepared on it, opened and closed together. */
+    private record Session(Connection connection, PreparedStatement insert, PreparedStatement correct) {}
 
     private static PreparedStatement prepare(Connection connection, String sql) throws SQLException {
         PreparedStatement statement = connection.prepareStatement(sql);
@@ -136,9 +145,10 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
         return statement;
     }
 
-    private static void bind(PreparedStatement statement, @Nullable Object[] values) throws SQLException {
-        for (int i = 0; i < values.length; i++) {
-            statement.setObject(i + 1, values[i]);
+    private static void bind(PreparedStatement statement, List<UsageColumns.Column> parameters, UsageRecord record)
+            throws SQLException {
+        for (int i = 0; i < parameters.size(); i++) {
+            statement.setObject(i + 1, parameters.get(i).value().apply(record));
         }
     }
 
@@ -150,50 +160,6 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
         }
         if (counts.length != rows || updated != rows) {
             throw new SQLException("the database confirmed " + updated + " of " + rows + " inserted usage rows");
-        }
-    }
-
-    private void commit() throws SQLException {
-        Connection current = connection;
-        if (current != null) {
-            current.commit();
-        }
-    }
-
-    private void rollback() throws SQLException {
-        Connection current = connection;
-        if (current != null) {
-            try {
-                current.rollback();
-            } catch (SQLException e) {
-                closeConnection();
-                throw e;
-            }
-        }
-    }
-
-    /** An integrity constraint refused a row (SQL state class 23): a duplicate entry id, mostly. */
-    private static boolean refused(SQLException e) {
-        String state = e.getSQLState();
-        return state != null && state.startsWith("23");
-    }
-
-    /** Closes the connection (quietly, rolling back what it had not committed) so that the next call opens a new one. */
-    private void closeConnection() {
-        Connection current = connection;
-        connection = null;
-        statements = null;
-        if (current != null) {
-            try {
-                current.rollback();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
-            try {
-                current.close();
-            } catch (SQLException e) {
-                log.debug("Closing the usage ledger's connection failed: {}", e.toString());
-            }
         }
     }
 }

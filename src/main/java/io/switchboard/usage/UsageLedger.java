@@ -79,7 +79,7 @@ public final class UsageLedger implements SmartLifecycle {
 
     /** A ledger that writes through {@code repository} (R2DBC), its rows also kept in {@code journal} until written. */
     public UsageLedger(UsageRepository repository, UsageProperties properties, @Nullable UsageJournal journal) {
-        this(new ReactiveUsageRowWriter(repository), properties, journal);
+        this(UsageRowWriter.of(repository), properties, journal);
     }
 
     /**

@@ -24,11 +24,11 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class UsageRepository {
 
-    static final String COLUMNS = UsageRowValues.COLUMNS;
+    static final String COLUMNS = UsageColumns.NAMES;
 
-    private static final String INSERT = UsageRowValues.insertSql(i -> "$" + i);
+    private static final String INSERT = UsageColumns.insertSql(i -> "$" + i);
 
-    private static final String CORRECT = UsageRowValues.correctSql(i -> "$" + i);
+    private static final String CORRECT = UsageColumns.correctSql(i -> "$" + i);
 
     private final ConnectionFactory connections;
 
@@ -87,7 +87,7 @@ public final class UsageRepository {
     public Mono<Void> correct(UsageRecord record) {
         return one(connection -> {
                     Statement statement = connection.createStatement(CORRECT);
-                    bind(statement, UsageRowValues.correctValues(record), UsageRowValues.CORRECT_TYPES);
+                    bind(statement, UsageColumns.CORRECTION_PARAMETERS, record);
                     return Flux.from(statement.execute())
                             .concatMap(Result::getRowsUpdated)
                             .reduce(0L, Long::sum);
@@ -101,7 +101,7 @@ public final class UsageRepository {
         StringBuilder sql = new StringBuilder("SELECT ")
                 .append(COLUMNS)
                 .append(" FROM usage WHERE created_at >= $1 AND created_at < $2");
-        List<Object> params = new ArrayList<>(List.of(UsageRowValues.utc(from), UsageRowValues.utc(to)));
+        List<Object> params = new ArrayList<>(List.of(UsageColumns.utc(from), UsageColumns.utc(to)));
         if (keyId != null) {
             params.add(keyId);
             sql.append(" AND key_id = $").append(params.size());
@@ -136,7 +136,7 @@ public final class UsageRepository {
                 + " WHERE cost_usd IS NOT NULL AND created_at < $1 GROUP BY key_id";
         return many(connection -> Flux.from(connection
                         .createStatement(sql)
-                        .bind(0, UsageRowValues.utc(before))
+                        .bind(0, UsageColumns.utc(before))
                         .execute())
                 .concatMap(result -> result.map(row ->
                         new KeySpend(row.get("key_id", String.class), orZero(row.get("spent", BigDecimal.class))))));
@@ -175,14 +175,15 @@ public final class UsageRepository {
     }
 
     private static void bindInsert(Statement statement, UsageRecord record) {
-        bind(statement, UsageRowValues.insertValues(record), UsageRowValues.INSERT_TYPES);
+        bind(statement, UsageColumns.APPENDED, record);
     }
 
-    private static void bind(Statement statement, @Nullable Object[] values, Class<?>[] types) {
-        for (int i = 0; i < values.length; i++) {
-            Object value = values[i];
+    private static void bind(Statement statement, List<UsageColumns.Column> parameters, UsageRecord record) {
+        for (int i = 0; i < parameters.size(); i++) {
+            UsageColumns.Column parameter = parameters.get(i);
+            Object value = parameter.value().apply(record);
             if (value == null) {
-                statement.bindNull(i, types[i]);
+                statement.bindNull(i, parameter.type());
             } else {
                 statement.bind(i, value);
             }

@@ -17,6 +17,7 @@ class DatabaseLocationTest {
                         "jdbc:h2:file:retry:/var/lib/switchboard/switchboard;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("h2");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.PROTOCOL)).isEqualTo("file");
+        assertThat(location.inProcess()).isTrue();
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
                 .isEqualTo("retry:/var/lib/switchboard/switchboard");
         // Closed with the connection pool, not by H2's own shutdown hook while the ledger drains.
@@ -81,6 +82,7 @@ class DatabaseLocationTest {
         assertThat(location.password()).isEqualTo("s3cret");
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.HOST)).isEqualTo("db.internal");
         assertThat(location.toString()).doesNotContain("s3cret");
+        assertThat(location.inProcess()).isFalse();
     }
 
     @Test
@@ -96,6 +98,7 @@ class DatabaseLocationTest {
     void anInMemoryH2UrlStaysInMemory() {
         DatabaseLocation location = DatabaseLocation.resolve("r2dbc:h2:mem:///gw", null, null, Path.of("unused"));
         assertThat(location.jdbcUrl()).isEqualTo("jdbc:h2:mem:gw;DB_CLOSE_DELAY=-1");
+        assertThat(location.inProcess()).isTrue();
     }
 
     @Test
