@@ -10,23 +10,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JDK=""
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --jdk) JDK=$2; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
-JAVA=java
-[[ -z $JDK ]] || JAVA=$JDK/bin/java
-OUT=$(mktemp -d /tmp/switchboard-ledger-cost.XXXXXX)
-trap 'rm -rf "$OUT"' EXIT
-cd "$ROOT"
-./mvnw -q -DskipTests compile dependency:build-classpath -Dmdep.outputFile="$OUT/cp" -Dmdep.includeScope=runtime
-CP=$(cat "$OUT/cp")
-PIN=()
-[[ $(nproc) -lt 2 ]] || PIN=(taskset -c 1)
+case ${1:-} in
+    "") ;;
+    --jdk) JDK=$2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+esac
+source "$ROOT/bench/micro_env.sh"
 mkdir -p "$OUT/classes"
 javac -nowarn -d "$OUT/classes" -cp "$CP:target/classes" bench/micro/io/switchboard/usage/LedgerWriteCost.java
 "${PIN[@]}" "$JAVA" -XX:+UseParallelGC -Xms512m -Xmx512m -da:org.h2... -cp "$OUT/classes:target/classes:$CP" \

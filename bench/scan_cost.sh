@@ -18,16 +18,8 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-JAVA=java
-[[ -z $JDK ]] || JAVA=$JDK/bin/java
-OUT=$(mktemp -d /tmp/switchboard-scan.XXXXXX)
-trap 'rm -rf "$OUT"' EXIT
-cd "$ROOT"
-./mvnw -q -DskipTests compile dependency:build-classpath -Dmdep.outputFile="$OUT/cp" -Dmdep.includeScope=runtime
-CP=$(cat "$OUT/cp")
+source "$ROOT/bench/micro_env.sh"
 MICRO=bench/micro/io/switchboard/usage/EventScanCost.java
-PIN=()
-[[ $(nproc) -lt 2 ]] || PIN=(taskset -c 1)
 run() { # label classes
     echo "== $1"
     "${PIN[@]}" "$JAVA" -XX:+UseParallelGC -Xms256m -Xmx256m -cp "$2:$CP" io.switchboard.usage.EventScanCost
