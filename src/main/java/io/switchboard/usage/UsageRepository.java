@@ -24,8 +24,6 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class UsageRepository {
 
-    static final String COLUMNS = UsageColumns.NAMES;
-
     private static final String INSERT = UsageColumns.insertSql(i -> "$" + i);
 
     private static final String CORRECT = UsageColumns.correctSql(i -> "$" + i);
@@ -99,7 +97,7 @@ public final class UsageRepository {
     public Flux<UsageRecord> find(
             @Nullable String keyId, @Nullable String model, Instant from, Instant to, long limit) {
         StringBuilder sql = new StringBuilder("SELECT ")
-                .append(COLUMNS)
+                .append(UsageColumns.NAMES)
                 .append(" FROM usage WHERE created_at >= $1 AND created_at < $2");
         List<Object> params = new ArrayList<>(List.of(UsageColumns.utc(from), UsageColumns.utc(to)));
         if (keyId != null) {
@@ -122,7 +120,7 @@ public final class UsageRepository {
 
     /** The latest {@code limit} rows, newest first. */
     public Flux<UsageRecord> recent(int limit) {
-        String sql = "SELECT " + COLUMNS + " FROM usage ORDER BY id DESC LIMIT " + Math.max(1, limit);
+        String sql = "SELECT " + UsageColumns.NAMES + " FROM usage ORDER BY id DESC LIMIT " + Math.max(1, limit);
         return many(connection -> Flux.from(connection.createStatement(sql).execute())
                 .concatMap(result -> result.map(UsageRepository::read)));
     }
