@@ -10,12 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ledger's rows through JDBC, on the writer's own thread: the embedded H2 database's writer.
+ * The ledger's rows through JDBC, on the ledger's database thread: the embedded H2 database's writer.
  * r2dbc-h2 wraps the same in-process engine in Reactor and its codecs: for every batch it parsed the
  * statement again, looked up a codec for every value, bound every string as a temporary CLOB and
  * hopped between threads, about a third of the ledger's CPU (docs/benchmarks.md), on the core the
  * event loop also needs. One connection and two prepared statements, kept for the writer's life, do
- * none of that. Blocking here is the writer thread's job; nothing else calls this.
+ * none of that. Blocking here is the database thread's job; nothing else calls this.
  *
  * <p>Any failure but a refused row closes the connection, and the next call opens a new one: the
  * ledger retries a failed batch with backoff (the table may not be migrated yet, the disk may be full).

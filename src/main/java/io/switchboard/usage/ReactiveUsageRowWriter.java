@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import reactor.core.publisher.Mono;
 
-/** The ledger's rows through {@link UsageRepository} (R2DBC), waited for on the writer's thread: PostgreSQL's writer. */
+/** The ledger's rows through {@link UsageRepository} (R2DBC), waited for on the ledger's database thread: PostgreSQL's writer. */
 final class ReactiveUsageRowWriter implements UsageRowWriter {
 
     private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
@@ -30,7 +30,7 @@ final class ReactiveUsageRowWriter implements UsageRowWriter {
     }
 
     private static void await(Mono<Void> work) throws Exception {
-        // The writer's own thread, never an event loop: waiting here is its job.
+        // The ledger's database thread, never an event loop: waiting here is its job.
         try {
             work.toFuture().get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -3,8 +3,14 @@ package io.switchboard.usage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -23,8 +29,11 @@ import org.springframework.context.SmartLifecycle;
  * <p>When the database fails the writer keeps its batch and retries with a doubling backoff; while
  * it fails and the queue grows past {@code spill-threshold}, the writer moves records to the local
  * spill file instead of dropping them, and replays that file once the database takes writes again.
- * A record is lost only when the queue is full ({@code queue-capacity}, the writer being unable to
- * keep up even with spilling) or the disk refuses the spill; both are counted.
+ * The database's calls run on a thread of their own, so that the writer can watch the queue while a
+ * write is under way: when the database takes rows more slowly than they come (slow, not failing) and
+ * the queue passes {@code spill-threshold}, the writer moves it to the spill file as well. A record is
+ * lost only when the queue is full ({@code queue-capacity}, the writer being unable to keep up even
+ * with spilling) or the disk refuses the spill; both are counted.
  *
  * <p>It stops after the web server (a late phase: lower than the graceful-shutdown phase), so the
  * records of streams that finish during graceful shutdown are in the queue; stopping drains the
@@ -42,6 +51,9 @@ public final class UsageLedger implements SmartLifecycle {
     // (a bug) delays the exit, never blocks it.
     private static final long STOP_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long STOP_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    // How often the writer looks at the queue while a database write is under way: the records that
+    // arrive in this time must fit between spill-threshold and queue-capacity.
+    private static final long BACKLOG_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final UsageRowWriter rows;
     private final SpillFile spill;
@@ -62,6 +74,9 @@ public final class UsageLedger implements SmartLifecycle {
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong writeFailures = new AtomicLong();
     private volatile @Nullable Thread writer;
+    // Runs the calls to the database (one thread: the row writer keeps a connection for its life).
+    private volatile @Nullable ExecutorService database;
+    private boolean behind;
     private volatile boolean running;
     private volatile boolean failing;
     private volatile @Nullable Runnable onStopped;
@@ -195,6 +210,11 @@ public final class UsageLedger implements SmartLifecycle {
         if (running) {
             return;
         }
+        database = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "usage-ledger-database");
+            thread.setDaemon(true);
+            return thread;
+        });
         recoverJournal();
         earlierRunsQueued = depth.get();
         earlierRunsWritten = earlierRunsQueued == 0 && !spill.hasEntries();
@@ -263,7 +283,7 @@ public final class UsageLedger implements SmartLifecycle {
                         }
                         continue;
                     }
-                    write(pending);
+                    writeWatchingBacklog(pending);
                     consumed += pending.size();
                     pending.clear();
                     backoff = backoffNanos;
@@ -296,7 +316,7 @@ public final class UsageLedger implements SmartLifecycle {
                 }
             }
         } finally {
-            rows.close();
+            closeDatabase();
             if (journal != null) {
                 journal.close();
             }
@@ -354,7 +374,7 @@ public final class UsageLedger implements SmartLifecycle {
         for (int from = 0; from < entries.size(); from += batchSize) {
             List<LedgerEntry> batch = entries.subList(from, Math.min(entries.size(), from + batchSize));
             try {
-                write(batch);
+                onDatabase(() -> write(batch));
             } catch (Exception e) {
                 log.warn("Usage journal rows not written at start, queued instead: {}", e.toString());
                 batch.forEach(this::offer);
@@ -371,6 +391,91 @@ public final class UsageLedger implements SmartLifecycle {
         while (into.size() < max && (entry = queue.poll()) != null) {
             depth.decrementAndGet();
             into.add(entry);
+        }
+    }
+
+    /**
+     * Writes the entries on the database's thread. Meanwhile, and once it is done, the writer moves a
+     * queue past {@code spill-threshold} to the spill file: a database too slow for the traffic then
+     * never fills the queue.
+     */
+    private void writeWatchingBacklog(List<LedgerEntry> entries) throws Exception {
+        Future<?> done = submit(() -> write(entries));
+        while (true) {
+            try {
+                done.get(BACKLOG_CHECK_NANOS, TimeUnit.NANOSECONDS);
+                break;
+            } catch (TimeoutException stillWriting) {
+                spillBacklog();
+            } catch (ExecutionException e) {
+                throw unwrap(e);
+            }
+        }
+        spillBacklog();
+    }
+
+    private void spillBacklog() {
+        if (depth.get() <= spillThreshold) {
+            behind = false;
+            return;
+        }
+        if (!behind) {
+            behind = true;
+            log.warn(
+                    "Usage ledger behind the traffic ({} records queued while the database writes): moving them to {}",
+                    depth.get(),
+                    spill.path());
+        }
+        List<LedgerEntry> backlog = new ArrayList<>(depth.get());
+        drain(backlog, Integer.MAX_VALUE);
+        spill(backlog);
+        consumed += backlog.size();
+    }
+
+    /** Runs {@code work} on the database's thread and waits for it. */
+    private void onDatabase(DatabaseWork work) throws Exception {
+        try {
+            submit(work).get();
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        }
+    }
+
+    private Future<?> submit(DatabaseWork work) {
+        ExecutorService current = database;
+        if (current == null) {
+            throw new IllegalStateException("usage ledger not started");
+        }
+        return current.submit((Callable<@Nullable Void>) () -> {
+            work.run();
+            return null;
+        });
+    }
+
+    /** A call to the database, made on its thread. */
+    private interface DatabaseWork {
+        void run() throws Exception;
+    }
+
+    private static Exception unwrap(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Error error) {
+            throw error;
+        }
+        return cause instanceof Exception exception ? exception : e;
+    }
+
+    private void closeDatabase() {
+        ExecutorService current = database;
+        if (current == null) {
+            return;
+        }
+        try {
+            onDatabase(rows::close);
+        } catch (Exception e) {
+            log.warn("Usage ledger's database connection not closed cleanly: {}", e.toString());
+        } finally {
+            current.shutdown();
         }
     }
 
@@ -426,7 +531,7 @@ public final class UsageLedger implements SmartLifecycle {
         try {
             replayed = spill.replay(batchSize, batch -> {
                 try {
-                    write(batch);
+                    writeWatchingBacklog(batch);
                 } catch (Exception e) {
                     throw new ReplayFailed(e);
                 }

@@ -14,7 +14,7 @@ import org.springframework.util.unit.DataSize;
  * @param enabled whether requests are recorded at all
  * @param queueCapacity records held in memory at most; past it a record is counted as lost
  * @param spillThreshold queued records past which the writer moves records to the spill file while
- *     the database is failing
+ *     the database is failing or takes rows more slowly than they come
  * @param batchSize rows written in one statement and one transaction; a full batch is written at once.
  *     Small by default: an open transaction's rows and undo log are what the collector copies when it
  *     stops the gateway mid-batch, so larger batches make longer pauses (docs/benchmarks.md)

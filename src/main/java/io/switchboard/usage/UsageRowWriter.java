@@ -3,7 +3,7 @@ package io.switchboard.usage;
 import java.util.List;
 
 /**
- * Where the usage ledger's writer thread puts its rows. Called from that thread only, so each call
+ * Where the usage ledger puts its rows. Called from the ledger's database thread only, so each call
  * returns once the database has confirmed the write (or failed, and then the ledger retries).
  */
 public interface UsageRowWriter {
@@ -14,7 +14,7 @@ public interface UsageRowWriter {
     /** Replaces a row's numbers with the upstream's final accounting; inserts the row if it is missing. */
     void correct(UsageRecord record) throws Exception;
 
-    /** Rows through {@code repository} (R2DBC), each call waiting for its write on the writer's thread. */
+    /** Rows through {@code repository} (R2DBC), each call waiting for its write on the calling thread. */
     static UsageRowWriter of(UsageRepository repository) {
         return new ReactiveUsageRowWriter(repository);
     }

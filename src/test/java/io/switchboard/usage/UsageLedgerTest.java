@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -151,7 +152,9 @@ class UsageLedgerTest {
 
     @Test
     void rowsLeftByAnEarlierRunCountAsWrittenWhileThisRunsBacklogIsStillQueued() {
-        UsageLedger ledger = ledger("flush-interval", "1h", "batch-size", "10", "queue-capacity", "10000");
+        // A backlog the writer takes from the queue, not from the spill file (it stays below spill-threshold).
+        UsageLedger ledger = ledger(
+                "flush-interval", "1h", "batch-size", "10", "queue-capacity", "10000", "spill-threshold", "10000");
         for (int i = 0; i < 20; i++) {
             ledger.record(record(1, 1));
         }
@@ -201,6 +204,59 @@ class UsageLedgerTest {
         CountDownLatch stopped = stopWithOneRecordStillExpected(ledger);
         assertThat(stopped.await(15, TimeUnit.SECONDS)).isTrue();
         assertThat(rows()).isEqualTo(1);
+    }
+
+    @Test
+    void aDatabaseTooSlowForTheTrafficSendsTheBacklogToTheSpillFileInsteadOfLosingIt() throws Exception {
+        // Every write takes 300 ms while records arrive one per 2 ms: during one write 150 arrive, more
+        // than the queue holds. The database never fails, it is only slow.
+        AtomicBoolean slow = new AtomicBoolean(true);
+        UsageRowWriter database = rowWriter();
+        UsageRowWriter slowDatabase = new UsageRowWriter() {
+            @Override
+            public void insert(List<UsageRecord> records) throws Exception {
+                if (slow.get()) {
+                    Thread.sleep(300);
+                }
+                database.insert(records);
+            }
+
+            @Override
+            public void correct(UsageRecord record) throws Exception {
+                database.correct(record);
+            }
+
+            @Override
+            public void close() {
+                database.close();
+            }
+        };
+        UsageLedger ledger = new UsageLedger(
+                slowDatabase,
+                UsageFixtures.properties(
+                        dir.resolve("spill.jsonl"),
+                        "queue-capacity",
+                        "100",
+                        "spill-threshold",
+                        "20",
+                        "batch-size",
+                        "5",
+                        "flush-interval",
+                        "20ms"),
+                null);
+        started.add(ledger);
+        ledger.start();
+        for (int i = 0; i < 300; i++) {
+            assertThat(ledger.record(record(1, 1))).as("record %d queued", i).isTrue();
+            Thread.sleep(2);
+        }
+        assertThat(ledger.spilled()).isPositive();
+        assertThat(ledger.failing()).isFalse();
+
+        slow.set(false);
+        await().atMost(Duration.ofSeconds(20)).until(() -> rows() == 300);
+        assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(300);
+        assertThat(ledger.lost()).isZero();
     }
 
     @Test
