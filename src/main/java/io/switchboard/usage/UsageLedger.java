@@ -54,6 +54,9 @@ public final class UsageLedger implements SmartLifecycle {
     // How often the writer looks at the queue while a database write is under way: the records that
     // arrive in this time must fit between spill-threshold and queue-capacity.
     private static final long BACKLOG_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    // A write this long while stopping sends the rest of the queue to the spill file. A healthy
+    // database takes milliseconds per batch, a first connection to it tens to hundreds.
+    private static final long SLOW_WRITE_AT_STOP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final UsageRowWriter rows;
     private final SpillFile spill;
@@ -77,6 +80,8 @@ public final class UsageLedger implements SmartLifecycle {
     // Runs the calls to the database (one thread: the row writer keeps a connection for its life).
     private volatile @Nullable ExecutorService database;
     private boolean behind;
+    // Whether this stop met a slow write and spilled the queue (writer thread only).
+    private boolean slowStop;
     private volatile boolean running;
     private volatile boolean failing;
     private volatile @Nullable Runnable onStopped;
@@ -216,6 +221,7 @@ public final class UsageLedger implements SmartLifecycle {
             return thread;
         });
         recoverJournal();
+        slowStop = false;
         earlierRunsQueued = depth.get();
         earlierRunsWritten = earlierRunsQueued == 0 && !spill.hasEntries();
         running = true;
@@ -290,7 +296,8 @@ public final class UsageLedger implements SmartLifecycle {
                     // Checked after every batch, not only once the queue runs short: under a
                     // sustained backlog the earlier runs' rows are written long before it does.
                     noteEarlierRunsWritten();
-                    if (depth.get() < batchSize) {
+                    // Not after a slow write while stopping: the next start replays the file.
+                    if (!slowStop && depth.get() < batchSize) {
                         replaySpill();
                         noteEarlierRunsWritten();
                     }
@@ -397,25 +404,31 @@ public final class UsageLedger implements SmartLifecycle {
     /**
      * Writes the entries on the database's thread. Meanwhile, and once it is done, the writer moves a
      * queue past {@code spill-threshold} to the spill file: a database too slow for the traffic then
-     * never fills the queue.
+     * never fills the queue. While stopping, a write past {@link #SLOW_WRITE_AT_STOP_NANOS} sends the
+     * whole queue there, so that a stop waits for one slow write, not for one per batch (replayed at
+     * the next start).
      */
     private void writeWatchingBacklog(List<LedgerEntry> entries) throws Exception {
+        long started = System.nanoTime();
         Future<?> done = submit(() -> write(entries));
         while (true) {
             try {
                 done.get(BACKLOG_CHECK_NANOS, TimeUnit.NANOSECONDS);
                 break;
             } catch (TimeoutException stillWriting) {
-                spillBacklog();
+                if (!running && System.nanoTime() - started > SLOW_WRITE_AT_STOP_NANOS) {
+                    slowStop = true;
+                }
+                spillBacklog(slowStop ? 0 : spillThreshold);
             } catch (ExecutionException e) {
                 throw unwrap(e);
             }
         }
-        spillBacklog();
+        spillBacklog(spillThreshold);
     }
 
-    private void spillBacklog() {
-        if (depth.get() <= spillThreshold) {
+    private void spillBacklog(int threshold) {
+        if (depth.get() <= threshold) {
             behind = false;
             return;
         }

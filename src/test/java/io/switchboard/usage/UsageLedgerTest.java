@@ -211,28 +211,8 @@ class UsageLedgerTest {
         // Every write takes 300 ms while records arrive one per 2 ms: during one write 150 arrive, more
         // than the queue holds. The database never fails, it is only slow.
         AtomicBoolean slow = new AtomicBoolean(true);
-        UsageRowWriter database = rowWriter();
-        UsageRowWriter slowDatabase = new UsageRowWriter() {
-            @Override
-            public void insert(List<UsageRecord> records) throws Exception {
-                if (slow.get()) {
-                    Thread.sleep(300);
-                }
-                database.insert(records);
-            }
-
-            @Override
-            public void correct(UsageRecord record) throws Exception {
-                database.correct(record);
-            }
-
-            @Override
-            public void close() {
-                database.close();
-            }
-        };
         UsageLedger ledger = new UsageLedger(
-                slowDatabase,
+                slowWhile(slow, 300),
                 UsageFixtures.properties(
                         dir.resolve("spill.jsonl"),
                         "queue-capacity",
@@ -257,6 +237,56 @@ class UsageLedgerTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> rows() == 300);
         assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(300);
         assertThat(ledger.lost()).isZero();
+    }
+
+    @Test
+    void aStopWhileTheDatabaseIsSlowSpillsTheQueueInsteadOfWaitingForEveryBatch() {
+        AtomicBoolean slow = new AtomicBoolean(true);
+        UsageLedger first = new UsageLedger(
+                slowWhile(slow, 2000),
+                UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "1h", "batch-size", "10"),
+                null);
+        started.add(first);
+        first.start();
+        for (int i = 0; i < 1000; i++) {
+            first.record(record(2, 3));
+        }
+        // A hundred batches of 2 s each would be 200 s, far past a graceful shutdown's 30 s.
+        long begin = System.nanoTime();
+        first.stop();
+        assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(5));
+        assertThat(first.spilled()).isPositive();
+        assertThat(first.lost()).isZero();
+
+        slow.set(false);
+        UsageLedger second = ledger("flush-interval", "20ms");
+        second.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> rows() == 1000);
+        assertThat(db.count("SELECT SUM(total_tokens) FROM usage")).isEqualTo(5000);
+    }
+
+    /** This test's row writer, each insert taking {@code millis} longer while {@code slow} is set. */
+    private UsageRowWriter slowWhile(AtomicBoolean slow, long millis) {
+        UsageRowWriter database = rowWriter();
+        return new UsageRowWriter() {
+            @Override
+            public void insert(List<UsageRecord> records) throws Exception {
+                if (slow.get()) {
+                    Thread.sleep(millis);
+                }
+                database.insert(records);
+            }
+
+            @Override
+            public void correct(UsageRecord record) throws Exception {
+                database.correct(record);
+            }
+
+            @Override
+            public void close() {
+                database.close();
+            }
+        };
     }
 
     @Test
