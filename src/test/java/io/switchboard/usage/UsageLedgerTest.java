@@ -208,15 +208,15 @@ class UsageLedgerTest {
 
     @Test
     void aDatabaseTooSlowForTheTrafficSendsTheBacklogToTheSpillFileInsteadOfLosingIt() throws Exception {
-        // Every write takes 300 ms while records arrive one per 2 ms: during one write 150 arrive, more
+        // Every write takes 600 ms while records arrive one per 2 ms: during one write 300 arrive, more
         // than the queue holds. The database never fails, it is only slow.
         AtomicBoolean slow = new AtomicBoolean(true);
         UsageLedger ledger = new UsageLedger(
-                slowWhile(slow, 300),
+                slowWhile(slow, 600),
                 UsageFixtures.properties(
                         dir.resolve("spill.jsonl"),
                         "queue-capacity",
-                        "100",
+                        "200",
                         "spill-threshold",
                         "20",
                         "batch-size",
@@ -226,7 +226,7 @@ class UsageLedgerTest {
                 null);
         started.add(ledger);
         ledger.start();
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < 400; i++) {
             assertThat(ledger.record(record(1, 1))).as("record %d queued", i).isTrue();
             Thread.sleep(2);
         }
@@ -234,8 +234,8 @@ class UsageLedgerTest {
         assertThat(ledger.failing()).isFalse();
 
         slow.set(false);
-        await().atMost(Duration.ofSeconds(20)).until(() -> rows() == 300);
-        assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(300);
+        await().atMost(Duration.ofSeconds(20)).until(() -> rows() == 400);
+        assertThat(db.count("SELECT COUNT(DISTINCT entry_id) FROM usage")).isEqualTo(400);
         assertThat(ledger.lost()).isZero();
     }
 
