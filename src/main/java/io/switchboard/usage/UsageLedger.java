@@ -311,10 +311,7 @@ public final class UsageLedger implements SmartLifecycle {
                     }
                     failing = true;
                     if (!running || depth.get() > spillThreshold) {
-                        drain(pending, Integer.MAX_VALUE);
-                        spill(pending);
-                        consumed += pending.size();
-                        pending.clear();
+                        spillQueue(pending);
                     }
                     if (running) {
                         LockSupport.parkNanos(this, backoff);
@@ -439,10 +436,15 @@ public final class UsageLedger implements SmartLifecycle {
                     depth.get(),
                     spill.path());
         }
-        List<LedgerEntry> backlog = new ArrayList<>(depth.get());
-        drain(backlog, Integer.MAX_VALUE);
-        spill(backlog);
-        consumed += backlog.size();
+        spillQueue(new ArrayList<>(depth.get()));
+    }
+
+    /** Moves {@code pending} and everything queued to the spill file, replayed once the database keeps up. */
+    private void spillQueue(List<LedgerEntry> pending) {
+        drain(pending, Integer.MAX_VALUE);
+        spill(pending);
+        consumed += pending.size();
+        pending.clear();
     }
 
     /** Runs {@code work} on the database's thread and waits for it. */
