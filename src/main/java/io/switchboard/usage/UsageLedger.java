@@ -57,6 +57,10 @@ public final class UsageLedger implements SmartLifecycle {
     // A write this long while stopping sends the rest of the queue to the spill file. A healthy
     // database takes milliseconds per batch, a first connection to it tens to hundreds.
     private static final long SLOW_WRITE_AT_STOP_NANOS = TimeUnit.SECONDS.toNanos(1);
+    // How long start() waits for the rows the crash journal gave back: a healthy database has them
+    // written before the web server serves (budgets then start from a complete ledger at once); a
+    // slow one delays the start by this much at most, and the writer goes on with them meanwhile.
+    private static final long RECOVERY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final UsageRowWriter rows;
     private final SpillFile spill;
@@ -220,7 +224,7 @@ public final class UsageLedger implements SmartLifecycle {
             thread.setDaemon(true);
             return thread;
         });
-        recoverJournal();
+        int recovered = recoverJournal();
         slowStop = false;
         earlierRunsQueued = depth.get();
         earlierRunsWritten = earlierRunsQueued == 0 && !spill.hasEntries();
@@ -229,6 +233,24 @@ public final class UsageLedger implements SmartLifecycle {
         thread.setDaemon(true);
         writer = thread;
         thread.start();
+        if (recovered > 0) {
+            awaitEarlierRuns();
+        }
+    }
+
+    /** Waits, bounded, until the rows of earlier runs are written or a write fails (the database is down). */
+    private void awaitEarlierRuns() {
+        long deadline = System.nanoTime() + RECOVERY_WAIT_NANOS;
+        while (!earlierRunsWritten && !failing) {
+            if (System.nanoTime() - deadline > 0) {
+                log.warn(
+                        "Usage ledger: the last run's rows are not all written after {} s (the database is slow);"
+                                + " starting anyway, the writer goes on with them",
+                        TimeUnit.NANOSECONDS.toSeconds(RECOVERY_WAIT_NANOS));
+                return;
+            }
+            LockSupport.parkNanos(this, STOP_POLL_NANOS);
+        }
     }
 
     @Override
@@ -276,7 +298,8 @@ public final class UsageLedger implements SmartLifecycle {
         try {
             while (running || !pending.isEmpty() || depth.get() > 0 || awaitingExpected()) {
                 if (pending.isEmpty()) {
-                    if (running && depth.get() < batchSize) {
+                    // Rows of earlier runs go at once, without waiting for a full batch: start() waits for them.
+                    if (running && depth.get() < batchSize && earlierRunsWritten) {
                         LockSupport.parkNanos(this, flushNanos);
                     }
                     drain(pending, batchSize);
@@ -346,24 +369,26 @@ public final class UsageLedger implements SmartLifecycle {
     }
 
     /**
-     * Writes what the crash journal kept from the last run before the web server takes traffic (budgets
-     * read their spend from the ledger at start). If the database refuses, the rows are queued like any
-     * other: retried, spilled if need be, and still in the journal until written.
+     * Hands the rows the crash journal kept from the last run to the writer, ahead of any new record,
+     * and returns how many: queued, or, when they would take the queue past {@code spill-threshold},
+     * put in the spill file, so that a large journal never fills the queue. Written by the writer
+     * thread like any other row (retried, spilled if need be), never by the starting thread: a slow
+     * database must not hold the start for every batch. Queued rows stay in the journal until written.
      */
-    private void recoverJournal() {
+    private int recoverJournal() {
         UsageJournal current = journal;
         if (current == null) {
-            return;
+            return 0;
         }
         List<UsageRecord> recovered;
         try {
             recovered = current.recover();
         } catch (IOException e) {
             log.error("Usage journal {} unavailable, running without it: {}", current.path(), e.toString());
-            return;
+            return 0;
         }
         if (recovered.isEmpty()) {
-            return;
+            return 0;
         }
         long interrupted = recovered.stream()
                 .filter(r -> r.outcome() == UsageOutcome.INTERRUPTED)
@@ -375,18 +400,28 @@ public final class UsageLedger implements SmartLifecycle {
                 interrupted);
         List<LedgerEntry> entries = new ArrayList<>(recovered.size());
         recovered.forEach(record -> entries.add(new LedgerEntry(record, false)));
-        for (int from = 0; from < entries.size(); from += batchSize) {
-            List<LedgerEntry> batch = entries.subList(from, Math.min(entries.size(), from + batchSize));
-            try {
-                onDatabase(() -> write(batch));
-            } catch (Exception e) {
-                log.warn("Usage journal rows not written at start, queued instead: {}", e.toString());
-                batch.forEach(this::offer);
-            }
+        if (depth.get() + entries.size() <= spillThreshold || !spillRecovered(entries)) {
+            entries.forEach(this::offer);
         }
         Consumer<UsageRecord> listener = onRecovered;
         if (listener != null) {
             recovered.forEach(listener);
+        }
+        return recovered.size();
+    }
+
+    /** Puts recovered rows in the spill file; false, with nothing spilled, when the disk refuses. */
+    private boolean spillRecovered(List<LedgerEntry> entries) {
+        try {
+            moveToSpillFile(entries);
+            return true;
+        } catch (IOException e) {
+            log.warn(
+                    "Could not spill the journal's {} rows to {}, queueing them: {}",
+                    entries.size(),
+                    spill.path(),
+                    e.toString());
+            return false;
         }
     }
 
@@ -523,18 +558,22 @@ public final class UsageLedger implements SmartLifecycle {
             return;
         }
         try {
-            spill.append(entries);
-            spilled.addAndGet(entries.size());
-            if (journal != null) {
-                // In the spill file, forced to disk and replayed from there: the journal may forget them.
-                journal.committed(entries.stream()
-                        .filter(entry -> !entry.correction())
-                        .map(LedgerEntry::record)
-                        .toList());
-            }
+            moveToSpillFile(entries);
         } catch (IOException e) {
             lost.addAndGet(entries.size());
             log.error("Could not spill {} usage records to {}: they are lost", entries.size(), spill.path(), e);
+        }
+    }
+
+    private void moveToSpillFile(List<LedgerEntry> entries) throws IOException {
+        spill.append(entries);
+        spilled.addAndGet(entries.size());
+        if (journal != null) {
+            // In the spill file, forced to disk and replayed from there: the journal may forget them.
+            journal.committed(entries.stream()
+                    .filter(entry -> !entry.correction())
+                    .map(LedgerEntry::record)
+                    .toList());
         }
     }
 

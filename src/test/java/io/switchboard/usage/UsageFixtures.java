@@ -34,6 +34,32 @@ final class UsageFixtures {
         return properties(settings);
     }
 
+    /** Something a test's row writer does before each insert: wait, as a slow database would. */
+    interface BeforeInsert {
+        void run() throws Exception;
+    }
+
+    /** {@code database}, with {@code before} run ahead of each of its inserts. */
+    static UsageRowWriter beforeEachInsert(UsageRowWriter database, BeforeInsert before) {
+        return new UsageRowWriter() {
+            @Override
+            public void insert(List<UsageRecord> records) throws Exception {
+                before.run();
+                database.insert(records);
+            }
+
+            @Override
+            public void correct(UsageRecord record) throws Exception {
+                database.correct(record);
+            }
+
+            @Override
+            public void close() {
+                database.close();
+            }
+        };
+    }
+
     static ModelPrices prices(Map<String, PricingProperties.Override> overrides) {
         return new ModelPrices(new PricingProperties(overrides), properties(Map.of()), new ProviderRegistry(Map.of()));
     }

@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -471,5 +473,75 @@ class UsageJournalTest {
         // Settlement hears of every recovered row (it corrects those with an estimate and a generation id).
         assertThat(toldOf).extracting(UsageRecord::requestId).containsExactly("req-stored", "req-ended", "req-cut");
         await().atMost(Duration.ofSeconds(5)).until(() -> afterAKill().size() == 0);
+    }
+
+    @Test
+    void aSlowDatabaseDelaysTheStartAFewSecondsAtMostAndTheLastRunsRowsFollowOnceItAnswers() throws Exception {
+        TestDatabases.Database db = TestDatabases.h2();
+        JournalAdmission ended = admission("req-ended");
+        JournalAdmission cut = admission("req-cut");
+        journalLeftBehind(ended, cut, finished(ended, 11, 7));
+        CountDownLatch databaseAnswers = new CountDownLatch(1);
+        UsageRowWriter slow = UsageFixtures.beforeEachInsert(
+                UsageRowWriter.of(new UsageRepository(db.connections())),
+                () -> databaseAnswers.await(60, TimeUnit.SECONDS));
+        UsageProperties properties = UsageFixtures.properties(
+                dir.resolve("spill.jsonl"), "flush-interval", "1h", "journal.commit-delay", "0s");
+        UsageLedger ledger = new UsageLedger(slow, properties, new UsageJournal(file(), properties.journal(), 1000));
+        ledgers.add(ledger);
+
+        long begin = System.nanoTime();
+        ledger.start();
+        // The start waits for the database a few seconds, not for as long as it takes.
+        assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(10));
+        assertThat(ledger.earlierRunsWritten()).isFalse();
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isZero();
+
+        databaseAnswers.countDown();
+        // Written by the writer without waiting for a full batch or the hour-long flush interval.
+        await().atMost(Duration.ofSeconds(10)).until(ledger::earlierRunsWritten);
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(2);
+        assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(7);
+        assertThat(db.count("SELECT COUNT(*) FROM usage WHERE outcome = 'interrupted'"))
+                .isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> afterAKill().size() == 0);
+    }
+
+    @Test
+    void aJournalLargerThanTheSpillThresholdGoesThroughTheSpillFileWithoutFillingTheQueue() throws IOException {
+        TestDatabases.Database db = TestDatabases.h2();
+        List<Object> left = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            JournalAdmission admission = admission("req-" + i);
+            left.add(admission);
+            left.add(finished(admission, 1, 2));
+        }
+        journalLeftBehind(left.toArray());
+        UsageProperties properties = UsageFixtures.properties(
+                dir.resolve("spill.jsonl"),
+                "queue-capacity",
+                "20",
+                "spill-threshold",
+                "10",
+                "batch-size",
+                "5",
+                "flush-interval",
+                "1h",
+                "journal.commit-delay",
+                "0s");
+        UsageLedger ledger = new UsageLedger(
+                new UsageRepository(db.connections()),
+                properties,
+                new UsageJournal(file(), properties.journal(), 1000));
+        ledgers.add(ledger);
+
+        ledger.start();
+
+        // A healthy database has them all before start() returns; none was refused by the queue.
+        assertThat(ledger.earlierRunsWritten()).isTrue();
+        assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(30);
+        assertThat(db.count("SELECT SUM(completion_tokens) FROM usage")).isEqualTo(60);
+        assertThat(ledger.lost()).isZero();
+        assertThat(ledger.spilled()).isEqualTo(30);
     }
 }

@@ -267,26 +267,11 @@ class UsageLedgerTest {
 
     /** This test's row writer, each insert taking {@code millis} longer while {@code slow} is set. */
     private UsageRowWriter slowWhile(AtomicBoolean slow, long millis) {
-        UsageRowWriter database = rowWriter();
-        return new UsageRowWriter() {
-            @Override
-            public void insert(List<UsageRecord> records) throws Exception {
-                if (slow.get()) {
-                    Thread.sleep(millis);
-                }
-                database.insert(records);
+        return UsageFixtures.beforeEachInsert(rowWriter(), () -> {
+            if (slow.get()) {
+                Thread.sleep(millis);
             }
-
-            @Override
-            public void correct(UsageRecord record) throws Exception {
-                database.correct(record);
-            }
-
-            @Override
-            public void close() {
-                database.close();
-            }
-        };
+        });
     }
 
     @Test
