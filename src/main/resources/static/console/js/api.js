@@ -81,6 +81,27 @@ export function rows(answer) {
   return [];
 }
 
+/** Keys per request when the console reads the whole key list (the admin API allows up to 500). */
+const KEY_PAGE = 200;
+
+/**
+ * Every key, read page by page up to `max`: `{ keys, total }`. The console filters and sorts keys in
+ * the browser, so it needs all of them, not the admin API's first page. A key created while the pages
+ * are read may shift one into the next: each key is kept once, by id.
+ */
+export async function allKeys(max = 10000) {
+  const byId = new Map();
+  let total = 0;
+  for (let offset = 0; offset < max; offset += KEY_PAGE) {
+    const answer = await get(`/admin/keys${query({ limit: KEY_PAGE, offset })}`);
+    const page = rows(answer);
+    page.forEach((key) => byId.set(key.id, key));
+    total = Number(answer?.total ?? byId.size);
+    if (page.length < KEY_PAGE || offset + KEY_PAGE >= total) break;
+  }
+  return { keys: [...byId.values()], total: Math.max(total, byId.size) };
+}
+
 export function query(params) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {

@@ -14,6 +14,10 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.switchboard.testing.RunningGateway;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -283,6 +287,41 @@ class ConsoleBrowserIT {
                 .filter(m -> !m.contains("Failed to load resource"))
                 .toList();
         assertThat(errors).as("errors in the browser console").isEmpty();
+    }
+
+    @Test
+    void theKeysPageListsEveryKeyNotOnlyTheAdminApisFirstPage() throws Exception {
+        // More keys than the admin API answers per page (50 by default), and than the console asks
+        // for per request: the console must read them all to filter and sort them.
+        int fleet = 250;
+        HttpClient http = HttpClient.newHttpClient();
+        for (int i = 0; i < fleet; i++) {
+            HttpResponse<String> created = http.send(
+                    HttpRequest.newBuilder(URI.create(url("/admin/keys")))
+                            .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"fleet-%03d\"}".formatted(i)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        }
+
+        browser.get(url("/console"));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
+        signIn(RunningGateway.ADMIN_KEY);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
+        navigate("keys");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
+        type("keys-search", "fleet-");
+
+        wait.until(d -> d.findElements(By.cssSelector("#keys-table tr[data-key-name^='fleet-']"))
+                        .size()
+                == fleet);
+        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='fleet-000']")))
+                .hasSize(1);
+        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='fleet-249']")))
+                .hasSize(1);
+        screenshot("11-keys-many");
     }
 
     private WebElement keyButton(String keyId, String action) {

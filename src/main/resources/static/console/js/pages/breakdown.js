@@ -1,6 +1,6 @@
 // By key and by model: one sortable row per key or model over the chosen range, with a sparkline
 // of its requests per hour or day.
-import { get, rows, query } from '../api.js';
+import { allKeys, get, rows, query } from '../api.js';
 import { h, clear, errorBox, empty, loading } from '../dom.js';
 import { num, integer, compact, usd, ms, percent, ratio, text } from '../format.js';
 import { sparkline, disposeCharts } from '../charts.js';
@@ -47,7 +47,7 @@ function breakdown(view, { kind, title, intro, filter }) {
     try {
       const [usage, keys] = await Promise.all([
         get(`/admin/usage${query({ ...rangeParams(), group_by: kind })}`),
-        kind === 'key' ? get('/admin/keys').catch(() => null) : Promise.resolve(null),
+        kind === 'key' ? allKeys().then((answer) => answer.keys).catch(() => null) : Promise.resolve(null),
       ]);
       const names = new Map(rows(keys).map((k) => [k.id, k]));
       state = { range, rows: rows(usage).map((row) => decorate(row, names)), trends: new Map() };

@@ -1,5 +1,5 @@
 // Keys: create (every field), the secret shown once with a copy button, edit, rotate, revoke.
-import { get, post, patch, remove, rows } from '../api.js';
+import { allKeys, post, patch, remove } from '../api.js';
 import { h, clear, errorBox, empty, loading, pill, copyText } from '../dom.js';
 import { num, integer, usd, dateTime, day, relative, text, parseTime } from '../format.js';
 import { sortableTable } from '../table.js';
@@ -22,7 +22,7 @@ export function keys(view) {
     secretSlot, formSlot, listPanel);
 
   let all = [];
-  let hasMore = false;
+  let totalKeys = 0;
 
   newButton.addEventListener('click', () => {
     clear(formSlot).append(keyForm({
@@ -66,9 +66,9 @@ export function keys(view) {
   async function load() {
     if (!all.length) clear(listPanel).append(loading());
     try {
-      const answer = await get('/admin/keys');
-      all = rows(answer);
-      hasMore = Boolean(answer?.has_more);
+      const { keys, total } = await allKeys();
+      all = keys;
+      totalKeys = total;
     } catch (e) {
       clear(listPanel).append(errorBox(`Could not load keys: ${e.message}`, load));
       return;
@@ -117,7 +117,7 @@ export function keys(view) {
         },
       ],
     }));
-    if (hasMore) listPanel.append(h('p', { class: 'muted' }, 'More keys exist than this page shows; filter by name to find one.'));
+    if (totalKeys > all.length) listPanel.append(h('p', { class: 'muted' }, `Showing the first ${all.length} of ${totalKeys} keys.`));
   }
 
   function edit(key) {
