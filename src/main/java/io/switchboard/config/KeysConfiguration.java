@@ -13,6 +13,7 @@ import io.switchboard.keys.LastUsedRecorder;
 import io.switchboard.keys.ModelAccessWebFilter;
 import io.switchboard.keys.ModelCatalog;
 import io.switchboard.keys.ModelListHandler;
+import io.switchboard.keys.PostgresKeyChangeBus;
 import io.switchboard.keys.RedisKeyChangeBus;
 import io.switchboard.keys.SecretHasher;
 import io.switchboard.keys.StaticKeys;
@@ -71,16 +72,27 @@ class KeysConfiguration {
         return new LastUsedRecorder(repository::touch, CLOCK, properties.lastUsedFlush());
     }
 
+    /**
+     * Redis's pub/sub when the replicas share a Redis, else PostgreSQL's LISTEN/NOTIFY when they share a
+     * PostgreSQL database; an embedded database has one process, whose own cache is dropped at once.
+     */
     @Bean
     KeyChangeBus keyChangeBus(
-            KeyCache cache, KeysProperties properties, @Value("${gateway.ratelimit.redis-url:}") String redisUrl) {
-        if (redisUrl.isBlank()) {
-            log.info(
-                    "Key changes on other replicas are seen within {} (no gateway.ratelimit.redis-url)",
-                    properties.cache().refresh());
-            return KeyChangeBus.local(cache);
+            KeyCache cache,
+            KeysProperties properties,
+            @Value("${gateway.ratelimit.redis-url:}") String redisUrl,
+            ConnectionFactory connections,
+            DatabaseClient db) {
+        if (!redisUrl.isBlank()) {
+            return new RedisKeyChangeBus(cache, redisUrl, properties.redisTimeout());
         }
-        return new RedisKeyChangeBus(cache, redisUrl, properties.redisTimeout());
+        if ("PostgreSQL".equalsIgnoreCase(connections.getMetadata().getName())) {
+            return new PostgresKeyChangeBus(cache, connections, db, properties.lookupTimeout());
+        }
+        log.info(
+                "Key changes made by another process are seen within {} (neither Redis nor PostgreSQL shared)",
+                properties.cache().refresh());
+        return KeyChangeBus.local(cache);
     }
 
     @Bean

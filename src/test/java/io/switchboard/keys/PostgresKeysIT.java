@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.AdminApi;
-import io.switchboard.testing.GatewayInstance;
-import io.switchboard.testing.PostgresTestDatabase;
 import io.switchboard.testing.RedisTestServer;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,64 +19,32 @@ import tools.jackson.databind.JsonNode;
  */
 class PostgresKeysIT {
 
-    private static final String ADMIN_KEY = "postgres-it-admin-secret";
-
-    private static PostgresTestDatabase database;
-    private static GatewayInstance first;
-    private static GatewayInstance second;
+    private static SharedDatabaseReplicas replicas;
 
     @BeforeAll
     static void start() {
-        database = PostgresTestDatabase.create();
-        Map<String, String> settings = new HashMap<>(database.springProperties());
-        settings.put("gateway.ratelimit.redis-url", RedisTestServer.url());
-        settings.put("gateway.admin.key", ADMIN_KEY);
-        // Only the Redis announcement can make a change visible on the other replica in time.
-        settings.put("gateway.keys.cache.refresh", "10m");
-        settings.put("gateway.keys.lookup-timeout", "10s");
-        first = GatewayInstance.start(settings);
-        second = GatewayInstance.start(settings);
+        replicas = SharedDatabaseReplicas.start(Map.of("gateway.ratelimit.redis-url", RedisTestServer.url()));
     }
 
     @AfterAll
     static void stop() {
-        if (first != null) {
-            first.close();
-        }
-        if (second != null) {
-            second.close();
-        }
-        if (database != null) {
-            database.close();
+        if (replicas != null) {
+            replicas.close();
         }
     }
 
     @Test
     void revokedKeyIsRefusedOnEveryReplicaWithinOneSecond() {
-        AdminApi adminOnFirst = new AdminApi(first.gateway(), ADMIN_KEY);
-        AdminApi onSecond = new AdminApi(second.gateway(), ADMIN_KEY);
-        JsonNode created = adminOnFirst.createKey("{\"name\":\"replicated\"}");
-        String secret = created.get("key").asString();
-        assertThat(onSecond.probe(secret)).isEqualTo(404); // now cached on the second replica
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> ((RedisKeyChangeBus) second.bean(KeyChangeBus.class)).listening());
-
-        assertThat(adminOnFirst
-                        .call("DELETE", "/admin/keys/" + created.get("id").asString(), null)
-                        .statusCode())
-                .isEqualTo(200);
-        long revokedAt = System.nanoTime();
-        assertThat(adminOnFirst.probe(secret)).isEqualTo(401);
-        await().atMost(Duration.ofSeconds(1))
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> onSecond.probe(secret) == 401);
-        assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofSeconds(1));
+        replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond(
+                "replicated",
+                () -> await().atMost(Duration.ofSeconds(20))
+                        .until(() -> ((RedisKeyChangeBus) replicas.second.bean(KeyChangeBus.class)).listening()));
     }
 
     @Test
     void editsOnOneReplicaAreSeenOnTheOtherAndAuditedInTheSharedDatabase() {
-        AdminApi adminOnFirst = new AdminApi(first.gateway(), ADMIN_KEY);
-        AdminApi onSecond = new AdminApi(second.gateway(), ADMIN_KEY);
+        AdminApi adminOnFirst = replicas.adminOnFirst();
+        AdminApi onSecond = replicas.adminOnSecond();
         JsonNode created = adminOnFirst.createKey(
                 "{\"name\":\"shared\",\"budget_usd\":12.5,\"metadata\":{\"team\":\"pg\"},\"models\":[\"openai/*\"]}");
         String id = created.get("id").asString();

@@ -1,0 +1,60 @@
+package io.switchboard.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.testing.GatewayInstance;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two replicas sharing a PostgreSQL database and no Redis: a key revoked on one is refused by the
+ * other within a second (PostgreSQL's LISTEN/NOTIFY), although its cache would keep the key for
+ * minutes, and still after the listening connections were cut.
+ */
+class PostgresKeyChangesIT {
+
+    private static SharedDatabaseReplicas replicas;
+
+    @BeforeAll
+    static void start() {
+        replicas = SharedDatabaseReplicas.start(Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (replicas != null) {
+            replicas.close();
+        }
+    }
+
+    @Test
+    void aKeyRevokedOnOneReplicaIsRefusedOnTheOtherWithinASecond() {
+        replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond("revoked-once", PostgresKeyChangesIT::awaitListening);
+    }
+
+    @Test
+    void theListenerConnectsAgainAfterItsConnectionWasCut() {
+        awaitListening();
+        long cut = replicas.database.count("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query = 'LISTEN " + PostgresKeyChangeBus.CHANNEL + "'");
+        assertThat(cut).as("listening connections cut").isGreaterThanOrEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !bus(replicas.second).listening());
+
+        replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond(
+                "revoked-after-a-cut", PostgresKeyChangesIT::awaitListening);
+    }
+
+    private static void awaitListening() {
+        await().atMost(Duration.ofSeconds(20))
+                .until(() ->
+                        bus(replicas.first).listening() && bus(replicas.second).listening());
+    }
+
+    private static PostgresKeyChangeBus bus(GatewayInstance gateway) {
+        return (PostgresKeyChangeBus) gateway.bean(KeyChangeBus.class);
+    }
+}
