@@ -94,11 +94,15 @@ public final class KeyRepository {
         return offLoop(tx.transactional(row.then(secret).then(writeMetadata(key.id(), metadata))));
     }
 
-    /** Writes every editable column of {@code key}; {@code metadata} replaces the old one unless null. */
+    /**
+     * Writes every editable column of {@code key}; {@code metadata} replaces the old one unless null.
+     * Never {@code revoked_at} nor {@code last_used_at}: an edit that read the key before a concurrent
+     * revocation (or a last-use flush) must not write the old value back and bring a revoked key back.
+     */
     public Mono<Void> update(ApiKey key, @Nullable Map<String, String> metadata) {
-        Mono<Long> row = bindKey(
+        Mono<Long> row = bindEditable(
                         db.sql("UPDATE api_keys SET name = :name, updated_at = :updated_at, expires_at = :expires_at,"
-                                + " revoked_at = :revoked_at, last_used_at = :last_used_at, models = :models,"
+                                + " models = :models,"
                                 + " rpm = :rpm, tpm = :tpm, max_concurrency = :max_concurrency,"
                                 + " budget_usd = :budget_usd, attribution_referer = :attribution_referer,"
                                 + " attribution_title = :attribution_title,"
@@ -108,6 +112,17 @@ public final class KeyRepository {
                 .rowsUpdated();
         Mono<Void> meta = metadata == null ? Mono.empty() : writeMetadata(key.id(), metadata);
         return offLoop(tx.transactional(row.then(meta)));
+    }
+
+    /** Revokes a key at {@code at}; false when it was already revoked (the first time stays). */
+    public Mono<Boolean> revoke(String keyId, Instant at) {
+        return offLoop(db.sql("UPDATE api_keys SET revoked_at = :at, updated_at = :at"
+                                + " WHERE id = :id AND revoked_at IS NULL")
+                        .bind("id", keyId)
+                        .bind("at", time(at))
+                        .fetch()
+                        .rowsUpdated())
+                .map(updated -> updated > 0);
     }
 
     /**
@@ -258,13 +273,18 @@ public final class KeyRepository {
     }
 
     private static GenericExecuteSpec bindKey(GenericExecuteSpec spec, ApiKey key) {
+        spec = nullable(spec, "revoked_at", time(key.revokedAt()), OffsetDateTime.class);
+        spec = nullable(spec, "last_used_at", time(key.lastUsedAt()), OffsetDateTime.class);
+        return bindEditable(spec, key);
+    }
+
+    /** The columns an edit writes (not {@code revoked_at}, {@code last_used_at}, the secret or its prefix). */
+    private static GenericExecuteSpec bindEditable(GenericExecuteSpec spec, ApiKey key) {
         spec = spec.bind("id", key.id())
                 .bind("name", key.name())
                 .bind("updated_at", time(key.updatedAt()))
                 .bind("models", JSON.writeValueAsString(key.models()));
         spec = nullable(spec, "expires_at", time(key.expiresAt()), OffsetDateTime.class);
-        spec = nullable(spec, "revoked_at", time(key.revokedAt()), OffsetDateTime.class);
-        spec = nullable(spec, "last_used_at", time(key.lastUsedAt()), OffsetDateTime.class);
         spec = nullable(spec, "rpm", key.rpm(), Long.class);
         spec = nullable(spec, "tpm", key.tpm(), Long.class);
         spec = nullable(spec, "max_concurrency", key.maxConcurrency(), Integer.class);

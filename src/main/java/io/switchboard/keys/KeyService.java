@@ -97,8 +97,11 @@ public final class KeyService {
                 return changes.announce(id).thenReturn(existing);
             }
             Instant now = now();
-            ApiKey revoked = existing.toBuilder().revokedAt(now).updatedAt(now).build();
-            return repository.update(revoked, null).then(changes.announce(id)).thenReturn(revoked);
+            return repository
+                    .revoke(id, now)
+                    .then(changes.announce(id))
+                    // Revoked here, or a moment ago by another admin: the stored time is the first one.
+                    .then(repository.findById(id));
         });
     }
 

@@ -3,6 +3,8 @@ package io.switchboard.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.keys.ApiKey;
+import io.switchboard.keys.KeyRepository;
 import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.GatewayIntegrationTest;
 import io.switchboard.testing.TestGateway;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -25,6 +28,9 @@ class AdminKeysIT {
     int port;
 
     AdminApi admin;
+
+    @Autowired
+    KeyRepository repository;
 
     @BeforeEach
     void setUp() {
@@ -64,6 +70,25 @@ class AdminKeysIT {
         assertThat(admin.json(one).get("metadata").get("team").asString()).isEqualTo("a");
         assertThat(admin.json(list).get("data")).hasSize(1);
         assertThat(admin.probe(secret)).isEqualTo(404);
+    }
+
+    @Test
+    void anEditThatReadTheKeyBeforeARevocationDoesNotBringTheKeyBack() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("edit-race") + "\",\"rpm\":10}");
+        String id = created.get("id").asString();
+        String secret = created.get("key").asString();
+        // An edit reads the key, then an admin revokes it, then the edit writes what it changed.
+        ApiKey readBeforeTheRevocation = repository.findById(id).block(Duration.ofSeconds(5));
+        assertThat(admin.call("DELETE", "/admin/keys/" + id, null).statusCode()).isEqualTo(200);
+        repository
+                .update(readBeforeTheRevocation.toBuilder().rpm(99L).build(), null)
+                .block(Duration.ofSeconds(5));
+
+        JsonNode after = admin.json(admin.call("GET", "/admin/keys/" + id, null));
+        assertThat(after.get("status").asString()).isEqualTo("revoked");
+        assertThat(after.get("revoked_at").isNull()).isFalse();
+        assertThat(after.get("rpm").asLong()).isEqualTo(99);
+        assertThat(admin.probe(secret)).isEqualTo(401);
     }
 
     @Test
