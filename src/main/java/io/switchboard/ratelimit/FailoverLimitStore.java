@@ -6,6 +6,7 @@ import io.switchboard.ratelimit.RateLimitProperties.FailMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -27,6 +28,12 @@ import reactor.core.publisher.Mono;
  * the shared budget counters would forget what was spent during the outage and let a budget be
  * spent again. A command that timed out may still have reached Redis; its replay then counts twice,
  * which errs towards refusing early, never towards overspending.
+ *
+ * <p>Every settlement also reaches this replica's own accounts, whichever store held the
+ * reservation, so that the local fall-back starts from the whole spend this replica knows of; a
+ * settlement made in the fall-back is kept for Redis like any spend. A concurrency slot or a budget
+ * reservation taken in Redis whose release fails is kept too and given back when Redis answers,
+ * instead of holding the key's slot (an hour) or a part of its budget (for good) in Redis.
  */
 final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 
@@ -41,6 +48,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private final @Nullable GatewayMeters meters;
     private final ConcurrentHashMap<String, Long> unsharedSpend = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unsharedSeeds = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> unsharedUnreserves = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> unsharedSlotReleases = new ConcurrentHashMap<>();
     private volatile boolean degraded = true;
     private volatile @Nullable Disposable probe;
 
@@ -70,7 +79,19 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         if (degraded) {
             return fallbackAcquire(slots, max);
         }
-        return guard(redis.acquire(slots, max), () -> fallbackAcquire(slots, max));
+        return guard(redis.acquire(slots, max).map(slot -> sharedSlot(slots, slot)), () -> fallbackAcquire(slots, max));
+    }
+
+    /** A slot held in Redis whose release, when Redis fails, is kept and made when it answers again. */
+    private Slot sharedSlot(String slots, Slot slot) {
+        if (!slot.granted()) {
+            return slot;
+        }
+        return Slot.granted(() -> Timeouts.within(slot.release(), timeout).onErrorResume(error -> {
+            degrade(error);
+            unsharedSlotReleases.merge(slots, 1L, Long::sum);
+            return Mono.empty();
+        }));
     }
 
     @Override
@@ -78,7 +99,28 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         if (degraded) {
             return fallbackReserve(account, limit, amount);
         }
-        return guard(redis.reserve(account, limit, amount), () -> fallbackReserve(account, limit, amount));
+        return guard(
+                redis.reserve(account, limit, amount).map(hold -> sharedHold(account, amount, hold)),
+                () -> fallbackReserve(account, limit, amount));
+    }
+
+    /**
+     * A reservation held in Redis whose settlement also adds to this replica's own account (the local
+     * fall-back then knows this spend) and, when Redis fails, is kept: the spend and the release of
+     * the reservation are written when it answers again.
+     */
+    private Hold sharedHold(String account, long amount, Hold hold) {
+        if (!hold.granted()) {
+            return hold;
+        }
+        return Hold.granted(actual -> {
+            local.spend(account, actual);
+            return Timeouts.within(hold.settle(actual), timeout).onErrorResume(error -> {
+                degrade(error);
+                unsharedUnreserves.merge(account, amount, Long::sum);
+                return keepSpend(account, actual);
+            });
+        });
     }
 
     @Override
@@ -115,21 +157,28 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
                 .concatMap(seed -> redis.seed(seed.getKey(), seed.getValue())
                         .timeout(timeout)
                         .doOnSuccess(done -> unsharedSeeds.remove(seed.getKey(), seed.getValue())));
-        Flux<Void> spend = Flux.fromIterable(List.copyOf(unsharedSpend.keySet()))
-                .concatMap(account -> {
-                    Long delta = unsharedSpend.remove(account);
-                    if (delta == null) {
-                        return Mono.empty();
-                    }
-                    return redis.spend(account, delta)
-                            .timeout(timeout)
-                            .doOnError(error -> unsharedSpend.merge(account, delta, Long::sum));
-                });
-        return seeds.thenMany(spend).then();
+        Flux<Void> spend = replay(unsharedSpend, redis::spend);
+        Flux<Void> unreserves = replay(unsharedUnreserves, redis::unreserve);
+        Flux<Void> slotReleases = replay(unsharedSlotReleases, redis::releaseSlots);
+        return seeds.thenMany(spend).thenMany(unreserves).thenMany(slotReleases).then();
+    }
+
+    /** Writes each kept amount with {@code write}; an amount whose write fails is kept again. */
+    private Flux<Void> replay(ConcurrentHashMap<String, Long> kept, BiFunction<String, Long, Mono<Void>> write) {
+        return Flux.fromIterable(List.copyOf(kept.keySet())).concatMap(name -> {
+            Long amount = kept.remove(name);
+            if (amount == null) {
+                return Mono.empty();
+            }
+            return write.apply(name, amount).timeout(timeout).doOnError(error -> kept.merge(name, amount, Long::sum));
+        });
     }
 
     private boolean redisMissedSomething() {
-        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty();
+        return !unsharedSpend.isEmpty()
+                || !unsharedSeeds.isEmpty()
+                || !unsharedUnreserves.isEmpty()
+                || !unsharedSlotReleases.isEmpty();
     }
 
     private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {
@@ -158,12 +207,20 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 
     private Mono<Hold> fallbackReserve(String account, long limit, long amount) {
         return switch (mode) {
-            // Spend is tracked locally too (seeded at start, added on settlement), so the local
-            // account knows the whole spend; only reservations of other replicas are unseen.
-            case LOCAL -> local.reserve(account, limit, amount);
+            // Spend is tracked locally too (seeded at start, added on every settlement), so the local
+            // account knows this replica's whole spend; only other replicas' are unseen. What settles
+            // here is kept for Redis's shared counter.
+            case LOCAL -> local.reserve(account, limit, amount).map(hold -> localHold(account, hold));
             case OPEN -> Mono.just(Hold.FREE);
             case CLOSED -> Mono.just(Hold.REFUSED);
         };
+    }
+
+    private Hold localHold(String account, Hold hold) {
+        if (!hold.granted()) {
+            return hold;
+        }
+        return Hold.granted(actual -> hold.settle(actual).then(keepSpend(account, actual)));
     }
 
     /** This replica's share of a limit while replicas cannot see each other's counters. */

@@ -84,6 +84,20 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return 1
             """;
 
+    // Given back after an outage: never below zero, so a release Redis had taken before it timed out
+    // cannot free other requests' reservations.
+    private static final String UNRESERVE = """
+            local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(ARGV[1]))
+            if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+            return 1
+            """;
+
+    private static final String RELEASE_MANY = """
+            local n = redis.call('DECRBY', KEYS[1], ARGV[1])
+            if n <= 0 then redis.call('DEL', KEYS[1]) end
+            return n
+            """;
+
     /**
      * The first seed of an account wins and is added to what settlements already counted; the
      * {@code seeded} marker makes every later seed (a restart, another replica) a no-op. After Redis
@@ -186,6 +200,18 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                                     SETTLE, ScriptOutputType.INTEGER, key, Long.toString(amount), Long.toString(actual))
                             .then());
                 });
+    }
+
+    /** Gives back {@code amount} of an account's reservations whose settlement could not reach Redis. */
+    Mono<Void> unreserve(String account, long amount) {
+        return eval(UNRESERVE, ScriptOutputType.INTEGER, prefix + "budget:" + account, Long.toString(amount))
+                .then();
+    }
+
+    /** Releases {@code count} concurrency slots whose release could not reach Redis. */
+    Mono<Void> releaseSlots(String slots, long count) {
+        return eval(RELEASE_MANY, ScriptOutputType.INTEGER, prefix + "cc:" + slots, Long.toString(count))
+                .then();
     }
 
     @Override

@@ -114,43 +114,72 @@ class RedisLimitStoreIT {
     }
 
     @Test
-    void spendAndSeedsKeptWhileRedisWasUnreachableReachTheSharedCounterWhenItReturns() {
-        URI redisAddress = URI.create(TestRedis.url());
-        RateLimitProperties properties = new Binder(
-                        new MapConfigurationPropertySource(java.util.Map.of("gateway.ratelimit.fail-mode", "local")))
-                .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
-        RedisClient reader = RedisClient.create(TestRedis.url());
-        try (FaultProxy proxy = FaultProxy.to(redisAddress.getHost(), redisAddress.getPort());
-                StatefulRedisConnection<String, String> direct = reader.connect()) {
+    void spendAndSeedsKeptWhileRedisWasUnreachableReachTheSharedCounterWhenItReturns() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            assertThat(store.degraded()).isFalse();
+            store.spend("outage", 100).block(Duration.ofSeconds(5));
+
+            proxy.refuse();
+            store.spend("outage", 700).block(Duration.ofSeconds(5));
+            store.seed("outage", 50).block(Duration.ofSeconds(5));
+            store.spend("outage", 25).block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).isTrue();
+            assertThat(direct.sync().hget(prefix + "budget:outage", "spent")).isEqualTo("100");
+
             proxy.pass();
-            FailoverLimitStore store = new FailoverLimitStore(
-                    new RedisLimitStore("redis://127.0.0.1:" + proxy.port(), Duration.ofMillis(200), prefix),
-                    properties,
-                    null);
-            store.start();
-            try {
-                assertThat(store.degraded()).isFalse();
-                store.spend("outage", 100).block(Duration.ofSeconds(5));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
+                    .as("100 before the outage, 700 + 25 settled and 50 seeded during it")
+                    .isEqualTo("875");
+        });
+    }
 
-                proxy.refuse();
-                store.spend("outage", 700).block(Duration.ofSeconds(5));
-                store.seed("outage", 50).block(Duration.ofSeconds(5));
-                store.spend("outage", 25).block(Duration.ofSeconds(5));
-                assertThat(store.degraded()).isTrue();
-                assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
-                        .isEqualTo("100");
+    @Test
+    void reservationsAndSlotsSettledDuringAnOutageReachRedisWhenItReturnsAndTheFallBackKnowsTheirSpend()
+            throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            assertThat(store.degraded()).isFalse();
+            // Settled while Redis answers.
+            store.reserve("acct", 1000, 300)
+                    .block(Duration.ofSeconds(5))
+                    .settle(400)
+                    .block(Duration.ofSeconds(5));
+            // Taken in Redis, given back while it is unreachable.
+            LimitStore.Slot slot = store.acquire("acct", 1).block(Duration.ofSeconds(5));
+            LimitStore.Hold held = store.reserve("acct", 1000, 200).block(Duration.ofSeconds(5));
+            assertThat(slot.granted()).isTrue();
+            assertThat(held.granted()).isTrue();
 
-                proxy.pass();
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
-                assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
-                        .as("100 before the outage, 700 + 25 settled and 50 seeded during it")
-                        .isEqualTo("875");
-            } finally {
-                store.stop();
-            }
-        } finally {
-            reader.shutdown();
-        }
+            proxy.refuse();
+            held.settle(250).block(Duration.ofSeconds(5));
+            slot.release().block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).isTrue();
+            // The local fall-back starts from the 650 settled through Redis, then settles 300 more.
+            LimitStore.Hold local = store.reserve("acct", 1000, 300).block(Duration.ofSeconds(5));
+            assertThat(local.granted()).isTrue();
+            local.settle(300).block(Duration.ofSeconds(5));
+            assertThat(store.reserve("acct", 900, 1)
+                            .block(Duration.ofSeconds(5))
+                            .granted())
+                    .as("950 spent, of a budget of 900")
+                    .isFalse();
+
+            proxy.pass();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:acct", "spent"))
+                            .as("400 before the outage, 250 and 300 settled during it")
+                            .isEqualTo("950"));
+            assertThat(direct.sync().hget(prefix + "budget:acct", "reserved"))
+                    .as("no reservation left behind")
+                    .isEqualTo("0");
+            assertThat(direct.sync().exists(prefix + "cc:acct"))
+                    .as("the slot given back")
+                    .isZero();
+            assertThat(store.acquire("acct", 1).block(Duration.ofSeconds(5)).granted())
+                    .isTrue();
+        });
     }
 
     @Test
@@ -181,6 +210,37 @@ class RedisLimitStoreIT {
                     .isEqualTo(5);
         } finally {
             store.stop();
+        }
+    }
+
+    /** A test against a fall-back store that reaches Redis through {@code proxy}; {@code direct} reads Redis itself. */
+    private interface OutageTest {
+        void run(FaultProxy proxy, FailoverLimitStore store, StatefulRedisConnection<String, String> direct)
+                throws Exception;
+    }
+
+    /** Runs {@code test} with a started store in {@code local} fall-back mode behind a fault proxy. */
+    private void throughAFaultProxy(OutageTest test) throws Exception {
+        URI redisAddress = URI.create(TestRedis.url());
+        RateLimitProperties properties = new Binder(
+                        new MapConfigurationPropertySource(java.util.Map.of("gateway.ratelimit.fail-mode", "local")))
+                .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
+        RedisClient reader = RedisClient.create(TestRedis.url());
+        try (FaultProxy proxy = FaultProxy.to(redisAddress.getHost(), redisAddress.getPort());
+                StatefulRedisConnection<String, String> direct = reader.connect()) {
+            proxy.pass();
+            FailoverLimitStore store = new FailoverLimitStore(
+                    new RedisLimitStore("redis://127.0.0.1:" + proxy.port(), Duration.ofMillis(200), prefix),
+                    properties,
+                    null);
+            store.start();
+            try {
+                test.run(proxy, store, direct);
+            } finally {
+                store.stop();
+            }
+        } finally {
+            reader.shutdown();
         }
     }
 }
