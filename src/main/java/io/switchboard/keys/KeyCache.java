@@ -45,14 +45,22 @@ public final class KeyCache {
         return Mono.fromFuture(future, true);
     }
 
-    /** Forgets every cached secret of a key, so its next request reads the database: after an edit, rotation or revocation. */
+    /**
+     * Forgets every cached secret of a key, so its next request reads the database: after an edit,
+     * rotation or revocation. Also forgets every read still under way, whatever key it is for: it may
+     * have read the row before the change and would otherwise cache the old key until the refresh.
+     */
     public void invalidateKey(String keyId) {
-        cache.synchronous()
-                .asMap()
-                .entrySet()
-                .removeIf(entry -> entry.getValue()
-                        .map(match -> match.key().id().equals(keyId))
-                        .orElse(false));
+        cache.asMap().entrySet().removeIf(entry -> {
+            CompletableFuture<Optional<KeyMatch>> found = entry.getValue();
+            if (!found.isDone()) {
+                return true;
+            }
+            if (found.isCompletedExceptionally()) {
+                return false;
+            }
+            return found.join().map(match -> match.key().id().equals(keyId)).orElse(false);
+        });
     }
 
     /** Forgets one hash: a newly issued secret may have been looked up (and found absent) before it existed. */

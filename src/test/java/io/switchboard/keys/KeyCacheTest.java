@@ -3,14 +3,21 @@ package io.switchboard.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.exchange.Attribution;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
-/** A database read that does not answer in time: the caller stops waiting, the read is not cancelled. */
+/** The key cache around reads that answer late: one past its timeout, one that answers after the key changed. */
 class KeyCacheTest {
 
     @Test
@@ -37,5 +44,51 @@ class KeyCacheTest {
             return reads.get() >= 2;
         });
         assertThat(cancelled).hasValue(0);
+    }
+
+    @Test
+    void aReadUnderWayWhenTheKeyChangesIsNotKeptAndTheNextRequestReadsTheChange() throws Exception {
+        AtomicInteger reads = new AtomicInteger();
+        CountDownLatch firstReadMayAnswer = new CountDownLatch(1);
+        ApiKey active = key(null);
+        ApiKey revoked = key(Instant.now());
+        KeyCache cache = new KeyCache(
+                new KeysProperties.Cache(Duration.ofMinutes(10), Duration.ofMinutes(15), 100),
+                Duration.ofSeconds(5),
+                hash -> reads.incrementAndGet() == 1
+                        // The first read found the row before the revocation and answers after it.
+                        ? Mono.fromCallable(() -> firstReadMayAnswer.await(5, TimeUnit.SECONDS))
+                                .map(ignored -> new KeyMatch(active, null))
+                        : Mono.just(new KeyMatch(revoked, null)));
+
+        CompletableFuture<Optional<KeyMatch>> first = cache.get("hash").toFuture();
+        await().atMost(Duration.ofSeconds(5)).until(() -> reads.get() == 1);
+        cache.invalidateKey("key-1");
+        firstReadMayAnswer.countDown();
+        assertThat(first.get(5, TimeUnit.SECONDS).orElseThrow().key().revokedAt())
+                .isNull();
+
+        Optional<KeyMatch> next = cache.get("hash").block(Duration.ofSeconds(5));
+        assertThat(reads).hasValue(2);
+        assertThat(next.orElseThrow().key().revokedAt()).isNotNull();
+    }
+
+    private static ApiKey key(Instant revokedAt) {
+        Instant now = Instant.now();
+        return new ApiKey(
+                "key-1",
+                "key-1",
+                "sk-gw-abcd",
+                now,
+                now,
+                null,
+                revokedAt,
+                null,
+                List.of("openai/*"),
+                null,
+                null,
+                null,
+                null,
+                Attribution.NONE);
     }
 }
