@@ -102,6 +102,11 @@ class ComposeStackTest {
         // Same image and the same database and Redis: one fleet, not two gateways.
         assertThat(second.get("build")).isEqualTo(first.get("build"));
         assertThat(second.get("environment")).isEqualTo(first.get("environment"));
+        // While Redis is down each replica admits its share of a limit: the scale command says there are two.
+        assertThat(map(first.get("environment")).get("GATEWAY_RATELIMIT_REPLICAS"))
+                .isEqualTo("${GATEWAY_RATELIMIT_REPLICAS:-1}");
+        assertThat(Files.readString(Path.of("docker-compose.yml")))
+                .contains("GATEWAY_RATELIMIT_REPLICAS=2 docker compose --profile scale up");
         assertThat(map(lb.get("depends_on"))).containsKeys("switchboard", "switchboard-2");
         assertThat(lb.get("volumes").toString()).contains("./ops/nginx/nginx.conf:/etc/nginx/nginx.conf");
 
