@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,7 +136,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    void operatorCreatesAKeySeesItsTrafficAndRevokesIt() throws IOException {
+    void operatorCreatesAKeySeesItsTrafficAndRevokesIt() throws Exception {
         // Sign in: a wrong key is refused in the form, the right one opens the console.
         browser.get(url("/console"));
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
@@ -190,6 +191,10 @@ class ConsoleBrowserIT {
         wait.until(d -> d.findElement(By.cssSelector("tr[data-key-id='" + keyId + "']"))
                 .getText()
                 .contains("900 rpm"));
+        // The edit sent what changed, nothing else: the audit trail names only the limit.
+        assertThat(adminGet("/admin/audit?key_id=" + keyId))
+                .contains("\"key.update\"", "rpm")
+                .doesNotContain("attribution");
 
         // Rotate it without grace: a new secret, shown once; the old one is refused at once.
         keyButton(keyId, "rotate").click();
@@ -294,13 +299,15 @@ class ConsoleBrowserIT {
         // More keys than the admin API answers per page (50 by default), and than the console asks
         // for per request: the console must read them all to filter and sort them.
         int fleet = 250;
+        // Unique per run: the shared context's database outlives a run in target/.
+        String prefix = "fleet-" + UUID.randomUUID().toString().substring(0, 8) + "-";
         HttpClient http = HttpClient.newHttpClient();
         for (int i = 0; i < fleet; i++) {
             HttpResponse<String> created = http.send(
                     HttpRequest.newBuilder(URI.create(url("/admin/keys")))
                             .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
                             .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"fleet-%03d\"}".formatted(i)))
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"%s%03d\"}".formatted(prefix, i)))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -312,16 +319,27 @@ class ConsoleBrowserIT {
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
         navigate("keys");
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
-        type("keys-search", "fleet-");
+        type("keys-search", prefix);
 
-        wait.until(d -> d.findElements(By.cssSelector("#keys-table tr[data-key-name^='fleet-']"))
+        wait.until(d -> d.findElements(By.cssSelector("#keys-table tr[data-key-name^='" + prefix + "']"))
                         .size()
                 == fleet);
-        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='fleet-000']")))
+        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='" + prefix + "000']")))
                 .hasSize(1);
-        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='fleet-249']")))
+        assertThat(browser.findElements(By.cssSelector("#keys-table tr[data-key-name='" + prefix + "249']")))
                 .hasSize(1);
         screenshot("11-keys-many");
+    }
+
+    private String adminGet(String path) throws IOException, InterruptedException {
+        HttpResponse<String> answer = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url(path)))
+                                .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return answer.body();
     }
 
     private WebElement keyButton(String keyId, String action) {

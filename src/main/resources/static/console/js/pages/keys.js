@@ -327,7 +327,8 @@ function readForm(form, key) {
     budget_usd: num(key.budget_usd),
     // The form edits at minute precision: compare at that precision too.
     expires_at: toMinute(parseTime(key.expires_at)),
-    attribution: key.attribution && Object.keys(key.attribution).length ? key.attribution : null,
+    // The API names all three fields, unset ones as null: compare only what is set, in the form's order.
+    attribution: setFields(key.attribution, ['referer', 'title', 'categories']),
     metadata: key.metadata && Object.keys(key.metadata).length ? key.metadata : null,
   };
   const changes = {};
@@ -337,6 +338,12 @@ function readForm(form, key) {
     }
   }
   return changes;
+}
+
+function setFields(object, fields) {
+  const set = {};
+  for (const field of fields) if (object?.[field] !== null && object?.[field] !== undefined && object[field] !== '') set[field] = object[field];
+  return Object.keys(set).length ? set : null;
 }
 
 function toMinute(date) {

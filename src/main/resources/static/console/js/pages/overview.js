@@ -49,6 +49,7 @@ export function overview(view) {
       }
       return weight ? acc / weight : null;
     };
+    const bucket = range.step === 'day' ? 'daily' : 'hourly';
     const worst = (field) => data.reduce((acc, row) => {
       const v = num(row[field]);
       return v === null ? acc : acc === null ? v : Math.max(acc, v);
@@ -59,8 +60,8 @@ export function overview(view) {
       card('tokens', 'Tokens', compact(total), `${compact(prompt)} in \u00b7 ${compact(completion)} out`),
       card('cost', 'Cost', usd(cost), requests ? `${usd(cost / requests)} per request` : 'no requests'),
       card('error-rate', 'Error rate', requests ? percent(ratio(errors, requests)) : '\u2013', `${integer(errors)} of ${integer(requests)}`),
-      card('latency', 'Latency p50', ms(weighted('p50_latency_ms')), `worst p95 ${ms(worst('p95_latency_ms'))}`),
-      card('ttft', 'First token p50', ms(weighted('p50_ttft_ms')), `worst p95 ${ms(worst('p95_ttft_ms'))}`)));
+      card('latency', 'Typical latency', ms(weighted('p50_latency_ms')), `mean of ${bucket} p50s \u00b7 worst p95 ${ms(worst('p95_latency_ms'))}`),
+      card('ttft', 'Typical first token', ms(weighted('p50_ttft_ms')), `mean of ${bucket} p50s \u00b7 worst p95 ${ms(worst('p95_ttft_ms'))}`)));
 
     if (requests === 0) {
       body.append(h('div', { class: 'panel' }, empty('No requests in this range yet',
