@@ -262,12 +262,34 @@ final class RequestBodyScanner {
 
     private StringSpan span(String param) {
         String value = parser.getString();
-        if (value.isEmpty() || value.length() > 256 || hasControlCharacter(value)) {
+        if (value.isEmpty() || value.length() > 256 || hasControlCharacter(value) || readsAsPathOrUrl(value)) {
             throw GatewayException.of(ErrorCode.INVALID_REQUEST, "Invalid model name.", param);
         }
         long start = parser.currentTokenLocation().getByteOffset();
         long end = parser.currentLocation().getByteOffset();
         return new StringSpan(value, start, end);
+    }
+
+    /**
+     * A {@code .} or {@code ..} segment, a backslash, whitespace or a URL scheme: no model is named so,
+     * and a key's model patterns ({@code openai/*}) compare names as text, so a name that something
+     * downstream might resolve as a path or a URL ({@code openai/../anthropic/x}) must not pass them.
+     */
+    private static boolean readsAsPathOrUrl(String value) {
+        if (value.contains("://") || value.indexOf('\\') >= 0) {
+            return true;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isWhitespace(value.charAt(i))) {
+                return true;
+            }
+        }
+        for (String segment : value.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean hasControlCharacter(String value) {

@@ -98,6 +98,19 @@ class BadInputIT {
         cases.add(bad("empty model", "{\"model\":\"\"}"));
         cases.add(bad("model with newline", "{\"model\":\"openai/gpt\\n-5\"}"));
         cases.add(bad("model with CRLF", "{\"model\":\"openai/gpt\\r\\nX-Injected: 1\"}"));
+        cases.add(bad("model with a ../ segment", "{\"model\":\"openai/../anthropic/claude-3.5-haiku\"}"));
+        cases.add(bad("model as a URL", "{\"model\":\"http://evil.example/v1/chat\"}"));
+        cases.add(bad("model with a space", "{\"model\":\"openai/gpt-5-nano extra\"}"));
+        cases.add(bad(
+                "fallback models with a ../ segment",
+                "{\"model\":\"openai/gpt-5-nano\",\"models\":[\"openai/../anthropic/x\"]}"));
+        cases.add(new Case(
+                "two Authorization headers",
+                post(VALID, "Authorization: Bearer sk-gw-someone-else\r\n"),
+                401,
+                401,
+                true,
+                false));
         cases.add(bad("model of 300 characters", "{\"model\":\"" + "m".repeat(300) + "\"}"));
         cases.add(bad("models not an array", "{\"model\":\"openai/gpt-5-nano\",\"models\":\"a\"}"));
         cases.add(bad("models with a number", "{\"model\":\"openai/gpt-5-nano\",\"models\":[1]}"));

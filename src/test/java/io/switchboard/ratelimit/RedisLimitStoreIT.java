@@ -183,6 +183,38 @@ class RedisLimitStoreIT {
     }
 
     @Test
+    void failModeOpenAdmitsAndFailModeClosedRefusesWhileRedisIsUnreachable() {
+        for (String mode : List.of("open", "closed")) {
+            RateLimitProperties properties = new Binder(
+                            new MapConfigurationPropertySource(java.util.Map.of("gateway.ratelimit.fail-mode", mode)))
+                    .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
+            FailoverLimitStore store = new FailoverLimitStore(
+                    new RedisLimitStore("redis://127.0.0.1:1", Duration.ofMillis(100), prefix), properties, null);
+            store.start();
+            try {
+                assertThat(store.degraded()).isTrue();
+                boolean open = mode.equals("open");
+                List<Boolean> admitted = Flux.range(0, 20)
+                        .concatMap(i -> store.take("key:rpm", 10, Duration.ofMinutes(1), 1))
+                        .map(LimitStore.Take::allowed)
+                        .collectList()
+                        .block(Duration.ofSeconds(5));
+                assertThat(admitted).as(mode).containsOnly(open);
+                assertThat(store.acquire("key", 1).block(Duration.ofSeconds(5)).granted())
+                        .as(mode)
+                        .isEqualTo(open);
+                assertThat(store.reserve("key", 1000, 10)
+                                .block(Duration.ofSeconds(5))
+                                .granted())
+                        .as(mode)
+                        .isEqualTo(open);
+            } finally {
+                store.stop();
+            }
+        }
+    }
+
+    @Test
     void whenRedisIsUnreachableLimitsFallBackToLocalSharesAndSayItInAMetric() {
         RateLimitProperties properties = new Binder(new MapConfigurationPropertySource(
                         java.util.Map.of("gateway.ratelimit.fail-mode", "local", "gateway.ratelimit.replicas", "2")))
