@@ -126,6 +126,45 @@ class RateLimitIT {
     }
 
     @Test
+    void tokensPerMinuteReserveTheEstimateAndGetBackWhatTheAnswerDidNotUse() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.tpm=1000");
+        String asksFor600 = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":600}";
+        String asksFor900 = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":900}";
+
+        HttpResponse<String> first = post(gateway.gateway(), asksFor600).join();
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
+        assertThat(Long.parseLong(first.headers()
+                        .firstValue("x-ratelimit-remaining-tokens")
+                        .orElseThrow()))
+                .as("600 asked for, plus the prompt's estimate, reserved")
+                .isLessThanOrEqualTo(400);
+        assertThat(first.headers().firstValue("x-ratelimit-reset-tokens")).isPresent();
+
+        // The answer used 18 tokens: the rest of the reservation comes back once it ended, so 900
+        // more fit in the same minute (a refused attempt takes nothing).
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> post(gateway.gateway(), asksFor900).join().statusCode() == 200);
+
+        // 36 used in this minute: 990 more do not fit.
+        HttpResponse<String> refused = post(
+                        gateway.gateway(), "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":990}")
+                .join();
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        assertThat(refused.body()).contains("tokens per minute").contains("\"code\":\"rate_limit_exceeded\"");
+        assertThat(refused.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
+        assertThat(Long.parseLong(refused.headers()
+                        .firstValue("x-ratelimit-remaining-tokens")
+                        .orElseThrow()))
+                .isBetween(900L, 990L);
+        assertThat(refused.headers().firstValue("Retry-After"))
+                .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 60L));
+        assertThat(upstream.requests().stream().filter(r -> r.path().endsWith("/chat/completions")))
+                .hasSize(2);
+    }
+
+    @Test
     void limitsSetFarAboveAnyLoadAdmitRequests() {
         // 10^11 a minute, as an operator might write "unlimited": once answered 500 on every request.
         GatewayInstance gateway = startAlone(
