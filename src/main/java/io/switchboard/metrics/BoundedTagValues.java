@@ -19,6 +19,14 @@ final class BoundedTagValues {
         this.max = max;
     }
 
+    /** {@code value} if already admitted, else {@code other}: for values that must not take a place. */
+    String known(String value) {
+        if (value.isEmpty()) {
+            return "none";
+        }
+        return admitted.contains(value) ? value : OTHER;
+    }
+
     String tag(String value) {
         if (value.isEmpty()) {
             return "none";

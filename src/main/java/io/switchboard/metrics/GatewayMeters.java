@@ -82,10 +82,14 @@ public final class GatewayMeters {
         return models.tag(model);
     }
 
-    /** One finished data-plane request. */
+    /**
+     * One finished data-plane request. Only a model of a successful request takes one of the bounded
+     * model tag values: a refused or failed request's model (any string a client sends) reads
+     * {@code other} unless already known, so a client cannot use up the places with made-up names.
+     */
     public void request(String key, String model, String provider, String status, boolean stream, long nanos) {
-        Series series = new Series(
-                "", keys.tag(key), models.tag(model), provider.isEmpty() ? "none" : provider, status, stream);
+        String modelTag = status.equals("2xx") ? models.tag(model) : models.known(model);
+        Series series = new Series("", keys.tag(key), modelTag, provider.isEmpty() ? "none" : provider, status, stream);
         RequestMeters meters = requestMeters.get(series);
         if (meters == null) {
             meters = requestMeters.computeIfAbsent(series, this::registerRequest);

@@ -31,6 +31,25 @@ class GatewayMetersTest {
     }
 
     @Test
+    void refusedRequestsWithMadeUpModelsDoNotTakeThePlacesOfRealModels() {
+        for (int i = 0; i < 50; i++) {
+            meters.request("team-a", "made-up-" + i, "none", "4xx", false, 1_000_000);
+        }
+        meters.request("team-a", "openai/gpt-5-nano", "openrouter", "2xx", false, 1_000_000);
+        meters.request("team-a", "openai/gpt-5-nano", "openrouter", "5xx", false, 1_000_000);
+
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "other")
+                        .counter()
+                        .count())
+                .isEqualTo(50);
+        assertThat(registry.get("switchboard.requests")
+                        .tag("model", "openai/gpt-5-nano")
+                        .counters())
+                .hasSize(2);
+    }
+
+    @Test
     void requestsAndTokensOfOneTagCombinationAddUpInOneSeries() {
         for (int i = 0; i < 3; i++) {
             meters.request("team-a", "m", "openrouter", "2xx", true, 2_000_000);
