@@ -10,6 +10,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
@@ -40,10 +41,16 @@ public final class UsageAdminHandler {
     private static final MediaType CSV = new MediaType("text", "csv", StandardCharsets.UTF_8);
 
     private final UsageRepository repository;
+    private final long maxReportRows;
     private final DataBufferFactory buffers = DefaultDataBufferFactory.sharedInstance;
 
     public UsageAdminHandler(UsageRepository repository) {
+        this(repository, MAX_REPORT_ROWS);
+    }
+
+    UsageAdminHandler(UsageRepository repository, long maxReportRows) {
         this.repository = repository;
+        this.maxReportRows = maxReportRows;
     }
 
     public RouterFunction<ServerResponse> routes() {
@@ -63,8 +70,19 @@ public final class UsageAdminHandler {
             throw GatewayException.of(
                     ErrorCode.INVALID_REQUEST, "group_by must be model, key, day or hour.", "group_by");
         }
+        // One row past the bound says the period holds more: refused, never summed short in silence.
+        AtomicLong rows = new AtomicLong();
         return repository
-                .find(filter.keyId, filter.model, filter.from, filter.to, MAX_REPORT_ROWS)
+                .find(filter.keyId, filter.model, filter.from, filter.to, maxReportRows + 1)
+                .doOnNext(row -> {
+                    if (rows.incrementAndGet() > maxReportRows) {
+                        throw GatewayException.of(
+                                ErrorCode.INVALID_REQUEST,
+                                "The period holds more than " + maxReportRows
+                                        + " requests, more than a report sums: narrow from/to, or use /admin/usage/export.csv.",
+                                "from");
+                    }
+                })
                 .reduce(new UsageReport(groupBy), UsageReport::add)
                 .flatMap(report -> ServerResponse.ok()
                         .contentType(MediaType.APPLICATION_JSON)

@@ -95,6 +95,35 @@ class UsageAdminHandlerTest {
     }
 
     @Test
+    void aPeriodWithMoreRowsThanAReportSumsIsRefusedNotSummedShort() {
+        WebTestClient capped = WebTestClient.bindToRouterFunction(new UsageAdminHandler(repository, 10).routes())
+                .handlerStrategies(HandlerStrategies.builder()
+                        .exceptionHandler(new GatewayErrorWebExceptionHandler())
+                        .build())
+                .build();
+        // 11 rows in the period: one more than the bound.
+        capped.get()
+                .uri("/admin/usage?from=2026-11-01&to=2026-11-03&group_by=model")
+                .exchange()
+                .expectStatus()
+                .isBadRequest()
+                .expectBody()
+                .jsonPath("$.error.code")
+                .isEqualTo("invalid_request")
+                .jsonPath("$.error.param")
+                .isEqualTo("from");
+        // The first day alone holds 10: summed in full.
+        capped.get()
+                .uri("/admin/usage?from=2026-11-01&to=2026-11-02&group_by=model")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.data[0].requests")
+                .isEqualTo(10);
+    }
+
+    @Test
     void reportSumsAndPercentilesPerModel() {
         client.get()
                 .uri("/admin/usage?from=2026-11-01&to=2026-11-03&group_by=model")
