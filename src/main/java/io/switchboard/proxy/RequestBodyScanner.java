@@ -262,7 +262,7 @@ final class RequestBodyScanner {
 
     private StringSpan span(String param) {
         String value = parser.getString();
-        if (value.isEmpty() || value.length() > 256 || hasControlCharacter(value) || readsAsPathOrUrl(value)) {
+        if (value.isEmpty() || value.length() > 256 || !plausibleModelName(value)) {
             throw GatewayException.of(ErrorCode.INVALID_REQUEST, "Invalid model name.", param);
         }
         long start = parser.currentTokenLocation().getByteOffset();
@@ -271,34 +271,32 @@ final class RequestBodyScanner {
     }
 
     /**
-     * A {@code .} or {@code ..} segment, a backslash, whitespace or a URL scheme: no model is named so,
-     * and a key's model patterns ({@code openai/*}) compare names as text, so a name that something
-     * downstream might resolve as a path or a URL ({@code openai/../anthropic/x}) must not pass them.
+     * No control character, whitespace, backslash, {@code .} or {@code ..} segment nor URL scheme: no
+     * model is named so, and a key's model patterns ({@code openai/*}) compare names as text, so a name
+     * that something downstream might resolve as a path or a URL ({@code openai/../anthropic/x}) must
+     * not pass them. One pass over the characters, nothing allocated: it runs on every request.
      */
-    private static boolean readsAsPathOrUrl(String value) {
-        if (value.contains("://") || value.indexOf('\\') >= 0) {
-            return true;
-        }
-        for (int i = 0; i < value.length(); i++) {
-            if (Character.isWhitespace(value.charAt(i))) {
-                return true;
+    static boolean plausibleModelName(String value) {
+        int segmentStart = 0;
+        for (int i = 0; i <= value.length(); i++) {
+            char c = i < value.length() ? value.charAt(i) : '/';
+            if (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\\') {
+                return false;
+            }
+            if (c == ':' && value.startsWith("//", i + 1)) {
+                return false;
+            }
+            if (c == '/') {
+                int length = i - segmentStart;
+                boolean dots =
+                        length >= 1 && length <= 2 && value.charAt(segmentStart) == '.' && value.charAt(i - 1) == '.';
+                if (dots) {
+                    return false;
+                }
+                segmentStart = i + 1;
             }
         }
-        for (String segment : value.split("/", -1)) {
-            if (segment.equals(".") || segment.equals("..")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean hasControlCharacter(String value) {
-        for (int i = 0; i < value.length(); i++) {
-            if (Character.isISOControl(value.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
+        return true;
     }
 
     private void track(JsonToken token) {
