@@ -80,17 +80,10 @@ public final class PostgresKeyChangeBus implements KeyChangeBus, AutoCloseable {
 
     @Override
     public Mono<Void> announce(String keyId) {
-        return Mono.fromRunnable(() -> cache.invalidateKey(keyId))
-                .then(db.sql("SELECT pg_notify('" + CHANNEL + "', :keyId)")
-                        .bind("keyId", keyId)
-                        .then())
-                .timeout(timeout, Mono.error(() -> new IllegalStateException("no answer within " + timeout)))
-                .onErrorResume(error -> {
-                    log.warn(
-                            "Could not announce a key change over PostgreSQL; other replicas see it within the cache refresh time: {}",
-                            error.toString());
-                    return Mono.empty();
-                });
+        Mono<Void> notify = db.sql("SELECT pg_notify('" + CHANNEL + "', :keyId)")
+                .bind("keyId", keyId)
+                .then();
+        return KeyChangeBus.dropAndPublish(cache, keyId, notify, timeout, "PostgreSQL");
     }
 
     /** Whether this replica receives other replicas' changes right now. */

@@ -70,16 +70,9 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
 
     @Override
     public Mono<Void> announce(String keyId) {
-        return Mono.fromRunnable(() -> cache.invalidateKey(keyId))
-                .then(publisher().flatMap(connection -> connection.reactive().publish(CHANNEL, keyId)))
-                .timeout(timeout.multipliedBy(2))
-                .onErrorResume(error -> {
-                    log.warn(
-                            "Could not announce a key change over Redis; other replicas see it within the cache refresh time: {}",
-                            error.toString());
-                    return Mono.empty();
-                })
-                .then();
+        Mono<Long> publish =
+                publisher().flatMap(connection -> connection.reactive().publish(CHANNEL, keyId));
+        return KeyChangeBus.dropAndPublish(cache, keyId, publish, timeout.multipliedBy(2), "Redis");
     }
 
     /** The connection announcements go out on, opened on first use and again after it closed. */
