@@ -482,15 +482,6 @@ public final class UsageLedger implements SmartLifecycle {
         pending.clear();
     }
 
-    /** Runs {@code work} on the database's thread and waits for it. */
-    private void onDatabase(DatabaseWork work) throws Exception {
-        try {
-            submit(work).get();
-        } catch (ExecutionException e) {
-            throw unwrap(e);
-        }
-    }
-
     private Future<?> submit(DatabaseWork work) {
         ExecutorService current = database;
         if (current == null) {
@@ -521,8 +512,11 @@ public final class UsageLedger implements SmartLifecycle {
             return;
         }
         try {
-            onDatabase(rows::close);
-        } catch (Exception e) {
+            submit(rows::close).get();
+        } catch (ExecutionException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             log.warn("Usage ledger's database connection not closed cleanly: {}", e.toString());
         } finally {
             current.shutdown();
