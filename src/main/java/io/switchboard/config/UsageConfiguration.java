@@ -141,6 +141,11 @@ class UsageConfiguration {
     }
 
     @Bean
+    WebFilter rateLimitHeadersWebFilter(RateLimiting limits) {
+        return limits.rateLimitHeadersFilter();
+    }
+
+    @Bean
     WebFilter budgetWebFilter(RateLimiting limits) {
         return limits.budgetFilter();
     }

@@ -75,6 +75,14 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     }
 
     @Override
+    public Mono<Take> peek(String bucket, long capacity, Duration period) {
+        if (degraded) {
+            return fallbackPeek(bucket, capacity, period);
+        }
+        return guard(redis.peek(bucket, capacity, period), () -> fallbackPeek(bucket, capacity, period));
+    }
+
+    @Override
     public Mono<Slot> acquire(String slots, int max) {
         if (degraded) {
             return fallbackAcquire(slots, max);
@@ -194,6 +202,14 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             case OPEN -> Mono.just(new LocalLimitStore.LocalTake(null, true, capacity, 0, 0));
             case CLOSED ->
                 Mono.just(new LocalLimitStore.LocalTake(null, false, 0, period.toNanos(), PROBE_EVERY.toNanos()));
+        };
+    }
+
+    private Mono<Take> fallbackPeek(String bucket, long capacity, Duration period) {
+        return switch (mode) {
+            case LOCAL -> local.peek(bucket, share(capacity), period);
+            case OPEN -> Mono.just(new LocalLimitStore.LocalTake(null, true, capacity, 0, 0));
+            case CLOSED -> Mono.just(new LocalLimitStore.LocalTake(null, true, 0, period.toNanos(), 0));
         };
     }
 

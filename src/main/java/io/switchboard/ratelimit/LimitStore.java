@@ -15,6 +15,13 @@ interface LimitStore {
      */
     Mono<Take> take(String bucket, long capacity, Duration period, long amount);
 
+    /**
+     * What {@link #take} would report for the bucket now, taking nothing: for the rate-limit headers
+     * of an answer refused before the rate-limit check (400, 403, 413). The result's
+     * {@code adjust} does nothing.
+     */
+    Mono<Take> peek(String bucket, long capacity, Duration period);
+
     /** Takes a concurrency slot if fewer than {@code max} are held. */
     Mono<Slot> acquire(String slots, int max);
 

@@ -33,10 +33,32 @@ final class LocalLimitStore implements LimitStore {
         return Mono.just(takeNow(key, capacity, period, amount));
     }
 
+    @Override
+    public Mono<Take> peek(String key, long capacity, Duration period) {
+        return Mono.just(peekNow(key, capacity));
+    }
+
+    LocalTake peekNow(String key, long capacity) {
+        Bucket bucket = buckets.getIfPresent(bucketKey(key, capacity));
+        if (bucket == null) {
+            // Never taken from, or idle past its period: full.
+            return new LocalTake(null, true, capacity, 0, 0);
+        }
+        long available = Math.max(0, bucket.getAvailableTokens());
+        long untilFull = available >= capacity
+                ? 0
+                : bucket.estimateAbilityToConsume(capacity).getNanosToWaitForRefill();
+        return new LocalTake(null, true, available, untilFull, 0);
+    }
+
+    /** The limit is part of the key: a key whose limit was edited starts a bucket of the new size. */
+    private static String bucketKey(String key, long capacity) {
+        return key + "|" + capacity;
+    }
+
     LocalTake takeNow(String key, long capacity, Duration period, long amount) {
-        // The limit is part of the key: a key whose limit was edited starts a bucket of the new size.
         Bucket bucket = buckets.get(
-                key + "|" + capacity,
+                bucketKey(key, capacity),
                 k -> Bucket.builder()
                         .addLimit(Bandwidth.builder()
                                 .capacity(capacity)

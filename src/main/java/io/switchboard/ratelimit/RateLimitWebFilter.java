@@ -20,12 +20,12 @@ import reactor.core.publisher.Mono;
  * Admission by rate (429): requests per minute, tokens per minute (an estimate reserved now:
  * the prompt estimate plus {@code max_tokens} or {@code completion-estimate}; reconciled with the
  * real usage when the request ends) and concurrent requests (released when the answer ends or the
- * client leaves). Every data-plane answer carries the key's {@code x-ratelimit-*} headers, set
- * just before the response commits so that they replace any the upstream sent.
+ * client leaves). What it took is handed to {@link RateLimitHeadersWebFilter}, which puts the
+ * key's {@code x-ratelimit-*} headers on the answer, a 429 included.
  */
 public final class RateLimitWebFilter implements WebFilter, Ordered {
 
-    private static final Duration MINUTE = Duration.ofMinutes(1);
+    private static final Duration MINUTE = RateLimitHeadersWebFilter.MINUTE;
 
     private final LimitStore store;
     private final Admissions admissions;
@@ -59,10 +59,12 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         long estimate = tokenEstimate(state.request());
         return requests(limits)
                 .flatMap(requests -> {
+                    RateLimitHeadersWebFilter.taken(exchange, requests, null);
                     if (!requests.allowed()) {
                         return refuse(exchange, state, limits, "rpm", requests, null, requests.retryAfterNanos());
                     }
                     return tokens(limits, estimate).flatMap(tokens -> {
+                        RateLimitHeadersWebFilter.taken(exchange, requests, tokens);
                         if (!tokens.allowed()) {
                             requests.adjust(-1).subscribe(null, e -> {});
                             return refuse(exchange, state, limits, "tpm", requests, tokens, tokens.retryAfterNanos());
@@ -74,10 +76,6 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
                                 return refuse(exchange, state, limits, "concurrency", requests, tokens, 1_000_000_000L);
                             }
                             admission.slot(slot);
-                            exchange.getResponse().beforeCommit(() -> {
-                                RateLimitHeaders.write(exchange.getResponse().getHeaders(), limits, requests, tokens);
-                                return Mono.empty();
-                            });
                             return chain.filter(exchange);
                         });
                     });
@@ -137,8 +135,8 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         if (meters != null) {
             meters.rejected(limit, limits.keyName());
         }
+        // The x-ratelimit-* headers come from RateLimitHeadersWebFilter, which was told what was taken.
         HttpHeaders headers = new HttpHeaders();
-        RateLimitHeaders.write(headers, limits, requests, tokens);
         headers.set(HttpHeaders.RETRY_AFTER, RateLimitHeaders.retryAfter(retryAfterNanos));
         String message = switch (limit) {
             case "rpm" -> "Rate limit reached for requests per minute on this key.";
@@ -149,10 +147,10 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
     }
 
     /** The answer for a limit the key does not have. */
-    private static final LimitStore.Take UNLIMITED = new LocalLimitStore.LocalTake(null, true, Long.MAX_VALUE, 0, 0);
+    static final LimitStore.Take UNLIMITED = new LocalLimitStore.LocalTake(null, true, Long.MAX_VALUE, 0, 0);
 
     /** The answer for a limit of zero. */
-    private static final LimitStore.Take NONE_ALLOWED =
+    static final LimitStore.Take NONE_ALLOWED =
             new LocalLimitStore.LocalTake(null, false, 0, MINUTE.toNanos(), MINUTE.toNanos());
 
     /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */

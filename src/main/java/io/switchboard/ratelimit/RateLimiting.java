@@ -14,7 +14,8 @@ import org.springframework.web.server.WebFilter;
 
 /**
  * The limits feature as the application wires it: the store (in memory, or Redis with its
- * fall-back when {@code gateway.ratelimit.redis-url} is set), the two admission filters, and the
+ * fall-back when {@code gateway.ratelimit.redis-url} is set), the two admission filters, the filter
+ * that reports the limits in every answer's headers, and the
  * usage listener that settles reservations. At start it seeds each key's spend from the ledger so
  * budgets hold across restarts ({@link BudgetSeeding}).
  */
@@ -26,6 +27,7 @@ public final class RateLimiting implements SmartLifecycle {
     private final Admissions admissions;
     private final RateLimitWebFilter rateLimitFilter;
     private final BudgetWebFilter budgetFilter;
+    private final RateLimitHeadersWebFilter headersFilter;
     private final @Nullable BudgetSeeding seeding;
     private final boolean enabled;
     private volatile boolean running;
@@ -60,11 +62,16 @@ public final class RateLimiting implements SmartLifecycle {
         this.seeding = enabled && ledger != null ? new BudgetSeeding(ledger, store, ledgerReady, ledgerRetryMax) : null;
         this.admissions = new Admissions(store);
         this.rateLimitFilter = new RateLimitWebFilter(store, admissions, properties, meters);
+        this.headersFilter = new RateLimitHeadersWebFilter(store, properties.defaults());
         this.budgetFilter = new BudgetWebFilter(store, admissions, prices, properties, meters, this::budgetsKnown);
     }
 
     public WebFilter rateLimitFilter() {
         return enabled ? rateLimitFilter : PASS;
+    }
+
+    public WebFilter rateLimitHeadersFilter() {
+        return enabled ? headersFilter : PASS;
     }
 
     public WebFilter budgetFilter() {

@@ -162,6 +162,25 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                 });
     }
 
+    /** The take script with nothing to take: it reads the bucket (refilled to now) and changes nothing else. */
+    @Override
+    public Mono<Take> peek(String bucket, long capacity, Duration period) {
+        String key = prefix + "rl:" + bucket + ":" + capacity;
+        return eval(
+                        TAKE,
+                        ScriptOutputType.MULTI,
+                        key,
+                        Long.toString(capacity),
+                        Long.toString(period.toMillis()),
+                        "0",
+                        "0")
+                .map(result -> {
+                    List<?> values = (List<?>) result;
+                    return (Take) new RedisTake(
+                            true, asLong(values.get(1)), asLong(values.get(2)) * 1_000_000, 0, delta -> Mono.empty());
+                });
+    }
+
     private record RedisTake(
             boolean allowed,
             long remaining,

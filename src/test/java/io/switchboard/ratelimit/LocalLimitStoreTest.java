@@ -33,6 +33,25 @@ class LocalLimitStoreTest {
     }
 
     @Test
+    void aPeekReportsTheBucketAsItStandsAndTakesNothing() {
+        Duration minute = Duration.ofMinutes(1);
+        LocalLimitStore.LocalTake untouched = store.peekNow("k:rpm", 10);
+        assertThat(untouched.remaining()).isEqualTo(10);
+        assertThat(untouched.resetNanos()).isZero();
+
+        store.takeNow("k:rpm", 10, minute, 3);
+        LocalLimitStore.LocalTake afterTake = store.peekNow("k:rpm", 10);
+        LocalLimitStore.LocalTake again = store.peekNow("k:rpm", 10);
+
+        assertThat(afterTake.remaining()).isEqualTo(7);
+        assertThat(again.remaining()).isEqualTo(7);
+        assertThat(afterTake.resetNanos()).isBetween(1L, minute.toNanos());
+        assertThat(store.takeNow("k:rpm", 10, minute, 1).remaining()).isEqualTo(6);
+        // A bucket of another size (the limit was edited) is a bucket of its own.
+        assertThat(store.peekNow("k:rpm", 20).remaining()).isEqualTo(20);
+    }
+
+    @Test
     void twoHundredConcurrentTakesFromAFiftyPerMinuteBucketAdmitExactlyFifty() throws Exception {
         List<Boolean> admitted = concurrently(
                 200, () -> store.takeNow("k:rpm", 50, Duration.ofMinutes(1), 1).allowed());

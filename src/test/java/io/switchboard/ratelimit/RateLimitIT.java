@@ -165,6 +165,57 @@ class RateLimitIT {
     }
 
     @Test
+    void answersRefusedBeforeTheRateLimitCheckCarryTheKeysNumbersAndTakeNothing() {
+        refusalsReportWithoutTaking(startAlone(
+                "gateway.ratelimit.defaults.rpm=10",
+                "gateway.ratelimit.defaults.tpm=100000",
+                "gateway.limits.max-body-size=2KB"));
+    }
+
+    @Test
+    void answersRefusedBeforeTheRateLimitCheckReadTheSharedBucketsInRedis() {
+        String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
+        refusalsReportWithoutTaking(startAlone(sharedReplica(
+                prefix,
+                "gateway.ratelimit.defaults.rpm=10",
+                "gateway.ratelimit.defaults.tpm=100000",
+                "gateway.limits.max-body-size=2KB")));
+    }
+
+    private void refusalsReportWithoutTaking(GatewayInstance gateway) {
+        HttpResponse<String> first = post(gateway.gateway(), CHAT).join();
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("9");
+
+        HttpResponse<String> malformed = post(gateway.gateway(), "{\"model\":").join();
+        String tooLarge = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(4096) + "\"}]}";
+        HttpResponse<String> oversized = post(gateway.gateway(), tooLarge).join();
+
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(oversized.statusCode()).isEqualTo(413);
+        for (HttpResponse<String> refused : List.of(malformed, oversized)) {
+            assertThat(refused.headers().firstValue("x-ratelimit-limit-requests"))
+                    .hasValue("10");
+            assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests"))
+                    .hasValue("9");
+            assertThat(refused.headers().firstValue("x-ratelimit-reset-requests"))
+                    .hasValueSatisfying(reset -> assertThat(reset).matches("\\d+(ms|s|m\\d+s)"));
+            assertThat(refused.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+            // The first request's tokens are taken (its estimate, later its real usage): fewer than 100000.
+            assertThat(refused.headers().firstValue("x-ratelimit-remaining-tokens"))
+                    .hasValueSatisfying(left -> assertThat(Long.parseLong(left)).isBetween(0L, 99_999L));
+            assertThat(refused.headers().allValues("x-ratelimit-limit-requests"))
+                    .hasSize(1);
+        }
+        // The refusals took nothing: the next admitted request is the second of the minute.
+        HttpResponse<String> second = post(gateway.gateway(), CHAT).join();
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().firstValue("x-ratelimit-remaining-requests"))
+                .hasValue("8");
+    }
+
+    @Test
     void limitsSetFarAboveAnyLoadAdmitRequests() {
         // 10^11 a minute, as an operator might write "unlimited": once answered 500 on every request.
         GatewayInstance gateway = startAlone(
