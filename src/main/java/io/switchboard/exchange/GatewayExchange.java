@@ -19,6 +19,7 @@ public final class GatewayExchange {
     private volatile @Nullable CallerKey caller;
     private volatile @Nullable ProxyRequest request;
     private volatile @Nullable String provider;
+    private volatile boolean failedInBand;
 
     /**
      * @param endpoint the data-plane operation the path names, resolved once here so that later
@@ -87,5 +88,18 @@ public final class GatewayExchange {
 
     public void provider(String provider) {
         this.provider = provider;
+    }
+
+    /**
+     * Whether the answer carried the upstream's in-band error (a 200 stream ending in an {@code error}
+     * event): a failure whatever its status said, for the metrics as for the ledger.
+     */
+    public boolean failedInBand() {
+        return failedInBand;
+    }
+
+    /** Set by the usage capture, which reads the events as they pass, when it sees such an error. */
+    public void failedInBand(boolean failed) {
+        this.failedInBand = failed;
     }
 }

@@ -19,6 +19,8 @@ import reactor.core.publisher.SignalType;
  * Counts and times every data-plane request, refused ones included (401, 429, 402), from the moment
  * it got its request id until its answer ended, however it ended: the timer stops in
  * {@code doFinally}, so a client that hangs up (a cancel) is counted too, as {@code client_closed}.
+ * A stream that ended in the upstream's in-band error event counts as {@code midstream_error}: its
+ * 200 was sent before the error was known, but it failed.
  */
 public final class MetricsWebFilter implements WebFilter, Ordered {
 
@@ -51,6 +53,9 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
 
     private static final String ERROR = MetricsWebFilter.class.getName() + ".error";
 
+    /** The status of an answer whose 2xx stream carried the upstream's in-band error: not a success. */
+    private static final String MIDSTREAM_ERROR = "midstream_error";
+
     private void record(ServerWebExchange exchange, GatewayExchange state, SignalType signal) {
         CallerKey caller = state.caller();
         ProxyRequest request = state.request();
@@ -59,14 +64,17 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
                 caller == null ? "none" : caller.name(),
                 request == null ? "none" : request.model(),
                 provider == null ? "none" : provider,
-                status(exchange, signal),
+                status(exchange, state, signal),
                 request != null && request.stream(),
                 System.nanoTime() - state.startNanos());
     }
 
-    private static String status(ServerWebExchange exchange, SignalType signal) {
+    private static String status(ServerWebExchange exchange, GatewayExchange state, SignalType signal) {
         if (signal == SignalType.CANCEL) {
             return "client_closed";
+        }
+        if (state.failedInBand()) {
+            return MIDSTREAM_ERROR;
         }
         int code;
         if (signal == SignalType.ON_ERROR) {

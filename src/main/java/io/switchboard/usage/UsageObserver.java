@@ -173,7 +173,10 @@ final class UsageObserver implements ExchangeObserver {
         if (scanned.provider != null) {
             upstreamProvider = scanned.provider;
         }
-        inBandError |= scanned.error;
+        if (scanned.error && !inBandError) {
+            inBandError = true;
+            exchange.failedInBand(true);
+        }
         if (scanned.usageSeen) {
             usageSeen = true;
             promptTokens = pick(scanned.promptTokens, promptTokens);

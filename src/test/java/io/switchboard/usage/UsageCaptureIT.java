@@ -118,6 +118,7 @@ class UsageCaptureIT {
 
     @Test
     void anInBandErrorInsideA200StreamIsRecordedAsAMidstreamError() {
+        String before = scrape();
         upstream.enqueue(
                 FakeUpstream.sse(
                         List.of(
@@ -129,6 +130,23 @@ class UsageCaptureIT {
                 "/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(rowOf(response).get("outcome")).isEqualTo("midstream_error");
+        // The metrics count it as failed too, not as one more 2xx.
+        // (Counted when the exchange ends, which the client's last byte may precede: polled.)
+        String[] stream = {"stream=\"true\""};
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(
+                                sum(scrape(), "switchboard_requests_total", "status=\"midstream_error\"", stream[0]))
+                        .isGreaterThan(
+                                sum(before, "switchboard_requests_total", "status=\"midstream_error\"", stream[0])));
+        String after = scrape();
+        assertThat(sum(after, "switchboard_requests_total", "status=\"midstream_error\"", stream[0])
+                        - sum(before, "switchboard_requests_total", "status=\"midstream_error\"", stream[0]))
+                .isEqualTo(1.0);
+        assertThat(sum(after, "switchboard_requests_total", "status=\"2xx\"", stream[0]))
+                .isEqualTo(sum(before, "switchboard_requests_total", "status=\"2xx\"", stream[0]));
+        assertThat(sum(after, "switchboard_upstream_errors_total", "reason=\"midstream_error\"")
+                        - sum(before, "switchboard_upstream_errors_total", "reason=\"midstream_error\""))
+                .isEqualTo(1.0);
     }
 
     @Test
