@@ -13,6 +13,7 @@ import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FaultProxy;
 import io.switchboard.testing.GatewayInstance;
+import io.switchboard.testing.LedgerRows;
 import io.switchboard.testing.RedisTestServer;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpRequest;
@@ -126,6 +127,21 @@ class RedisFaultsIT {
         assertThat(remainingInRedis()).isEqualTo(shared - 1);
         assertThat(chat(client, TestGateway.CLIENT_KEY, "shared-3").status()).isEqualTo(200);
         assertThat(remainingInRedis()).isEqualTo(shared - 2);
+        // The ledger does not depend on Redis: every request of the three phases has its one row.
+        LedgerRows.assertOneSuccessEach(
+                client,
+                ADMIN_KEY,
+                List.of(
+                        "shared-1",
+                        "fallback-0",
+                        "fallback-1",
+                        "fallback-2",
+                        "fallback-3",
+                        "fallback-4",
+                        "shared-2",
+                        "shared-3"),
+                11,
+                7);
     }
 
     /** Revoking a key announces it over Redis: that must answer at once and take effect on this replica. */

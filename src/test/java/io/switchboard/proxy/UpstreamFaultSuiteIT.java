@@ -18,6 +18,7 @@ import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FakeUpstreamInitializer;
 import io.switchboard.testing.GatewayIntegrationTest;
+import io.switchboard.testing.LedgerRows;
 import io.switchboard.testing.RawHttp;
 import io.switchboard.testing.TestGateway;
 import io.switchboard.testing.UnansweredConnectPort;
@@ -574,16 +575,7 @@ class UpstreamFaultSuiteIT {
     }
 
     private List<JsonNode> ledgerRows(String requestId) {
-        AdminApi admin = new AdminApi(fresh(), TestGateway.ADMIN_KEY);
-        HttpResponse<String> recent = admin.call("GET", "/admin/usage/recent?limit=1000", null);
-        assertThat(recent.statusCode()).isEqualTo(200);
-        List<JsonNode> rows = new ArrayList<>();
-        for (JsonNode row : admin.json(recent).get("data")) {
-            if (requestId.equals(row.get("request_id").asString())) {
-                rows.add(row);
-            }
-        }
-        return rows;
+        return LedgerRows.of(fresh(), TestGateway.ADMIN_KEY, requestId);
     }
 
     // ---- the client side
