@@ -243,6 +243,14 @@ public final class KeyRepository {
      * on the subscribing thread, which must never be a Netty event loop. A cheap hop for PostgreSQL,
      * and only on the admin path and background writes (the request path reads through the cache).
      */
+    /**
+     * Runs {@code work} (this repository's statements and any other on the same database, such as the
+     * admin audit row) in one transaction: all of it is stored, or none.
+     */
+    public <T> Mono<T> inOneTransaction(Mono<T> work) {
+        return offLoop(tx.transactional(work));
+    }
+
     private static <T> Mono<T> offLoop(Mono<T> statement) {
         return statement.subscribeOn(Schedulers.boundedElastic());
     }

@@ -13,8 +13,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Issues, edits, rotates and revokes keys. Every change is written to the database first, then
- * announced so that this replica drops its cached copy at once and the others within a second.
+ * Issues, edits, rotates and revokes keys. Every change is written to the database together with its
+ * audit row, in one transaction (a change the audit trail cannot record is not made, as with Vault's
+ * audit devices; and a key whose audit row failed is not left issued with a secret nobody received),
+ * then announced after the commit so that this replica drops its cached copy at once and the others,
+ * which read the database again, within a second.
  */
 public final class KeyService {
 
@@ -44,13 +47,25 @@ public final class KeyService {
         }
     }
 
-    public Mono<Issued> create(KeyEdit edit) {
-        return fresh(() -> new IdAndSecret(
-                        ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22), ApiKeyFormat.generate(random)))
-                .flatMap(fresh -> create(edit, fresh.id(), fresh.secret()));
+    /**
+     * The audit row of a change, written in the change's own transaction: it is given the key as the
+     * change leaves it.
+     */
+    @FunctionalInterface
+    public interface Audit {
+        Mono<Void> record(ApiKey key);
+
+        /** No audit row (tests of the service alone). */
+        Audit NONE = key -> Mono.empty();
     }
 
-    private Mono<Issued> create(KeyEdit edit, String id, String secret) {
+    public Mono<Issued> create(KeyEdit edit, Audit audit) {
+        return fresh(() -> new IdAndSecret(
+                        ID_PREFIX + ApiKeyFormat.randomBase62(random, 16, 22), ApiKeyFormat.generate(random)))
+                .flatMap(fresh -> create(edit, fresh.id(), fresh.secret(), audit));
+    }
+
+    private Mono<Issued> create(KeyEdit edit, String id, String secret, Audit audit) {
         Instant now = now();
         ApiKey blank = new ApiKey(
                 id,
@@ -70,7 +85,9 @@ public final class KeyService {
         ApiKey key = edit.applyTo(blank);
         String hash = hasher.hash(secret);
         return repository
-                .insert(key, hash, edit.metadata() == null ? Map.of() : edit.metadata())
+                .inOneTransaction(repository
+                        .insert(key, hash, edit.metadata() == null ? Map.of() : edit.metadata())
+                        .then(audit.record(key)))
                 .then(Mono.fromRunnable(() -> cache.invalidateHash(hash)))
                 .thenReturn(new Issued(key, secret));
     }
@@ -80,50 +97,54 @@ public final class KeyService {
     }
 
     /** Applies an edit; empty when no key has this id. */
-    public Mono<ApiKey> update(String id, KeyEdit edit) {
-        return repository.findById(id).flatMap(existing -> {
-            ApiKey changed = edit.applyTo(existing).toBuilder().updatedAt(now()).build();
-            return repository
-                    .update(changed, edit.metadata())
-                    .then(changes.announce(id))
-                    .thenReturn(changed);
-        });
+    public Mono<ApiKey> update(String id, KeyEdit edit, Audit audit) {
+        return repository
+                .inOneTransaction(repository.findById(id).flatMap(existing -> {
+                    ApiKey changed =
+                            edit.applyTo(existing).toBuilder().updatedAt(now()).build();
+                    return repository
+                            .update(changed, edit.metadata())
+                            .then(audit.record(changed))
+                            .thenReturn(changed);
+                }))
+                .flatMap(changed -> changes.announce(id).thenReturn(changed));
     }
 
-    /** Revokes a key; revoking it again changes nothing (the first revocation time stays). */
-    public Mono<ApiKey> revoke(String id) {
-        return repository.findById(id).flatMap(existing -> {
-            if (existing.revokedAt() != null) {
-                return changes.announce(id).thenReturn(existing);
-            }
-            Instant now = now();
-            return repository
-                    .revoke(id, now)
-                    .then(changes.announce(id))
-                    // Revoked here, or a moment ago by another admin: the stored time is the first one.
-                    .then(repository.findById(id));
-        });
+    /**
+     * Revokes a key; revoking it again changes nothing (the first revocation time stays), but is
+     * audited and announced again (a replica that missed the first announcement hears this one).
+     */
+    public Mono<ApiKey> revoke(String id, Audit audit) {
+        return repository
+                .inOneTransaction(repository.findById(id).flatMap(existing -> {
+                    Mono<ApiKey> revoked = existing.revokedAt() != null
+                            ? Mono.just(existing)
+                            // Revoked here, or a moment ago by another admin: the stored time is the first one.
+                            : repository.revoke(id, now()).then(repository.findById(id));
+                    return revoked.flatMap(key -> audit.record(key).thenReturn(key));
+                }))
+                .flatMap(key -> changes.announce(id).thenReturn(key));
     }
 
     /**
      * A new secret for the same key (same id, limits and history). The old secret keeps working for
      * {@code grace}, so that deployments can roll over without an outage.
      */
-    public Mono<Issued> rotate(String id, Duration grace) {
-        return repository
-                .findById(id)
-                .zipWith(fresh(() -> ApiKeyFormat.generate(random)))
-                .flatMap(found -> {
-                    String secret = found.getT2();
-                    Instant now = now();
-                    String hash = hasher.hash(secret);
-                    return repository
-                            .rotate(id, hash, ApiKeyFormat.displayPrefix(secret), now, now.plus(grace))
-                            .then(Mono.fromRunnable(() -> cache.invalidateHash(hash)))
+    public Mono<Issued> rotate(String id, Duration grace, Audit audit) {
+        return fresh(() -> ApiKeyFormat.generate(random)).flatMap(secret -> {
+            String hash = hasher.hash(secret);
+            return repository
+                    .inOneTransaction(repository.findById(id).flatMap(found -> {
+                        Instant now = now();
+                        return repository
+                                .rotate(id, hash, ApiKeyFormat.displayPrefix(secret), now, now.plus(grace))
+                                .then(repository.findById(id))
+                                .flatMap(updated -> audit.record(updated).thenReturn(updated));
+                    }))
+                    .flatMap(updated -> Mono.fromRunnable(() -> cache.invalidateHash(hash))
                             .then(changes.announce(id))
-                            .then(repository.findById(id))
-                            .map(updated -> new Issued(updated, secret));
-                });
+                            .thenReturn(new Issued(updated, secret)));
+        });
     }
 
     /**

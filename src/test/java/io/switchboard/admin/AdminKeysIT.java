@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.r2dbc.core.DatabaseClient;
 import tools.jackson.databind.JsonNode;
 
 /** The admin API over real HTTP: issuing, reading, editing, rotating, revoking, validation and the audit trail. */
@@ -31,6 +32,9 @@ class AdminKeysIT {
 
     @Autowired
     KeyRepository repository;
+
+    @Autowired
+    DatabaseClient db;
 
     @BeforeEach
     void setUp() {
@@ -89,6 +93,46 @@ class AdminKeysIT {
         assertThat(after.get("revoked_at").isNull()).isFalse();
         assertThat(after.get("rpm").asLong()).isEqualTo(99);
         assertThat(admin.probe(secret)).isEqualTo(401);
+    }
+
+    @Test
+    void aChangeWhoseAuditRowCannotBeWrittenIsNotMade() {
+        JsonNode kept = admin.createKey("{\"name\":\"" + unique("audit-kept") + "\",\"rpm\":10}");
+        String id = kept.get("id").asString();
+        String secret = kept.get("key").asString();
+        String lost = unique("audit-lost");
+        List<HttpResponse<String>> refused = new ArrayList<>();
+        // The audit table goes away for a moment: every audit insert fails, the key tables still work.
+        sql("ALTER TABLE admin_audit RENAME TO admin_audit_away");
+        try {
+            refused.add(admin.call("POST", "/admin/keys", "{\"name\":\"" + lost + "\"}"));
+            refused.add(admin.call("PATCH", "/admin/keys/" + id, "{\"rpm\":99}"));
+            refused.add(admin.call("POST", "/admin/keys/" + id + "/rotate", "{}"));
+            refused.add(admin.call("DELETE", "/admin/keys/" + id, null));
+        } finally {
+            sql("ALTER TABLE admin_audit_away RENAME TO admin_audit");
+        }
+
+        for (HttpResponse<String> response : refused) {
+            assertThat(response.statusCode()).as(response.body()).isGreaterThanOrEqualTo(500);
+            assertThat(response.body()).doesNotContain("sk-gw-");
+        }
+        // No key was issued whose secret nobody received, and the audited key is as it was.
+        assertThat(admin.json(admin.call("GET", "/admin/keys?name=" + lost, null))
+                        .get("data"))
+                .isEmpty();
+        JsonNode after = admin.json(admin.call("GET", "/admin/keys/" + id, null));
+        assertThat(after.get("rpm").asLong()).isEqualTo(10);
+        assertThat(after.get("status").asString()).isEqualTo("active");
+        assertThat(admin.probe(secret)).isEqualTo(404);
+        JsonNode trail =
+                admin.json(admin.call("GET", "/admin/audit?key_id=" + id, null)).get("data");
+        assertThat(trail).hasSize(1);
+        assertThat(trail.get(0).get("action").asString()).isEqualTo("key.create");
+    }
+
+    private void sql(String statement) {
+        db.sql(statement).then().block(Duration.ofSeconds(10));
     }
 
     @Test
