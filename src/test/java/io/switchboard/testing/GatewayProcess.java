@@ -42,6 +42,8 @@ public final class GatewayProcess implements AutoCloseable {
                 "-Xmx384m",
                 "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1",
+                // As in the tests' own JVM: a leaked buffer shows as "LEAK:" in the log, checked at the end.
+                "-Dio.netty.leakDetection.level=paranoid",
                 "-jar",
                 packagedJar().toString(),
                 "--server.port=" + port));
@@ -117,6 +119,20 @@ public final class GatewayProcess implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new AssertionError("the gateway did not die within 10 s");
         }
+        assertNoLeakReported();
+    }
+
+    /** Fails when the process's paranoid leak detector reported a buffer never released. */
+    private void assertNoLeakReported() {
+        try {
+            String output = Files.readString(log);
+            if (output.contains("LEAK:")) {
+                throw new AssertionError("the gateway process reported a Netty buffer leak:\n"
+                        + output.substring(output.indexOf("LEAK:")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The last lines of the process's output, for failure messages. */
@@ -136,5 +152,6 @@ public final class GatewayProcess implements AutoCloseable {
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+        assertNoLeakReported();
     }
 }
