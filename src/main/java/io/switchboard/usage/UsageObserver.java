@@ -47,6 +47,8 @@ final class UsageObserver implements ExchangeObserver {
     private long reasoningTokens = -1;
     private @Nullable BigDecimal cost;
     private boolean inBandError;
+    // Only a 2xx answer can fail "in band": an error status's JSON body is an ordinary upstream error.
+    private boolean answeredOk;
     private long contentEvents;
     private long firstByteNanos;
     private long firstTokenNanos;
@@ -86,6 +88,7 @@ final class UsageObserver implements ExchangeObserver {
 
     @Override
     public void onUpstreamResponse(int status, HttpHeaders headers) {
+        answeredOk = status / 100 == 2;
         String id = headers.getFirst("X-Generation-Id");
         if (id != null && !id.isBlank() && id.length() <= 200) {
             generationId = id;
@@ -138,6 +141,9 @@ final class UsageObserver implements ExchangeObserver {
         } else {
             scanner.feed(ScanScratch.copy(chunk), 0, length);
         }
+        if (scanner.error) {
+            markFailedInBand();
+        }
     }
 
     @Override
@@ -175,7 +181,7 @@ final class UsageObserver implements ExchangeObserver {
         }
         if (scanned.error && !inBandError) {
             inBandError = true;
-            exchange.failedInBand(true);
+            markFailedInBand();
         }
         if (scanned.usageSeen) {
             usageSeen = true;
@@ -187,6 +193,13 @@ final class UsageObserver implements ExchangeObserver {
             if (scanned.cost != null) {
                 cost = scanned.cost;
             }
+        }
+    }
+
+    /** Tells the metrics, while the answer is still passing (they count it when it ends). */
+    private void markFailedInBand() {
+        if (answeredOk) {
+            exchange.failedInBand(true);
         }
     }
 

@@ -106,6 +106,7 @@ class UsageCaptureIT {
 
     @Test
     void anUpstreamErrorIsAFailedRowWithoutTokens() {
+        String before = scrape();
         upstream.enqueue(FakeUpstream.json(500, "{\"error\":{\"message\":\"boom\",\"code\":500}}", Map.of()));
         HttpResponse<String> response =
                 gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
@@ -114,6 +115,31 @@ class UsageCaptureIT {
         assertThat(row.get("outcome")).isEqualTo("upstream_error");
         assertThat(number(row, "status")).isEqualTo(500);
         assertThat(number(row, "total_tokens")).isZero();
+        // An error status's JSON body is an ordinary upstream error in the metrics: 5xx, not in band.
+        assertRequestCounted(before, "5xx", "false");
+        assertThat(sum(scrape(), "switchboard_requests_total", "status=\"midstream_error\""))
+                .isEqualTo(sum(before, "switchboard_requests_total", "status=\"midstream_error\""));
+    }
+
+    @Test
+    void aNonStreamingOkAnswerCarryingAnErrorIsAFailureInTheLedgerAndTheMetrics() {
+        String before = scrape();
+        upstream.enqueue(FakeUpstream.json(
+                200, "{\"id\":\"gen-fake-2\",\"error\":{\"message\":\"Provider failed\",\"code\":502}}", Map.of()));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(rowOf(response).get("outcome")).isEqualTo("midstream_error");
+        assertRequestCounted(before, "midstream_error", "false");
+    }
+
+    /** Polled: the request is counted when its exchange ends, which the client's last byte may precede. */
+    private void assertRequestCounted(String before, String status, String stream) {
+        String[] labels = {"status=\"" + status + "\"", "stream=\"" + stream + "\""};
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(sum(scrape(), "switchboard_requests_total", labels)
+                                - sum(before, "switchboard_requests_total", labels))
+                        .isEqualTo(1.0));
     }
 
     @Test
