@@ -53,9 +53,11 @@ final class RequestBodyScanner {
     private boolean stream;
     private @Nullable Long maxTokens;
     private long streamOptionsStart = -1;
+    private long streamOptionsNullStart = -1;
     private int streamOptionsMembers;
     private @Nullable Boolean includeUsage;
     private long includeUsageStart = -1;
+    private long includeUsageNullStart = -1;
 
     RequestBodyScanner(JsonFactory factory) {
         this.parser = factory.createNonBlockingByteBufferParser(ObjectReadContext.empty());
@@ -189,7 +191,10 @@ final class RequestBodyScanner {
                 if (token == JsonToken.START_OBJECT) {
                     inStreamOptions = true;
                     streamOptionsStart = parser.currentTokenLocation().getByteOffset();
-                } else if (token != JsonToken.VALUE_NULL) {
+                } else if (token == JsonToken.VALUE_NULL) {
+                    // Kept so that asking for usage replaces it: a second member would be a duplicate key.
+                    streamOptionsNullStart = parser.currentTokenLocation().getByteOffset();
+                } else {
                     throw GatewayException.of(
                             ErrorCode.INVALID_REQUEST, "'stream_options' must be an object.", "stream_options");
                 }
@@ -232,10 +237,18 @@ final class RequestBodyScanner {
             streamOptionsMembers++;
             return;
         }
-        if ("include_usage".equals(streamOptionsField)
-                && (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE)) {
-            includeUsage = token == JsonToken.VALUE_TRUE;
-            includeUsageStart = parser.currentTokenLocation().getByteOffset();
+        if ("include_usage".equals(streamOptionsField)) {
+            if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) {
+                includeUsage = token == JsonToken.VALUE_TRUE;
+                includeUsageStart = parser.currentTokenLocation().getByteOffset();
+            } else if (token == JsonToken.VALUE_NULL) {
+                includeUsageNullStart = parser.currentTokenLocation().getByteOffset();
+            } else {
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST,
+                        "'stream_options.include_usage' must be a boolean.",
+                        "stream_options.include_usage");
+            }
         }
         streamOptionsField = null;
         track(token);
@@ -341,6 +354,16 @@ final class RequestBodyScanner {
 
     long streamOptionsStart() {
         return streamOptionsStart;
+    }
+
+    /** Where {@code "stream_options":null} has its {@code null}; -1 when it is not null or absent. */
+    long streamOptionsNullStart() {
+        return streamOptionsNullStart;
+    }
+
+    /** Where {@code "include_usage":null} has its {@code null}; -1 when it is not null or absent. */
+    long includeUsageNullStart() {
+        return includeUsageNullStart;
     }
 
     int streamOptionsMembers() {

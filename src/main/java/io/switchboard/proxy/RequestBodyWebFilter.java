@@ -166,12 +166,22 @@ public class RequestBodyWebFilter implements WebFilter {
         splice.replace(start, span.end(), BodySplice.jsonString(value));
     }
 
-    /** Adds {@code stream_options.include_usage=true}, where the body has room for it. */
+    /**
+     * Adds {@code stream_options.include_usage=true}, where the body has room for it: in place of a
+     * {@code null} the client sent (never as a second member of the same name, which parsers resolve
+     * differently), else as a new member.
+     */
     private static void askForUsage(ScannedBody scanned, BodySplice splice) {
         RequestBodyScanner scan = scanned.scanner();
-        if (scan.streamOptionsStart() < 0) {
+        if (scan.streamOptionsNullStart() >= 0) {
+            long start = scanned.anchor(scan.streamOptionsNullStart(), 'n');
+            splice.replace(start, start + 4, BodySplice.ascii("{\"include_usage\":true}"));
+        } else if (scan.streamOptionsStart() < 0) {
             byte[] member = BodySplice.ascii("\"stream_options\":{\"include_usage\":true}");
             splice.insert(scanned.anchor(scan.rootStart(), '{') + 1, member(member, scan.rootMembers() > 0));
+        } else if (scan.includeUsageNullStart() >= 0) {
+            long start = scanned.anchor(scan.includeUsageNullStart(), 'n');
+            splice.replace(start, start + 4, TRUE);
         } else if (scan.includeUsage() == null) {
             long brace = scanned.anchor(scan.streamOptionsStart(), '{');
             splice.insert(brace + 1, member(INCLUDE_USAGE, scan.streamOptionsMembers() > 0));

@@ -164,6 +164,37 @@ class RequestForwardingIT {
         assertThat(upstream.takeRequest().bodyText()).isEqualTo("{\"model\":\"openai/x\",\"stream\":true}");
     }
 
+    /** A null the client sent is replaced, never followed by a second member of the same name. */
+    @Test
+    void usageIsRequestedInPlaceOfANullTheClientSent() {
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson("/v1/chat/completions", "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":null}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo("{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+        upstream.enqueue(FakeUpstream.sse(List.of(FakeUpstream.send(FakeUpstream.usageAndDone(1, 1)))));
+        gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\":null,\"x\":1}}");
+        assertThat(upstream.takeRequest().bodyText())
+                .isEqualTo(
+                        "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\":true,\"x\":1}}");
+
+        long before = chatRequests();
+        HttpResponse<String> refused = gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"strict/m\",\"stream\":true,\"stream_options\":{\"include_usage\":\"true\"}}");
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.body()).contains("\"param\":\"stream_options.include_usage\"");
+        assertThat(chatRequests()).isEqualTo(before);
+    }
+
+    private long chatRequests() {
+        return upstream.requests().stream()
+                .filter(r -> r.path().endsWith("/chat/completions"))
+                .count();
+    }
+
     @Test
     void modelsListComesFromTheUpstream() {
         HttpResponse<String> response =
