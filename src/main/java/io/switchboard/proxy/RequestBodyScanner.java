@@ -33,7 +33,7 @@ final class RequestBodyScanner {
     record StringSpan(String value, long start, long end) {}
 
     private static final Set<String> SINGLE_USE_FIELDS =
-            Set.of("model", "models", "stream", "stream_options", "max_tokens", "max_completion_tokens");
+            Set.of("model", "models", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n");
 
     private final JsonParser parser;
     private final ByteBufferFeeder feeder;
@@ -52,6 +52,7 @@ final class RequestBodyScanner {
     private final List<StringSpan> models = new ArrayList<>(0);
     private boolean stream;
     private @Nullable Long maxTokens;
+    private int choices = 1;
     private long streamOptionsStart = -1;
     private long streamOptionsNullStart = -1;
     private int streamOptionsMembers;
@@ -187,6 +188,7 @@ final class RequestBodyScanner {
                 }
             }
             case "max_tokens", "max_completion_tokens" -> readMaxTokens(name, token);
+            case "n" -> readChoices(token);
             case "stream_options" -> {
                 if (token == JsonToken.START_OBJECT) {
                     inStreamOptions = true;
@@ -270,7 +272,23 @@ final class RequestBodyScanner {
         if (value < 0) {
             throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'" + name + "' must be a positive integer.", name);
         }
-        maxTokens = value;
+        // Both names given: the larger bounds the answer (limits reserve for the worst case).
+        maxTokens = maxTokens == null ? value : Math.max(maxTokens, value);
+    }
+
+    /**
+     * {@code n}: how many choices the answer holds, each up to the completion limit. Anything but a
+     * positive integer is left for the upstream to judge (as 1 here).
+     */
+    private void readChoices(JsonToken token) {
+        if (token == JsonToken.VALUE_NUMBER_INT) {
+            try {
+                choices = Math.max(1, parser.getIntValue());
+            } catch (JacksonException tooLarge) {
+                choices = Integer.MAX_VALUE;
+            }
+        }
+        track(token);
     }
 
     private StringSpan span(String param) {
@@ -342,6 +360,10 @@ final class RequestBodyScanner {
     @Nullable
     Long maxTokens() {
         return maxTokens;
+    }
+
+    int choices() {
+        return choices;
     }
 
     long rootStart() {

@@ -146,6 +146,7 @@ public class RequestBodyWebFilter implements WebFilter {
                     List.copyOf(fallbacks),
                     scan.stream(),
                     scan.maxTokens(),
+                    scan.choices(),
                     Math.max(1, body.readableBytes() / 4),
                     usageRequested,
                     injectUsage));

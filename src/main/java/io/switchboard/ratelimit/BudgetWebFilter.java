@@ -118,10 +118,11 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
         if (price == null) {
             return 0;
         }
-        long completion = request.maxTokens() != null ? request.maxTokens() : properties.budgetCompletionCap();
-        return price.cost(request.promptTokenEstimate(), completion)
-                .multiply(NANOS)
-                .longValue();
+        long completion = request.completionCeiling(properties.budgetCompletionCap());
+        java.math.BigDecimal nanos =
+                price.cost(request.promptTokenEstimate(), completion).multiply(NANOS);
+        // An absurd n or max_tokens must not wrap around to a small (or negative) reservation.
+        return nanos.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : nanos.longValue();
     }
 
     /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */

@@ -87,8 +87,13 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         if (request == null) {
             return 0;
         }
-        long completion = request.maxTokens() != null ? request.maxTokens() : properties.completionEstimate();
-        return Math.max(1, request.promptTokenEstimate() + completion);
+        long completion = request.completionCeiling(properties.completionEstimate());
+        return Math.max(1, saturatingAdd(request.promptTokenEstimate(), completion));
+    }
+
+    private static long saturatingAdd(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
     }
 
     private Mono<LimitStore.Take> requests(KeyLimits limits) {

@@ -29,7 +29,7 @@ class ModelAccessWebFilterTest {
                 "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis());
         state.caller(new CallerKey("key_1", "team", allowed, null, null, null, null, Attribution.NONE));
         state.request(new ProxyRequest(
-                ProxyEndpoint.CHAT_COMPLETIONS, model, model, fallbacks, false, null, 10, false, false));
+                ProxyEndpoint.CHAT_COMPLETIONS, model, model, fallbacks, false, null, 1, 10, false, false));
         GatewayExchange.attach(exchange, state);
         AtomicBoolean passed = new AtomicBoolean();
         filter.filter(exchange, e -> Mono.fromRunnable(() -> passed.set(true))).block(Duration.ofSeconds(5));

@@ -85,6 +85,26 @@ class RequestBodyWebFilterTest {
         assertThat(parsed.get().usageInjected()).isFalse();
     }
 
+    /** Reservations (tokens per minute, budget) must cover the largest answer the request allows. */
+    @Test
+    void theCompletionCeilingTakesTheLargerLimitTimesTheChoices() {
+        AtomicReference<ProxyRequest> parsed = new AtomicReference<>();
+        run("{\"model\":\"x/y\",\"max_completion_tokens\":500,\"max_tokens\":200,\"n\":3}", null, parsed);
+        assertThat(parsed.get().maxTokens()).isEqualTo(500);
+        assertThat(parsed.get().choices()).isEqualTo(3);
+        assertThat(parsed.get().completionCeiling(4096)).isEqualTo(1500);
+
+        run("{\"model\":\"x/y\",\"n\":2}", null, parsed);
+        assertThat(parsed.get().completionCeiling(4096)).isEqualTo(8192);
+
+        // Not a positive integer: the upstream judges it; the ceiling counts one choice.
+        run("{\"model\":\"x/y\",\"max_tokens\":10,\"n\":\"two\"}", null, parsed);
+        assertThat(parsed.get().completionCeiling(4096)).isEqualTo(10);
+
+        run("{\"model\":\"x/y\",\"max_tokens\":9223372036854775807,\"n\":4}", null, parsed);
+        assertThat(parsed.get().completionCeiling(4096)).isEqualTo(Long.MAX_VALUE);
+    }
+
     @Test
     void aliasWithCharactersThatNeedEscapingIsWrittenAsValidJson() {
         AtomicReference<ProxyRequest> parsed = new AtomicReference<>();

@@ -216,6 +216,28 @@ class RateLimitIT {
     }
 
     @Test
+    void theTokenReservationCoversEveryChoiceAndTheLargerLimitField() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.tpm=1000");
+        // One choice of at most 300 tokens: about 700 left while it runs.
+        HttpResponse<String> one = post(
+                        gateway.gateway(),
+                        "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":100,"
+                                + "\"max_completion_tokens\":300}")
+                .join();
+        assertThat(Long.parseLong(
+                        one.headers().firstValue("x-ratelimit-remaining-tokens").orElseThrow()))
+                .isBetween(600L, 700L);
+
+        GatewayInstance other = startAlone("gateway.ratelimit.defaults.tpm=1000");
+        // Four choices of up to 300: the whole minute's tokens are reserved.
+        HttpResponse<String> four = post(
+                        other.gateway(), "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":300,\"n\":4}")
+                .join();
+        assertThat(four.statusCode()).isEqualTo(200);
+        assertThat(four.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("0");
+    }
+
+    @Test
     void limitsSetFarAboveAnyLoadAdmitRequests() {
         // 10^11 a minute, as an operator might write "unlimited": once answered 500 on every request.
         GatewayInstance gateway = startAlone(

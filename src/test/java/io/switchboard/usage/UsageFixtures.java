@@ -78,6 +78,7 @@ final class UsageFixtures {
                 List.of(),
                 stream,
                 100L,
+                1,
                 12,
                 !usageInjected,
                 usageInjected));
