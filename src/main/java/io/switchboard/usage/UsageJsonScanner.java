@@ -169,6 +169,13 @@ final class UsageJsonScanner {
             }
         } else if (depth == 2 && !array && "[]".equals(name) && "choices".equals(names[1])) {
             choices++;
+        } else if (depth == 4
+                && array
+                && "tool_calls".equals(name)
+                && "choices".equals(names[1])
+                && "delta".equals(names[3])) {
+            // A tool call's name and arguments arrive as deltas of their own: generated tokens too.
+            content = true;
         }
         if (depth < MAX_DEPTH) {
             if (depth == names.length) {
@@ -192,6 +199,9 @@ final class UsageJsonScanner {
             usage(name, token);
         } else if (depth == 3 && "choices".equals(names[1]) && name.equals("finish_reason")) {
             finishError |= token == JsonToken.VALUE_STRING && "error".equals(parser.getString());
+        } else if (depth == 3 && "choices".equals(names[1]) && name.equals("text")) {
+            // The legacy /v1/completions stream: a choice's text, not a delta.
+            content |= token == JsonToken.VALUE_STRING && parser.getStringLength() > 0;
         } else if (depth == 4 && "choices".equals(names[1]) && "delta".equals(names[3])) {
             if ((name.equals("content") || name.equals("reasoning")) && token == JsonToken.VALUE_STRING) {
                 content |= parser.getStringLength() > 0;

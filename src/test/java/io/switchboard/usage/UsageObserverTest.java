@@ -180,6 +180,29 @@ class UsageObserverTest {
         });
     }
 
+    /** Tool-call deltas and the legacy completions' text are generated tokens: first token, estimates. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]}}]}",
+                "{\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"Hello\",\"finish_reason\":null}]}"
+            })
+    void toolCallsAndCompletionTextCountAsGeneratedContent(String json) {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, "data: " + json + "\n\n");
+        send(observer, "data: " + json + "\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.ttftMs()).as("time to first token").isNotNull();
+            assertThat(r.estimated()).isTrue();
+            assertThat(r.completionTokens())
+                    .as("estimated from the content events relayed")
+                    .isEqualTo(2);
+        });
+    }
+
     @Test
     void dataLinesAreJoinedAcrossCrlfEndingsCommentsAndOtherFields() {
         // Later data: lines move down in the event's copy to join the first: what lies between them
