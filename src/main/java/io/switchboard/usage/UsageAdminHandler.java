@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -169,7 +170,10 @@ public final class UsageAdminHandler {
             return value == null || value.isBlank() ? null : value.strip();
         }
 
-        /** An ISO-8601 instant ({@code 2026-11-01T00:00:00Z}), a date ({@code 2026-11-01}, UTC) or epoch seconds. */
+        /**
+         * An ISO-8601 instant with {@code Z} or an offset ({@code 2026-11-01T00:00:00Z},
+         * {@code 2026-11-01T02:00:00+02:00}), a date ({@code 2026-11-01}, UTC) or epoch seconds.
+         */
         private static Instant instant(ServerRequest request, String name, Instant fallback) {
             String value = text(request, name);
             if (value == null) {
@@ -182,7 +186,8 @@ public final class UsageAdminHandler {
                 if (value.length() == 10) {
                     return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
                 }
-                return Instant.parse(value);
+                // A '+' written into a URL unencoded arrives as a space: "...T02:00:00 02:00".
+                return OffsetDateTime.parse(value.replace(' ', '+')).toInstant();
             } catch (DateTimeParseException | NumberFormatException e) {
                 throw GatewayException.of(
                         ErrorCode.INVALID_REQUEST,

@@ -3,12 +3,15 @@ package io.switchboard.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.errors.GatewayErrorWebExceptionHandler;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.server.HandlerStrategies;
 
@@ -155,6 +158,23 @@ class UsageAdminHandlerTest {
                 .isEqualTo(50)
                 .jsonPath("$.data[?(@.group=='openai/gpt-5-nano')].p95_ttft_ms")
                 .isEqualTo(100);
+    }
+
+    /** The same period with an offset, however the client wrote its '+' in the URL. */
+    @ParameterizedTest
+    @ValueSource(strings = {"%2B02:00", "+02:00", "%2002:00"})
+    void instantsWithAnOffsetNameTheSamePeriod(String offset) {
+        client.get()
+                .uri(URI.create("/admin/usage?key_id=key-b&from=2026-11-01T02:00:00" + offset
+                        + "&to=2026-11-03T02:00:00" + offset + "&group_by=day"))
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.data.length()")
+                .isEqualTo(1)
+                .jsonPath("$.data[0].group")
+                .isEqualTo("2026-11-02");
     }
 
     @Test
