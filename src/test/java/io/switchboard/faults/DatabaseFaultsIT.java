@@ -61,8 +61,14 @@ class DatabaseFaultsIT {
     }
 
     @AfterEach
-    void heal() {
+    void healAndCheckNoRowTwice() throws InterruptedException {
         proxy.pass();
+        // Past two retry backoffs (1 s here): a replay of the spill file or a retried batch that wrote
+        // a row the database had already taken would show now, as a request id with two rows.
+        Thread.sleep(2_500);
+        assertThat(database.count("SELECT COUNT(*) - COUNT(DISTINCT request_id) FROM usage"))
+                .as("usage rows written twice")
+                .isZero();
     }
 
     @AfterAll

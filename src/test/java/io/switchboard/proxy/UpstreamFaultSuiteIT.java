@@ -556,6 +556,9 @@ class UpstreamFaultSuiteIT {
                     rows.addAll(ledgerRows(requestId));
                     return !rows.isEmpty();
                 });
+        // A duplicate written after the first row must fail too: read again a few flushes later.
+        rows.clear();
+        rows.addAll(LedgerRows.allAfterAWhile(fresh(), TestGateway.ADMIN_KEY).getOrDefault(requestId, List.of()));
         assertThat(rows).as("ledger rows of request %s", requestId).hasSize(1);
         JsonNode row = rows.get(0);
         assertThat(row.get("status").asInt()).as("status in %s", row).isEqualTo(expected.status());

@@ -24,6 +24,17 @@ public final class LedgerRows {
         return all(gateway, adminKey).getOrDefault(requestId, List.of());
     }
 
+    /** The rows again after several of the tests' ledger flush intervals (50 ms) have passed. */
+    public static Map<String, List<JsonNode>> allAfterAWhile(TestGateway gateway, String adminKey) {
+        try {
+            Thread.sleep(300);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return all(gateway, adminKey);
+    }
+
     /** The latest 1000 rows by request id. */
     public static Map<String, List<JsonNode>> all(TestGateway gateway, String adminKey) {
         AdminApi admin = new AdminApi(gateway, adminKey);
@@ -51,6 +62,10 @@ public final class LedgerRows {
                     rows.putAll(all(gateway, adminKey));
                     return rows.keySet().containsAll(requestIds);
                 });
+        // Read again a few flushes later: a duplicate written after the first row (a replay of the
+        // spill file or the crash journal, a retried batch) must fail too.
+        rows.clear();
+        rows.putAll(allAfterAWhile(gateway, adminKey));
         for (String requestId : requestIds) {
             List<JsonNode> mine = rows.get(requestId);
             assertThat(mine).as("ledger rows of request %s", requestId).hasSize(1);
