@@ -108,10 +108,15 @@ public final class GenerationSettler {
                         : Mono.error(new IllegalStateException("generation look-up without data")));
     }
 
+    /**
+     * The native counts first: a response's own {@code usage} counts with the model's native tokenizer
+     * (OpenRouter's usage accounting), so a settled row must too to compare with the others; the
+     * normalized {@code tokens_*} only when a generation has no native count.
+     */
     private void apply(UsageRecord before, JsonNode generation) {
-        long prompt = firstLong(generation, "tokens_prompt", "native_tokens_prompt", before.promptTokens());
+        long prompt = firstLong(generation, "native_tokens_prompt", "tokens_prompt", before.promptTokens());
         long completion =
-                firstLong(generation, "tokens_completion", "native_tokens_completion", before.completionTokens());
+                firstLong(generation, "native_tokens_completion", "tokens_completion", before.completionTokens());
         long cached = firstLong(generation, "native_tokens_cached", "tokens_cached", before.cachedTokens());
         long reasoning = firstLong(generation, "native_tokens_reasoning", "tokens_reasoning", before.reasoningTokens());
         JsonNode cost = generation.path("total_cost");

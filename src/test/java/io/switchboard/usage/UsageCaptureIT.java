@@ -204,7 +204,10 @@ class UsageCaptureIT {
                 "/generation",
                 FakeUpstream.json(
                         200,
-                        "{\"data\":{\"id\":\"gen-left-1\",\"tokens_prompt\":9,\"tokens_completion\":42,"
+                        // The native counts are the ones a response's own usage reports (OpenRouter's
+                        // usage accounting); the normalized ones differ.
+                        "{\"data\":{\"id\":\"gen-left-1\",\"tokens_prompt\":7,\"tokens_completion\":40,"
+                                + "\"native_tokens_prompt\":9,\"native_tokens_completion\":42,"
                                 + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
                         Map.of()));
         HttpResponse<InputStream> response = gateway.http()
