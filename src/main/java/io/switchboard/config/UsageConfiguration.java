@@ -156,11 +156,18 @@ class UsageConfiguration {
             UsageLedger ledger,
             UsageMetrics metrics,
             RateLimiting limits,
-            UsageProperties properties) {
+            UsageProperties properties,
+            UsageRepository repository,
+            SchemaMigrations migrations) {
         GenerationSettler settler =
                 new GenerationSettler(providers, ledger, List.of(limits.usageListener(), metrics), properties);
         // Rows a crash left estimated (interrupted requests with a journaled generation id) are settled too.
         ledger.onRecovered(settler::settleLater);
+        // And the settlements a stop interrupted, found in the ledger once earlier runs' rows are in it.
+        settler.resumeFrom(
+                repository,
+                () -> migrations.migrated() && ledger.earlierRunsWritten(),
+                properties.settlementResumeWindow());
         return settler;
     }
 

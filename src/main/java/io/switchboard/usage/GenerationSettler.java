@@ -1,5 +1,7 @@
 package io.switchboard.usage;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
 import java.math.BigDecimal;
@@ -7,12 +9,16 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 import tools.jackson.databind.JsonNode;
@@ -24,8 +30,14 @@ import tools.jackson.databind.json.JsonMapper;
  * usage event; OpenRouter's {@code GET /generation?id=} has the final numbers a little later. The
  * look-up runs in the background after {@code settlement-delay}, retried with backoff while the
  * generation is not known yet; the ledger row is then corrected through the ledger's queue.
+ *
+ * <p>The look-ups wait in memory, so a stop interrupts those not done yet. The ledger keeps what
+ * they need (an estimated row with its generation id), so each start resumes the settlements of the
+ * rows created in the {@code settlement-resume-window} before it, once the rows earlier runs left are
+ * written. A generation is settled once per process however it is asked for (a crash-recovered row
+ * is also found by the resume), since each settlement also corrects the key's spend.
  */
-public final class GenerationSettler {
+public final class GenerationSettler implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(GenerationSettler.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -39,6 +51,17 @@ public final class GenerationSettler {
     private final Duration delay;
     private final int attempts;
     private final AtomicInteger pending = new AtomicInteger();
+    /** Generations asked for by this process: asked once (in flight or done), for an hour. */
+    private final Cache<String, Boolean> asked = Caffeine.newBuilder()
+            .maximumSize(MAX_PENDING * 10L)
+            .expireAfterWrite(Duration.ofHours(1))
+            .build();
+
+    private @Nullable UsageRepository rows;
+    private BooleanSupplier rowsComplete = () -> true;
+    private Duration resumeWindow = Duration.ZERO;
+    private volatile @Nullable Disposable resuming;
+    private volatile boolean running;
 
     public GenerationSettler(
             ProviderRegistry providers, UsageLedger ledger, List<UsageListener> listeners, UsageProperties properties) {
@@ -69,8 +92,12 @@ public final class GenerationSettler {
         if (!record.needsSettlement() || generationId == null || provider == null || !settles(provider.name())) {
             return;
         }
+        if (asked.asMap().putIfAbsent(generationId, Boolean.TRUE) != null) {
+            return;
+        }
         if (pending.incrementAndGet() > MAX_PENDING) {
             pending.decrementAndGet();
+            asked.invalidate(generationId);
             return;
         }
         Mono.delay(delay)
@@ -83,6 +110,59 @@ public final class GenerationSettler {
                                 "Usage of request {} stays estimated: generation look-up failed ({})",
                                 record.requestId(),
                                 error.toString()));
+    }
+
+    /**
+     * Where the settlements of earlier runs are found at start: the ledger's rows, once
+     * {@code complete} says the rows earlier runs left (crash journal, spill file) are written.
+     */
+    public void resumeFrom(UsageRepository ledgerRows, BooleanSupplier complete, Duration window) {
+        this.rows = ledgerRows;
+        this.rowsComplete = complete;
+        this.resumeWindow = window;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        UsageRepository ledgerRows = rows;
+        if (ledgerRows == null || resumeWindow.isZero() || resumeWindow.isNegative()) {
+            return;
+        }
+        Instant startedAt = Instant.now();
+        resuming = Mono.fromCallable(rowsComplete::getAsBoolean)
+                .filter(Boolean::booleanValue)
+                .repeatWhenEmpty(Integer.MAX_VALUE, ticks -> ticks.delayElements(RESUME_POLL))
+                .thenMany(ledgerRows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING))
+                .doOnNext(this::settleLater)
+                .count()
+                .subscribe(
+                        found -> {
+                            if (found > 0) {
+                                log.info(
+                                        "Resumed the settlement of {} usage row(s) an earlier run left estimated",
+                                        found);
+                            }
+                        },
+                        error -> log.warn(
+                                "Could not resume the settlement of earlier runs' estimated rows: {}",
+                                error.toString()));
+    }
+
+    private static final Duration RESUME_POLL = Duration.ofMillis(500);
+
+    @Override
+    public void stop() {
+        running = false;
+        Disposable current = resuming;
+        if (current != null) {
+            current.dispose();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
     }
 
     private Mono<JsonNode> lookup(Provider provider, String generationId) {

@@ -24,6 +24,8 @@ import org.springframework.util.unit.DataSize;
  * @param spillFile the local append-only file that keeps records the database could not take yet
  * @param settlementDelay wait before asking the upstream for a generation's final accounting
  * @param settlementAttempts look-ups tried before the estimate is kept
+ * @param settlementResumeWindow how far back a start looks for estimated rows whose settlement an
+ *     earlier run did not finish (0 turns the resume off)
  * @param settleProviders the providers that answer OpenRouter's {@code GET /generation?id=} look-up
  * @param pricingRefresh how often the upstreams' {@code /models} prices are read again
  * @param fetchPricing whether to read the upstreams' {@code /models} prices at all
@@ -41,6 +43,7 @@ public record UsageProperties(
         @DefaultValue("data/usage-spill.jsonl") Path spillFile,
         @DefaultValue("3s") Duration settlementDelay,
         @DefaultValue("4") int settlementAttempts,
+        @DefaultValue("24h") Duration settlementResumeWindow,
         @DefaultValue("openrouter") List<String> settleProviders,
         @DefaultValue("1h") Duration pricingRefresh,
         @DefaultValue("true") boolean fetchPricing,

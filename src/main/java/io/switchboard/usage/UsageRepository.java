@@ -118,6 +118,24 @@ public final class UsageRepository {
         });
     }
 
+    /**
+     * Rows created in {@code [from, to)} whose numbers still wait for the upstream's accounting (an
+     * estimate, or a client that left, with a generation id, not settled yet), oldest first: the
+     * settlements a stop interrupted, resumed by the next start.
+     */
+    public Flux<UsageRecord> unsettled(Instant from, Instant to, int limit) {
+        String sql = "SELECT " + UsageColumns.NAMES + " FROM usage WHERE created_at >= $1 AND created_at < $2"
+                + " AND generation_id IS NOT NULL AND (cost_source IS NULL OR cost_source <> 'settled')"
+                + " AND (estimated = TRUE OR outcome = 'client_closed') ORDER BY created_at, id LIMIT "
+                + Math.max(1, limit);
+        return many(connection -> Flux.from(connection
+                        .createStatement(sql)
+                        .bind(0, UsageColumns.utc(from))
+                        .bind(1, UsageColumns.utc(to))
+                        .execute())
+                .concatMap(result -> result.map(UsageRepository::read)));
+    }
+
     /** The latest {@code limit} rows, newest first. */
     public Flux<UsageRecord> recent(int limit) {
         String sql = "SELECT " + UsageColumns.NAMES + " FROM usage ORDER BY id DESC LIMIT " + Math.max(1, limit);

@@ -10,13 +10,8 @@ import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FakeUpstreamInitializer;
 import io.switchboard.testing.GatewayIntegrationTest;
 import io.switchboard.testing.TestGateway;
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.math.BigDecimal;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -210,25 +205,7 @@ class UsageCaptureIT {
                                 + "\"native_tokens_prompt\":9,\"native_tokens_completion\":42,"
                                 + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
                         Map.of()));
-        HttpResponse<InputStream> response = gateway.http()
-                .send(
-                        gateway.request("/v1/chat/completions")
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
-        try (InputStream body = response.body()) {
-            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
-            int events = 0;
-            String line;
-            while (events < 3 && (line = reader.readLine()) != null) {
-                if (line.startsWith("data:")) {
-                    events++;
-                }
-            }
-        }
+        String requestId = UsageFixtures.leaveMidStream(gateway);
         // The gateway notices the client has gone on its next write; generous for a loaded machine.
         await().atMost(Duration.ofSeconds(30)).until(() -> LEDGER.row(requestId) != null);
         Map<String, Object> first = LEDGER.row(requestId);

@@ -5,8 +5,15 @@ import io.switchboard.exchange.CallerKey;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyEndpoint;
 import io.switchboard.exchange.ProxyRequest;
+import io.switchboard.testing.TestGateway;
 import io.switchboard.upstream.ProviderRegistry;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -128,5 +135,29 @@ final class UsageFixtures {
                 10L,
                 20L,
                 at);
+    }
+
+    /** Reads three events of an endless stream, then hangs up: the request id of the exchange. */
+    static String leaveMidStream(TestGateway gateway) throws Exception {
+        HttpResponse<InputStream> response = gateway.http()
+                .send(
+                        gateway.request("/v1/chat/completions")
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+        try (InputStream body = response.body()) {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            int events = 0;
+            String line;
+            while (events < 3 && (line = reader.readLine()) != null) {
+                if (line.startsWith("data:")) {
+                    events++;
+                }
+            }
+        }
+        return requestId;
     }
 }

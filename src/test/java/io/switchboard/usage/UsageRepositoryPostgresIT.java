@@ -67,6 +67,12 @@ class UsageRepositoryPostgresIT {
         assertThat(rows.stream().mapToLong(UsageRecord::totalTokens).sum()).isEqualTo(240 + 30);
         assertThat(repository.recent(3).collectList().block(Duration.ofSeconds(10)))
                 .hasSize(3);
+        // The start's search for settlements to resume runs here too; none of these rows waits for one.
+        assertThat(repository
+                        .unsettled(now.minusSeconds(5), now.plusSeconds(5), 10)
+                        .collectList()
+                        .block(Duration.ofSeconds(10)))
+                .isEmpty();
         // Replaying rows already stored (a spill replayed twice) adds nothing.
         repository.insert(rows.subList(0, 10)).block(Duration.ofSeconds(10));
         assertThat(db.count("SELECT COUNT(*) FROM usage")).isEqualTo(121);
