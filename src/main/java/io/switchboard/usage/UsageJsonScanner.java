@@ -63,7 +63,11 @@ final class UsageJsonScanner {
     @Nullable
     String provider;
 
+    /** A token count was read from a top-level {@code usage} object (an empty one counts nothing). */
     boolean usageSeen;
+    /** The document has a top-level {@code usage} object, whatever it holds. */
+    private boolean usageObject;
+
     long promptTokens = -1;
     long completionTokens = -1;
     long totalTokens = -1;
@@ -135,9 +139,12 @@ final class UsageJsonScanner {
         return failed;
     }
 
-    /** The event held usage and no choice: the usage-only event that ends an OpenAI-style stream. */
+    /**
+     * The event held usage and no choice: the usage-only event that ends an OpenAI-style stream. A
+     * malformed event is never one (it is relayed unchanged, whatever it seemed to hold).
+     */
     boolean usageOnly() {
-        return usageSeen && choices == 0;
+        return usageObject && choices == 0 && !failed;
     }
 
     void close() {
@@ -163,7 +170,7 @@ final class UsageJsonScanner {
         String name = depth > 0 && arrays[depth - 1] ? "[]" : pendingName;
         if (depth == 1 && name != null) {
             if (name.equals("usage") && !array) {
-                usageSeen = true;
+                usageObject = true;
             } else if (name.equals("error")) {
                 error = true;
             }
@@ -225,9 +232,18 @@ final class UsageJsonScanner {
         }
         if (depth == 2) {
             switch (name) {
-                case "prompt_tokens", "input_tokens" -> promptTokens = parser.getValueAsLong();
-                case "completion_tokens", "output_tokens" -> completionTokens = parser.getValueAsLong();
-                case "total_tokens" -> totalTokens = parser.getValueAsLong();
+                case "prompt_tokens", "input_tokens" -> {
+                    promptTokens = parser.getValueAsLong();
+                    usageSeen = true;
+                }
+                case "completion_tokens", "output_tokens" -> {
+                    completionTokens = parser.getValueAsLong();
+                    usageSeen = true;
+                }
+                case "total_tokens" -> {
+                    totalTokens = parser.getValueAsLong();
+                    usageSeen = true;
+                }
                 case "cost" -> cost = parser.getDecimalValue();
                 default -> {}
             }

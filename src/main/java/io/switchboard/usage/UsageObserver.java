@@ -183,7 +183,8 @@ final class UsageObserver implements ExchangeObserver {
             inBandError = true;
             markFailedInBand();
         }
-        if (scanned.usageSeen) {
+        // A malformed event's numbers may be cut short: the row keeps to an estimate (and settlement).
+        if (scanned.usageSeen && !scanned.failed()) {
             usageSeen = true;
             promptTokens = pick(scanned.promptTokens, promptTokens);
             completionTokens = pick(scanned.completionTokens, completionTokens);

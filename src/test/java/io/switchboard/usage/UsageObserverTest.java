@@ -203,6 +203,61 @@ class UsageObserverTest {
         });
     }
 
+    /**
+     * A cost of 0 from the upstream (a free model, a key the company brings itself) is the cost:
+     * never replaced by a price from the model list, which would charge the key's budget for it.
+     */
+    @Test
+    void anUpstreamCostOfZeroIsKeptAndNotPriced() {
+        GatewayExchange exchange = UsageFixtures.exchange(true, false);
+        UsageObserver observer = new UsageObserver(
+                exchange,
+                exchange.request(),
+                UsageFixtures.prices(Map.of(
+                        "openai/gpt-5-nano",
+                        new PricingProperties.Override(new BigDecimal("0.001"), new BigDecimal("0.002")))),
+                records::add);
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("free") + "\n\n");
+        send(
+                observer,
+                "data: {\"id\":\"gen-0\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
+                        + "\"total_tokens\":30,\"cost\":0}}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.costUsd()).isEqualByComparingTo("0");
+            assertThat(r.costSource()).isEqualTo("upstream");
+        });
+    }
+
+    /**
+     * A usage object without counts, or a usage event cut short, reports nothing: the row stays an
+     * estimate (to be settled), and the cut event reaches the client unchanged even when the gateway
+     * asked for usage on the client's behalf.
+     */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "data: {\"id\":\"gen-e\",\"choices\":[],\"usage\":{}}\n\n",
+                "data: {\"id\":\"gen-e\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tok\n\n"
+            })
+    void aUsageEventWithoutWholeCountsLeavesTheRowAnEstimate(String event) {
+        UsageObserver observer = observer(UsageFixtures.exchange(true, true));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("one") + "\n\n");
+        boolean relayed = send(observer, event);
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.estimated()).isTrue();
+            assertThat(r.completionTokens()).as("one content event").isEqualTo(1);
+        });
+        if (event.contains("completion_tok\n")) {
+            assertThat(relayed).as("a malformed event is relayed unchanged").isTrue();
+        }
+    }
+
     @Test
     void dataLinesAreJoinedAcrossCrlfEndingsCommentsAndOtherFields() {
         // Later data: lines move down in the event's copy to join the first: what lies between them
