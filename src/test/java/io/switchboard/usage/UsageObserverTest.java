@@ -28,6 +28,17 @@ class UsageObserverTest {
         return new UsageObserver(exchange, exchange.request(), UsageFixtures.prices(Map.of()), records::add);
     }
 
+    /** An observer whose model is priced by configuration: 0.001 per prompt token, 0.002 per completion token. */
+    private UsageObserver priced(GatewayExchange exchange) {
+        return new UsageObserver(
+                exchange,
+                exchange.request(),
+                UsageFixtures.prices(Map.of(
+                        "openai/gpt-5-nano",
+                        new PricingProperties.Override(new BigDecimal("0.001"), new BigDecimal("0.002")))),
+                records::add);
+    }
+
     private static String chunk(String content) {
         return "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"model\":\"openai/gpt-5-nano\","
                 + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":null}]}";
@@ -209,14 +220,7 @@ class UsageObserverTest {
      */
     @Test
     void anUpstreamCostOfZeroIsKeptAndNotPriced() {
-        GatewayExchange exchange = UsageFixtures.exchange(true, false);
-        UsageObserver observer = new UsageObserver(
-                exchange,
-                exchange.request(),
-                UsageFixtures.prices(Map.of(
-                        "openai/gpt-5-nano",
-                        new PricingProperties.Override(new BigDecimal("0.001"), new BigDecimal("0.002")))),
-                records::add);
+        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
         observer.onUpstreamResponse(200, new HttpHeaders());
         send(observer, chunk("free") + "\n\n");
         send(
@@ -344,14 +348,7 @@ class UsageObserverTest {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         for (int split = 1; split < bytes.length; split += 7) {
             records.clear();
-            GatewayExchange exchange = UsageFixtures.exchange(false, false);
-            UsageObserver observer = new UsageObserver(
-                    exchange,
-                    exchange.request(),
-                    UsageFixtures.prices(Map.of(
-                            "openai/gpt-5-nano",
-                            new PricingProperties.Override(new BigDecimal("0.001"), new BigDecimal("0.002")))),
-                    records::add);
+            UsageObserver observer = priced(UsageFixtures.exchange(false, false));
             ByteBuf first = Unpooled.directBuffer().writeBytes(bytes, 0, split);
             ByteBuf second = Unpooled.wrappedBuffer(bytes, split, bytes.length - split);
             observer.onBodyChunk(first);
