@@ -49,6 +49,7 @@ final class RequestBodyScanner {
     private @Nullable String streamOptionsField;
 
     private @Nullable StringSpan model;
+    private long modelNullStart = -1;
     private final List<StringSpan> models = new ArrayList<>(0);
     private boolean stream;
     private @Nullable Long maxTokens;
@@ -208,6 +209,8 @@ final class RequestBodyScanner {
 
     private void readModel(JsonToken token) {
         if (token == JsonToken.VALUE_NULL) {
+            // Kept so that the default model replaces it: a second member would be a duplicate key.
+            modelNullStart = parser.currentTokenLocation().getByteOffset();
             return;
         }
         if (token != JsonToken.VALUE_STRING) {
@@ -372,6 +375,11 @@ final class RequestBodyScanner {
 
     int rootMembers() {
         return rootMembers;
+    }
+
+    /** Where {@code "model":null} has its {@code null}; -1 when the model is not null or absent. */
+    long modelNullStart() {
+        return modelNullStart;
     }
 
     long streamOptionsStart() {

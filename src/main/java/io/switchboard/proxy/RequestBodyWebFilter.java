@@ -108,13 +108,21 @@ public class RequestBodyWebFilter implements WebFilter {
                             "model");
                 }
                 model = models.rewrite(requested);
-                splice.insert(
-                        scanned.anchor(scan.rootStart(), '{') + 1,
-                        member(
-                                BodySplice.ascii("\"model\":"
-                                        + new String(
-                                                BodySplice.jsonString(model), java.nio.charset.StandardCharsets.UTF_8)),
-                                scan.rootMembers() > 0));
+                if (scan.modelNullStart() >= 0) {
+                    // "model": null names none: the default takes the null's place (never a second
+                    // "model" member, which parsers that keep the last one would read as null).
+                    long start = scanned.anchor(scan.modelNullStart(), 'n');
+                    splice.replace(start, start + 4, BodySplice.jsonString(model));
+                } else {
+                    splice.insert(
+                            scanned.anchor(scan.rootStart(), '{') + 1,
+                            member(
+                                    BodySplice.ascii("\"model\":"
+                                            + new String(
+                                                    BodySplice.jsonString(model),
+                                                    java.nio.charset.StandardCharsets.UTF_8)),
+                                    scan.rootMembers() > 0));
+                }
             }
             List<String> fallbacks = new java.util.ArrayList<>(scan.models().size());
             for (RequestBodyScanner.StringSpan entry : scan.models()) {

@@ -67,6 +67,9 @@ class RequestBodyWebFilterTest {
         assertThat(run("{\"messages\":[]}", "fast", parsed))
                 .isEqualTo("{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
         assertThat(run("{ }", "fast", parsed)).isEqualTo("{\"model\":\"openai/gpt-5-nano\" }");
+        // A null model names none: the default takes its place, never a second "model" member.
+        assertThat(run("{\"messages\":[],\"model\":null}", "fast", parsed))
+                .isEqualTo("{\"messages\":[],\"model\":\"openai/gpt-5-nano\"}");
         assertThat(parsed.get().requestedModel()).isEqualTo("fast");
         assertThat(parsed.get().model()).isEqualTo("openai/gpt-5-nano");
     }
