@@ -1,5 +1,7 @@
 package io.switchboard.ratelimit;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
@@ -36,6 +38,24 @@ final class RateLimitHeaders {
             headers.set(RESET_TOKENS, duration(tokens.resetNanos()));
         }
     }
+
+    /** Removes every {@code x-ratelimit-*} header (the upstream's, before the key's own are set). */
+    static void removeAll(HttpHeaders headers) {
+        List<String> names = null;
+        for (String name : headers.headerNames()) {
+            if (name.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
+                if (names == null) {
+                    names = new ArrayList<>(6);
+                }
+                names.add(name);
+            }
+        }
+        if (names != null) {
+            names.forEach(headers::remove);
+        }
+    }
+
+    private static final String PREFIX = "x-ratelimit-";
 
     /** Whole seconds, rounded up and at least 1, for {@code Retry-After}. */
     static String retryAfter(long nanos) {

@@ -16,7 +16,9 @@ import reactor.core.publisher.Mono;
  * authentication, just before it commits (so they replace any the upstream sent): the numbers the
  * rate-limit check took when it ran, else (a 400, 403 or 413 refused before it) the buckets as they
  * stand, read without taking anything. A key without an {@code rpm} or {@code tpm} limit has no
- * numbers to report, and a failed read leaves the headers out rather than fail the answer.
+ * numbers to report (the upstream's own pass through), and a failed read leaves the headers out
+ * rather than fail the answer. A key with such a limit never gets the upstream's {@code x-ratelimit-*}
+ * headers: those count the provider account every key shares.
  */
 final class RateLimitHeadersWebFilter implements WebFilter, Ordered {
 
@@ -59,13 +61,19 @@ final class RateLimitHeadersWebFilter implements WebFilter, Ordered {
 
     private Mono<Void> write(ServerWebExchange exchange, KeyLimits limits) {
         HttpHeaders headers = exchange.getResponse().getHeaders();
+        // The upstream's own numbers are its account's, shared by every key: never mixed with the
+        // key's (a key with only rpm would otherwise show the provider's token quota as its own).
+        RateLimitHeaders.removeAll(headers);
         Taken taken = exchange.getAttribute(TAKEN);
-        if (taken != null) {
+        if (taken != null && (taken.tokens() != null || limits.tpm() == null)) {
             RateLimitHeaders.write(headers, limits, taken.requests(), taken.tokens());
             return Mono.empty();
         }
-        return peek(limits.keyId() + ":rpm", limits.rpm())
-                .zipWith(peek(limits.keyId() + ":tpm", limits.tpm()))
+        // Refused before the check, or by the rpm check before the tokens were taken: the buckets
+        // not taken from are read as they stand.
+        Mono<LimitStore.Take> requests =
+                taken != null ? Mono.just(taken.requests()) : peek(limits.keyId() + ":rpm", limits.rpm());
+        return requests.zipWith(peek(limits.keyId() + ":tpm", limits.tpm()))
                 .doOnNext(both -> RateLimitHeaders.write(headers, limits, both.getT1(), both.getT2()))
                 .onErrorResume(error -> Mono.empty())
                 .then();

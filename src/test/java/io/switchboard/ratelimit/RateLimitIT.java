@@ -238,6 +238,44 @@ class RateLimitIT {
     }
 
     @Test
+    void aRequestsLimit429StillReportsTheTokenBucket() {
+        GatewayInstance gateway =
+                startAlone("gateway.ratelimit.defaults.rpm=1", "gateway.ratelimit.defaults.tpm=100000");
+        assertThat(post(gateway.gateway(), CHAT).join().statusCode()).isEqualTo(200);
+
+        HttpResponse<String> refused = post(gateway.gateway(), CHAT).join();
+
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests"))
+                .hasValue("0");
+        assertThat(refused.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+        assertThat(refused.headers().firstValue("x-ratelimit-remaining-tokens"))
+                .hasValueSatisfying(left -> assertThat(Long.parseLong(left)).isBetween(0L, 99_999L));
+    }
+
+    @Test
+    void aLimitedKeyNeverShowsTheUpstreamAccountsOwnRateLimits() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=10");
+        upstream.enqueue(FakeUpstream.json(
+                200,
+                "{\"id\":\"gen-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+                        + "\"total_tokens\":2}}",
+                java.util.Map.of(
+                        "x-ratelimit-limit-tokens", "999999",
+                        "x-ratelimit-remaining-tokens", "5",
+                        "X-RateLimit-Remaining-Requests", "7")));
+
+        HttpResponse<String> response = post(gateway.gateway(), CHAT).join();
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().allValues("x-ratelimit-remaining-requests"))
+                .containsExactly("9");
+        assertThat(response.headers().firstValue("x-ratelimit-limit-tokens")).isEmpty();
+        assertThat(response.headers().firstValue("x-ratelimit-remaining-tokens"))
+                .isEmpty();
+    }
+
+    @Test
     void limitsSetFarAboveAnyLoadAdmitRequests() {
         // 10^11 a minute, as an operator might write "unlimited": once answered 500 on every request.
         GatewayInstance gateway = startAlone(
