@@ -44,7 +44,13 @@ record KeyLimits(
         return rpm != null || tpm != null || maxConcurrency != null;
     }
 
+    /**
+     * Nano-USD, at most {@code Long.MAX_VALUE} (9.2 billion USD): a larger budget, written to mean
+     * "unlimited", would otherwise wrap to a negative limit and refuse every request with 402.
+     */
     static @Nullable Long nanos(@Nullable BigDecimal usd) {
-        return usd == null ? null : usd.multiply(NANOS).longValue();
+        return usd == null ? null : usd.multiply(NANOS).min(MAX_NANOS).longValue();
     }
+
+    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE);
 }
