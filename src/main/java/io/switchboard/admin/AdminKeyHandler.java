@@ -20,6 +20,7 @@ import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -165,8 +166,19 @@ public final class AdminKeyHandler {
                                 KeyView.of(key, metadata.getOrDefault(key.id(), Map.of()), secret, clock.instant())));
     }
 
+    /**
+     * The JSON body whatever its {@code Content-Type}: {@code curl -d '{...}'} sends
+     * {@code application/x-www-form-urlencoded}, which a typed read refused with 415 (the data plane
+     * reads such bodies as JSON too).
+     */
     private static Mono<JsonNode> body(ServerRequest request) {
-        return request.bodyToMono(JsonNode.class);
+        return request.bodyToMono(byte[].class).map(bytes -> {
+            try {
+                return JSON.readTree(bytes);
+            } catch (JacksonException e) {
+                throw GatewayException.of(ErrorCode.INVALID_JSON, "The body is not valid JSON.");
+            }
+        });
     }
 
     private static Mono<String> actor() {

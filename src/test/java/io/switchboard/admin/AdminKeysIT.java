@@ -135,6 +135,22 @@ class AdminKeysIT {
         db.sql(statement).then().block(Duration.ofSeconds(10));
     }
 
+    /** {@code curl -d '{...}'} sends a form content type; a script may send none: the body is JSON all the same. */
+    @Test
+    void aJsonBodyIsReadWhateverItsContentType() {
+        TestGateway gateway = new TestGateway(port);
+        for (String type : List.of("application/x-www-form-urlencoded", "text/plain")) {
+            String name = unique("any-type");
+            HttpResponse<String> created = gateway.send(java.net.http.HttpRequest.newBuilder(gateway.uri("/admin/keys"))
+                    .header("Authorization", "Bearer " + TestGateway.ADMIN_KEY)
+                    .header("Content-Type", type)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\",\"rpm\":7}"))
+                    .build());
+            assertThat(created.statusCode()).as(type + ": " + created.body()).isEqualTo(201);
+            assertThat(admin.json(created).get("rpm").asLong()).isEqualTo(7);
+        }
+    }
+
     @Test
     void listIsPagedAndFiltersByNameAndMetadata() {
         String team = unique("team");
