@@ -23,6 +23,7 @@ import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.authentication.ServerAuthenticationEntryPointFailureHandler;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
 import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
@@ -69,6 +70,20 @@ class SecurityConfiguration {
     @Bean
     static ServerWebExchangeFirewall firewall() {
         return HeaderCharacterRules.firewall();
+    }
+
+    /**
+     * What the firewall refuses (a path with {@code //}, {@code ;}, an encoded slash, ...) gets the
+     * OpenAI-shaped 400 every other bad request gets, not Spring Security's bare status.
+     */
+    @Bean
+    static ServerExchangeRejectedHandler rejectedRequests() {
+        // A fixed message: Spring Security's reason may quote the refused header or path, which can
+        // hold a secret.
+        return (exchange, rejected) -> ErrorResponses.write(
+                exchange,
+                GatewayException.of(
+                        ErrorCode.INVALID_REQUEST, "The request URL or one of its headers is not allowed."));
     }
 
     @Bean

@@ -214,6 +214,20 @@ class BadInputIT {
                 false));
         cases.add(new Case(
                 "bare CR in a header value", post(VALID, "X-Note: a\rInjected: b\r\n"), 200, 400, false, true));
+        // Paths the security firewall refuses: the same OpenAI-shaped 400 as any other bad request.
+        for (String path : List.of("/v1//chat/completions", "/v1/chat/completions;x=1", "/v1%2Fchat/completions")) {
+            cases.add(new Case(
+                    "firewall: " + path,
+                    request(
+                            "POST " + path + " HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n" + auth()
+                                    + "Content-Type: application/json\r\nContent-Length: " + VALID.length()
+                                    + "\r\n\r\n" + VALID,
+                            new byte[0]),
+                    400,
+                    400,
+                    true,
+                    false));
+        }
         cases.add(new Case(
                 "garbage request line", request("\u0001\u0002 NOT HTTP\r\n\r\n", new byte[0]), 400, 400, false, false));
         return cases;
