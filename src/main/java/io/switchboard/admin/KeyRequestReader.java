@@ -12,10 +12,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
@@ -112,7 +114,7 @@ final class KeyRequestReader {
                     changes.add(key -> key.expiresAt(expires));
                 }
                 case "attribution" -> {
-                    Attribution attribution = attribution(value);
+                    UnaryOperator<Attribution> attribution = attribution(value);
                     changes.add(key -> key.attribution(attribution));
                 }
                 case "metadata" -> metadata = metadata(value);
@@ -186,27 +188,33 @@ final class KeyRequestReader {
         return at;
     }
 
-    private static Attribution attribution(JsonNode value) {
+    /**
+     * As JSON Merge Patch (RFC 7396) treats a nested object: the fields named are set ({@code null}
+     * clears one), the others keep their value; {@code "attribution": null} clears them all. So
+     * {@code PATCH {"attribution":{"title":"B"}}} keeps the key's referer.
+     */
+    private static UnaryOperator<Attribution> attribution(JsonNode value) {
         if (value.isNull()) {
-            return Attribution.NONE;
+            return old -> Attribution.NONE;
         }
         if (!value.isObject()) {
             throw invalid("attribution", "'attribution' must be an object with referer, title, categories.");
         }
-        String referer = null;
-        String title = null;
-        String categories = null;
+        Map<String, String> given = new HashMap<>();
         for (Map.Entry<String, JsonNode> field : value.properties()) {
             String name = "attribution." + field.getKey();
             JsonNode text = field.getValue();
             switch (field.getKey()) {
-                case "referer" -> referer = text.isNull() ? null : text(name, text, 500, true);
-                case "title" -> title = text.isNull() ? null : text(name, text, 200, true);
-                case "categories" -> categories = text.isNull() ? null : text(name, text, 200, true);
+                case "referer" -> given.put("referer", text.isNull() ? null : text(name, text, 500, true));
+                case "title" -> given.put("title", text.isNull() ? null : text(name, text, 200, true));
+                case "categories" -> given.put("categories", text.isNull() ? null : text(name, text, 200, true));
                 default -> throw unknown(name);
             }
         }
-        return new Attribution(referer, title, categories);
+        return old -> new Attribution(
+                given.containsKey("referer") ? given.get("referer") : old.referer(),
+                given.containsKey("title") ? given.get("title") : old.title(),
+                given.containsKey("categories") ? given.get("categories") : old.categories());
     }
 
     private static Map<String, String> metadata(JsonNode value) {

@@ -139,6 +139,12 @@ public record ApiKey(
             return this;
         }
 
+        /** Changes the attribution from what it is now (a partial edit keeps the fields it does not name). */
+        public Builder attribution(java.util.function.UnaryOperator<Attribution> change) {
+            attribution = change.apply(attribution);
+            return this;
+        }
+
         public ApiKey build() {
             return new ApiKey(
                     id,

@@ -151,6 +151,26 @@ class AdminKeysIT {
         }
     }
 
+    /** As JSON Merge Patch treats a nested object: named fields change, the others stay; null clears. */
+    @Test
+    void anAttributionEditChangesOnlyTheFieldsItNames() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("attributed")
+                + "\",\"attribution\":{\"referer\":\"https://a.example\",\"title\":\"A\"}}");
+        String id = created.get("id").asString();
+
+        JsonNode retitled = admin.json(admin.call("PATCH", "/admin/keys/" + id, "{\"attribution\":{\"title\":\"B\"}}"));
+        assertThat(retitled.get("attribution").get("referer").asString()).isEqualTo("https://a.example");
+        assertThat(retitled.get("attribution").get("title").asString()).isEqualTo("B");
+
+        JsonNode unreferred =
+                admin.json(admin.call("PATCH", "/admin/keys/" + id, "{\"attribution\":{\"referer\":null}}"));
+        assertThat(unreferred.get("attribution").get("referer").isNull()).isTrue();
+        assertThat(unreferred.get("attribution").get("title").asString()).isEqualTo("B");
+
+        JsonNode cleared = admin.json(admin.call("PATCH", "/admin/keys/" + id, "{\"attribution\":null}"));
+        assertThat(cleared.get("attribution").get("title").isNull()).isTrue();
+    }
+
     @Test
     void listIsPagedAndFiltersByNameAndMetadata() {
         String team = unique("team");

@@ -196,6 +196,17 @@ class ConsoleBrowserIT {
                 .contains("\"key.update\"", "rpm")
                 .doesNotContain("attribution");
 
+        // Attribution: set two fields, then clear one; the other stays (the API merges field by field).
+        editKey(keyId, () -> {
+            type("key-referer", "https://console.example");
+            type("key-title", "Console Team");
+        });
+        assertThat(adminGet("/admin/keys/" + keyId))
+                .contains("\"referer\":\"https://console.example\"", "\"title\":\"Console Team\"");
+        editKey(keyId, () -> browser.findElement(By.id("key-title")).clear());
+        assertThat(adminGet("/admin/keys/" + keyId))
+                .contains("\"referer\":\"https://console.example\"", "\"title\":null");
+
         // Rotate it without grace: a new secret, shown once; the old one is refused at once.
         keyButton(keyId, "rotate").click();
         wait.until(ExpectedConditions.elementToBeClickable(By.id("rotate-dialog-ok")))
@@ -369,6 +380,15 @@ class ConsoleBrowserIT {
         wait.until(d -> d.findElement(By.cssSelector("[data-nav='" + page + "']"))
                 .getAttribute("class")
                 .contains("active"));
+    }
+
+    /** Opens the key's edit dialog, makes the changes, saves, and waits for the dialog to close. */
+    private void editKey(String keyId, Runnable changes) {
+        keyButton(keyId, "edit").click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-dialog")));
+        changes.run();
+        browser.findElement(By.id("key-submit")).click();
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("edit-dialog")));
     }
 
     private void type(String id, String text) {

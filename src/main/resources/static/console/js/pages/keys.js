@@ -334,7 +334,12 @@ function readForm(form, key) {
   const changes = {};
   for (const [field, v] of Object.entries(wanted)) {
     if (JSON.stringify(v) !== JSON.stringify(current[field])) {
-      changes[field] = v === null && (field === 'metadata' || field === 'attribution') ? {} : v;
+      if (field === 'attribution') {
+        // The API merges attribution field by field: name all three, null for the ones cleared.
+        changes[field] = { referer: v?.referer ?? null, title: v?.title ?? null, categories: v?.categories ?? null };
+      } else {
+        changes[field] = v === null && field === 'metadata' ? {} : v;
+      }
     }
   }
   return changes;
