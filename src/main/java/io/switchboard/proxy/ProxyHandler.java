@@ -83,12 +83,17 @@ public class ProxyHandler {
                             attribution,
                             state.requestId(),
                             length);
-                    // Idle limit between reads, for the whole answer; the header deadline is below.
-                    req.responseTimeout(provider.idleTimeout());
+                    // Reactor Netty's read timer starts when the request is sent, so until the headers
+                    // it is the longer of the two limits (the header deadline below is the one that
+                    // counts); once they are in, it becomes the idle limit (ReadTimeouts.idleFromNow).
+                    req.responseTimeout(ReadTimeouts.untilHeaders(provider));
                     ByteBuf bytes = body == null ? null : body.retainedDuplicate();
                     return bytes == null ? out : out.send(Mono.just(bytes));
                 })
-                .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
+                .responseConnection((response, connection) -> {
+                    ReadTimeouts.idleFromNow(connection, provider);
+                    return Mono.just(new Upstream(response, connection));
+                })
                 .next()
                 // Reactor Netty keeps this subscriber for as long as the connection is open: let go
                 // of the operators below (retry, timeout, logging) once the headers are in.
