@@ -252,6 +252,9 @@ public class ResponseRelay {
                 })
                 .timeout(Duration.ofSeconds(30))
                 .onErrorResume(error -> Mono.just(Unpooled.compositeBuffer(1)))
+                // A timeout, a reset or a client that leaves discards the part collected so far (and
+                // a chunk on its way): released here, not leaked.
+                .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded)
                 .flatMap(body -> {
                     ServerResponse.BodyBuilder builder = ServerResponse.status(status)
                             .headers(client -> UpstreamResponseHeaders.copy(response.responseHeaders(), client, false));

@@ -171,6 +171,11 @@ class UpstreamFaultSuiteIT {
                         UpstreamFaultSuiteIT::upstreamHtmlErrorPage,
                         Row.none(502, "upstream_error")),
                 new Fault(
+                        "upstream error whose body is cut by a reset",
+                        "500 OpenAI-shaped, the part read released",
+                        UpstreamFaultSuiteIT::upstreamErrorCutShort,
+                        Row.none(500, "upstream_error")),
+                new Fault(
                         "upstream error with an empty body and Retry-After",
                         "503 OpenAI-shaped, Retry-After passed",
                         UpstreamFaultSuiteIT::upstreamEmptyError,
@@ -396,6 +401,21 @@ class UpstreamFaultSuiteIT {
         assertThat(answer.status()).isEqualTo(502);
         assertOpenAiError(answer.text(), "upstream_error");
         assertThat(answer.text()).doesNotContain("nginx").doesNotContain("10.0.0.7");
+    }
+
+    void upstreamErrorCutShort(String id) throws IOException {
+        upstream.enqueue(FakeUpstream.streamed(
+                500,
+                "application/json",
+                Map.of(),
+                List.of(
+                        send("{\"error\":{\"message\":\"the upstream wrote half"),
+                        pause(Duration.ofMillis(100)),
+                        resetConnection())));
+        Answer answer = call(id, chat("openai/gpt-5-nano", false));
+        assertThat(answer.status()).isEqualTo(500);
+        assertOpenAiError(answer.text(), "upstream_error");
+        assertThat(answer.text()).doesNotContain("half");
     }
 
     void upstreamEmptyError(String id) throws IOException {
