@@ -27,6 +27,7 @@ import io.switchboard.usage.UsageRepository;
 import io.switchboard.usage.UsageRowWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.Health;
@@ -104,6 +105,14 @@ class UsageConfiguration {
         return new ModelPrices(pricing, usage, providers);
     }
 
+    /**
+     * Whether the ledger holds every row of earlier runs: the schema exists and the rows they left in
+     * the crash journal or the spill file are written (they may wait for a database that was down).
+     */
+    private static BooleanSupplier ledgerComplete(SchemaMigrations migrations, UsageLedger ledger) {
+        return () -> migrations.migrated() && ledger.earlierRunsWritten();
+    }
+
     @Bean
     RateLimiting rateLimiting(
             RateLimitProperties properties,
@@ -113,14 +122,12 @@ class UsageConfiguration {
             UsageLedger ledger,
             SchemaMigrations migrations,
             StorageProperties storage) {
-        // The ledger's sum is complete once the schema exists and the rows earlier runs left in the
-        // crash journal or the spill file are written (they may wait for a database that was down).
         return new RateLimiting(
                 properties,
                 prices,
                 meters,
                 repository,
-                () -> migrations.migrated() && ledger.earlierRunsWritten(),
+                ledgerComplete(migrations, ledger),
                 storage.migrationRetryMax());
     }
 
@@ -159,15 +166,16 @@ class UsageConfiguration {
             UsageProperties properties,
             UsageRepository repository,
             SchemaMigrations migrations) {
-        GenerationSettler settler =
-                new GenerationSettler(providers, ledger, List.of(limits.usageListener(), metrics), properties);
+        // At start it also settles what a stop interrupted, found in the ledger once earlier runs' rows are in it.
+        GenerationSettler settler = new GenerationSettler(
+                providers,
+                ledger,
+                List.of(limits.usageListener(), metrics),
+                properties,
+                repository,
+                ledgerComplete(migrations, ledger));
         // Rows a crash left estimated (interrupted requests with a journaled generation id) are settled too.
         ledger.onRecovered(settler::settleLater);
-        // And the settlements a stop interrupted, found in the ledger once earlier runs' rows are in it.
-        settler.resumeFrom(
-                repository,
-                () -> migrations.migrated() && ledger.earlierRunsWritten(),
-                properties.settlementResumeWindow());
         return settler;
     }
 

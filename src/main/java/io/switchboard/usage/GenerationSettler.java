@@ -57,20 +57,32 @@ public final class GenerationSettler implements SmartLifecycle {
             .expireAfterWrite(Duration.ofHours(1))
             .build();
 
-    private @Nullable UsageRepository rows;
-    private BooleanSupplier rowsComplete = () -> true;
-    private Duration resumeWindow = Duration.ZERO;
+    private final UsageRepository rows;
+    private final BooleanSupplier rowsComplete;
+    private final Duration resumeWindow;
     private volatile @Nullable Disposable resuming;
     private volatile boolean running;
 
+    /**
+     * @param rows where the settlements of earlier runs are found at start
+     * @param rowsComplete whether the rows earlier runs left (crash journal, spill file) are written
+     */
     public GenerationSettler(
-            ProviderRegistry providers, UsageLedger ledger, List<UsageListener> listeners, UsageProperties properties) {
+            ProviderRegistry providers,
+            UsageLedger ledger,
+            List<UsageListener> listeners,
+            UsageProperties properties,
+            UsageRepository rows,
+            BooleanSupplier rowsComplete) {
         this.providers = providers;
         this.ledger = ledger;
         this.listeners = List.copyOf(listeners);
         this.settled = Set.copyOf(properties.settleProviders());
         this.delay = properties.settlementDelay();
         this.attempts = Math.max(1, properties.settlementAttempts());
+        this.rows = rows;
+        this.rowsComplete = rowsComplete;
+        this.resumeWindow = properties.settlementResumeWindow();
     }
 
     public int pending() {
@@ -112,44 +124,33 @@ public final class GenerationSettler implements SmartLifecycle {
                                 error.toString()));
     }
 
-    /**
-     * Where the settlements of earlier runs are found at start: the ledger's rows, once
-     * {@code complete} says the rows earlier runs left (crash journal, spill file) are written.
-     */
-    public void resumeFrom(UsageRepository ledgerRows, BooleanSupplier complete, Duration window) {
-        this.rows = ledgerRows;
-        this.rowsComplete = complete;
-        this.resumeWindow = window;
-    }
-
     @Override
     public void start() {
         running = true;
-        UsageRepository ledgerRows = rows;
-        if (ledgerRows == null || resumeWindow.isZero() || resumeWindow.isNegative()) {
+        if (resumeWindow.isZero() || resumeWindow.isNegative()) {
             return;
         }
         Instant startedAt = Instant.now();
-        resuming = Mono.fromCallable(rowsComplete::getAsBoolean)
-                .filter(Boolean::booleanValue)
-                .repeatWhenEmpty(Integer.MAX_VALUE, ticks -> ticks.delayElements(RESUME_POLL))
-                .thenMany(ledgerRows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING))
-                .doOnNext(this::settleLater)
-                .count()
-                .subscribe(
-                        found -> {
-                            if (found > 0) {
-                                log.info(
-                                        "Resumed the settlement of {} usage row(s) an earlier run left estimated",
-                                        found);
-                            }
-                        },
-                        error -> log.warn(
-                                "Could not resume the settlement of earlier runs' estimated rows: {}",
-                                error.toString()));
+        // Retried until it succeeds, as the budgets' seeding is: the rows may wait for a database
+        // that is down at start-up, and a read that fails once must not lose the settlements.
+        resuming = Mono.defer(() -> rowsComplete.getAsBoolean()
+                        ? rows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING)
+                                .collectList()
+                        : Mono.<List<UsageRecord>>error(
+                                new IllegalStateException("rows of earlier runs are not yet written")))
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, RESUME_RETRY).maxBackoff(RESUME_RETRY_MAX))
+                .subscribe(unsettled -> {
+                    unsettled.forEach(this::settleLater);
+                    if (!unsettled.isEmpty()) {
+                        log.info(
+                                "Resumed the settlement of {} usage row(s) an earlier run left estimated",
+                                unsettled.size());
+                    }
+                });
     }
 
-    private static final Duration RESUME_POLL = Duration.ofMillis(500);
+    private static final Duration RESUME_RETRY = Duration.ofMillis(500);
+    private static final Duration RESUME_RETRY_MAX = Duration.ofSeconds(30);
 
     @Override
     public void stop() {
