@@ -39,6 +39,7 @@ public class RequestBodyWebFilter implements WebFilter {
 
     private static final byte[] INCLUDE_USAGE = BodySplice.ascii("\"include_usage\":true");
     private static final byte[] TRUE = BodySplice.ascii("true");
+    private static final byte[] USAGE_OPTIONS = BodySplice.ascii("{\"include_usage\":true}");
 
     private final long maxBodySize;
     private final JsonFactory json;
@@ -111,8 +112,7 @@ public class RequestBodyWebFilter implements WebFilter {
                 if (scan.modelNullStart() >= 0) {
                     // "model": null names none: the default takes the null's place (never a second
                     // "model" member, which parsers that keep the last one would read as null).
-                    long start = scanned.anchor(scan.modelNullStart(), 'n');
-                    splice.replace(start, start + 4, BodySplice.jsonString(model));
+                    replaceNull(scanned, scan.modelNullStart(), BodySplice.jsonString(model), splice);
                 } else {
                     splice.insert(
                             scanned.anchor(scan.rootStart(), '{') + 1,
@@ -176,6 +176,15 @@ public class RequestBodyWebFilter implements WebFilter {
     }
 
     /**
+     * Puts {@code value} where the body has a {@code null} (at {@code offset}): a client's null is
+     * replaced, never followed by a second member of the same name, which parsers resolve differently.
+     */
+    private static void replaceNull(ScannedBody scanned, long offset, byte[] value, BodySplice splice) {
+        long start = scanned.anchor(offset, 'n');
+        splice.replace(start, start + 4, value);
+    }
+
+    /**
      * Adds {@code stream_options.include_usage=true}, where the body has room for it: in place of a
      * {@code null} the client sent (never as a second member of the same name, which parsers resolve
      * differently), else as a new member.
@@ -183,14 +192,12 @@ public class RequestBodyWebFilter implements WebFilter {
     private static void askForUsage(ScannedBody scanned, BodySplice splice) {
         RequestBodyScanner scan = scanned.scanner();
         if (scan.streamOptionsNullStart() >= 0) {
-            long start = scanned.anchor(scan.streamOptionsNullStart(), 'n');
-            splice.replace(start, start + 4, BodySplice.ascii("{\"include_usage\":true}"));
+            replaceNull(scanned, scan.streamOptionsNullStart(), USAGE_OPTIONS, splice);
         } else if (scan.streamOptionsStart() < 0) {
             byte[] member = BodySplice.ascii("\"stream_options\":{\"include_usage\":true}");
             splice.insert(scanned.anchor(scan.rootStart(), '{') + 1, member(member, scan.rootMembers() > 0));
         } else if (scan.includeUsageNullStart() >= 0) {
-            long start = scanned.anchor(scan.includeUsageNullStart(), 'n');
-            splice.replace(start, start + 4, TRUE);
+            replaceNull(scanned, scan.includeUsageNullStart(), TRUE, splice);
         } else if (scan.includeUsage() == null) {
             long brace = scanned.anchor(scan.streamOptionsStart(), '{');
             splice.insert(brace + 1, member(INCLUDE_USAGE, scan.streamOptionsMembers() > 0));
