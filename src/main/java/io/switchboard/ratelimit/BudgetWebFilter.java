@@ -70,7 +70,7 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
         if (state == null || request == null) {
             return chain.filter(exchange);
         }
-        KeyLimits limits = KeyLimits.of(state.caller(), properties.defaults());
+        KeyLimits limits = KeyLimits.of(exchange, state.caller(), properties.defaults());
         Long budget = limits.budgetNanos();
         if (budget == null) {
             return chain.filter(exchange);

@@ -3,6 +3,7 @@ package io.switchboard.ratelimit;
 import io.switchboard.exchange.CallerKey;
 import java.math.BigDecimal;
 import org.jspecify.annotations.Nullable;
+import org.springframework.web.server.ServerWebExchange;
 
 /**
  * The limits in force for one caller: the key's own, else the configured defaults. A caller the
@@ -20,6 +21,21 @@ record KeyLimits(
 
     static final String ANONYMOUS = "anonymous";
     private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
+
+    private static final String ATTRIBUTE = KeyLimits.class.getName();
+
+    /**
+     * The caller's limits, worked out once per exchange (three filters read them: the headers, the
+     * rate limits and the budget) and kept in its attributes.
+     */
+    static KeyLimits of(ServerWebExchange exchange, @Nullable CallerKey caller, RateLimitProperties.Defaults defaults) {
+        KeyLimits known = exchange.getAttribute(ATTRIBUTE);
+        if (known == null) {
+            known = of(caller, defaults);
+            exchange.getAttributes().put(ATTRIBUTE, known);
+        }
+        return known;
+    }
 
     static KeyLimits of(@Nullable CallerKey caller, RateLimitProperties.Defaults defaults) {
         if (caller == null) {

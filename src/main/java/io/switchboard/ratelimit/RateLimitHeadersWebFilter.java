@@ -51,7 +51,7 @@ final class RateLimitHeadersWebFilter implements WebFilter, Ordered {
         if (state == null || state.endpoint() == null) {
             return chain.filter(exchange);
         }
-        KeyLimits limits = KeyLimits.of(state.caller(), defaults);
+        KeyLimits limits = KeyLimits.of(exchange, state.caller(), defaults);
         if (limits.rpm() == null && limits.tpm() == null) {
             return chain.filter(exchange);
         }

@@ -51,7 +51,7 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         if (state == null || state.endpoint() == null) {
             return chain.filter(exchange);
         }
-        KeyLimits limits = KeyLimits.of(state.caller(), properties.defaults());
+        KeyLimits limits = KeyLimits.of(exchange, state.caller(), properties.defaults());
         if (!limits.limitsRate()) {
             return chain.filter(exchange);
         }
