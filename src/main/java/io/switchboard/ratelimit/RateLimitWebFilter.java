@@ -59,8 +59,8 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         long estimate = tokenEstimate(state.request());
         return requests(limits)
                 .flatMap(requests -> {
-                    RateLimitHeadersWebFilter.taken(exchange, requests, null);
                     if (!requests.allowed()) {
+                        RateLimitHeadersWebFilter.taken(exchange, requests, null);
                         return refuse(exchange, state, limits, "rpm", requests, null, requests.retryAfterNanos());
                     }
                     return tokens(limits, estimate).flatMap(tokens -> {
