@@ -83,10 +83,10 @@ public class ProxyHandler {
                             attribution,
                             state.requestId(),
                             length);
-                    // Reactor Netty's read timer starts when the request is sent, so until the headers
-                    // it is the longer of the two limits (the header deadline below is the one that
-                    // counts); once they are in, it becomes the idle limit (ReadTimeouts.idleFromNow).
-                    req.responseTimeout(ReadTimeouts.untilHeaders(provider));
+                    // The read timer starts as the request goes out, so until the headers it is the
+                    // longer of the two limits (the header deadline below is the one that counts);
+                    // once they are in, it becomes the idle limit (ReadTimeouts.idleFromNow).
+                    out.withConnection(connection -> ReadTimeouts.start(connection, provider));
                     ByteBuf bytes = body == null ? null : body.retainedDuplicate();
                     return bytes == null ? out : out.send(Mono.just(bytes));
                 })

@@ -1,11 +1,8 @@
 package io.switchboard.proxy;
 
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.switchboard.upstream.Provider;
 import java.time.Duration;
-import java.util.NoSuchElementException;
-import java.util.concurrent.TimeUnit;
 import reactor.netty.Connection;
 import reactor.netty.NettyPipeline;
 
@@ -21,6 +18,15 @@ final class ReadTimeouts {
 
     private ReadTimeouts() {}
 
+    /**
+     * Starts the read timer of a request about to be sent on {@code connection}, in the place (and
+     * under the name) of Reactor Netty's own, so that Reactor Netty removes it as it would its own
+     * once the answer is read whole.
+     */
+    static void start(Connection connection, Provider provider) {
+        connection.addHandlerFirst(NettyPipeline.ResponseTimeoutHandler, new UpstreamReadTimer(untilHeaders(provider)));
+    }
+
     static Duration untilHeaders(Provider provider) {
         Duration idle = provider.idleTimeout();
         Duration response = provider.responseTimeout();
@@ -34,13 +40,13 @@ final class ReadTimeouts {
             return;
         }
         ChannelPipeline pipeline = connection.channel().pipeline();
-        try {
-            pipeline.replace(
-                    NettyPipeline.ResponseTimeoutHandler,
-                    NettyPipeline.ResponseTimeoutHandler,
-                    new ReadTimeoutHandler(idle.toMillis(), TimeUnit.MILLISECONDS));
-        } catch (NoSuchElementException answeredAlready) {
-            // The whole answer was read and Reactor Netty removed its timer: nothing left to time.
+        if (pipeline.context(NettyPipeline.ResponseTimeoutHandler) == null) {
+            // The whole answer was read and Reactor Netty removed the timer: nothing left to time.
+            return;
         }
+        pipeline.replace(
+                NettyPipeline.ResponseTimeoutHandler,
+                NettyPipeline.ResponseTimeoutHandler,
+                new UpstreamReadTimer(idle));
     }
 }

@@ -14,6 +14,7 @@ import static io.switchboard.testing.FakeUpstream.usageAndDone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.buffer.ByteBuf;
 import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FakeUpstreamInitializer;
@@ -52,6 +53,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -199,7 +201,17 @@ class UpstreamFaultSuiteIT {
                         "slow client reading 1 byte/s from a fast stream",
                         "upstream stalls (bounded memory), other clients unaffected",
                         UpstreamFaultSuiteIT::slowClient,
-                        Row.estimated(200, "client_closed", 0))));
+                        Row.estimated(200, "client_closed", 0)),
+                new Fault(
+                        "client stops reading for three idle-timeouts, then reads on",
+                        "the whole stream, clean end: the upstream was held back, not silent",
+                        UpstreamFaultSuiteIT::clientPausesPastIdleTimeout,
+                        Row.reported(200, "success", 13, 14)),
+                new Fault(
+                        "upstream closes while the client is not reading",
+                        "what was read, then the error event: not dropped for want of demand",
+                        UpstreamFaultSuiteIT::upstreamClosesWhileClientNotReading,
+                        Row.estimated(200, "upstream_failed_midway", -1))));
         for (int status : new int[] {429, 500, 502, 503}) {
             for (boolean retryAfter : new boolean[] {true, false}) {
                 faults.add(new Fault(
@@ -513,6 +525,78 @@ class UpstreamFaultSuiteIT {
                     .isLessThan(MB);
             leaveAndAssertUpstreamClosed(socket, received);
         }
+    }
+
+    /**
+     * A client that stops reading while a fast stream still comes, for three times the provider's
+     * {@code idle-timeout}: the gateway stops reading the upstream (back-pressure), and that is not
+     * the upstream being silent, so the stream goes on once the client reads again.
+     */
+    void clientPausesPastIdleTimeout(String id) throws Exception {
+        byte[] event = ("data: {\"pad\":\"" + "x".repeat(16 * 1024) + "\"}\n\n").getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> allSent = new CompletableFuture<>();
+        upstream.enqueue(
+                sse(List.of(sendEach(Flux.range(0, 1024).map(i -> event)), mark(allSent), send(usageAndDone(13, 14)))));
+        String[] headers = Stream.concat(Stream.of(headers(id)), Stream.of("Connection: close"))
+                .toArray(String[]::new);
+        try (Socket socket = RawHttp.open(port, 4096, "/v1/chat/completions", chat("strict/model", true), headers)) {
+            InputStream in = socket.getInputStream();
+            assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
+            Thread.sleep(2_100); // three idle-timeouts (700 ms) of the strict provider without a read
+            assertThat(allSent).as("the upstream held back by the client").isNotDone();
+            String rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(rest)
+                    .contains("data: [DONE]")
+                    .doesNotContain("\"error\"")
+                    .endsWith("0\r\n\r\n");
+        }
+    }
+
+    /**
+     * The upstream closes its connection in the middle of a fast stream while the client reads
+     * nothing: the error event the gateway ends the stream with waits for the client like the
+     * events before it (it was dropped when the client had asked for nothing at that moment).
+     */
+    void upstreamClosesWhileClientNotReading(String id) throws Exception {
+        byte[] event = ("data: {\"pad\":\"" + "x".repeat(16 * 1024) + "\"}\n\n").getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        upstream.enqueue(sse(List.of(
+                response -> Mono.<ByteBuf>empty()
+                        .doOnSubscribe(s -> response.withConnection(c -> c.channel()
+                                .eventLoop()
+                                .schedule(
+                                        () -> c.channel().close().addListener(f -> closed.complete(null)),
+                                        500,
+                                        TimeUnit.MILLISECONDS))),
+                sendEach(Flux.range(0, 1024).map(i -> event)),
+                send(usageAndDone(13, 14)))));
+        try (Socket socket =
+                RawHttp.open(port, 4096, "/v1/chat/completions", chat("strict/model", true), headers(id))) {
+            InputStream in = socket.getInputStream();
+            assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
+            closed.get(5, TimeUnit.SECONDS);
+            Thread.sleep(500); // the gateway meets the close while the client still reads nothing
+            String rest = readUntilCut(in);
+            assertThat(rest).doesNotContain("[DONE]").doesNotEndWith("0\r\n\r\n");
+            assertThat(rest.substring(rest.lastIndexOf("data: ")))
+                    .startsWith("data: {\"error\":{")
+                    .contains("\"code\":\"upstream_error\"");
+        }
+    }
+
+    /** Everything until the gateway closes the connection, cleanly or with a reset. */
+    private static String readUntilCut(InputStream in) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                all.write(buffer, 0, n);
+            }
+        } catch (IOException reset) {
+            // an aborted answer: what came before it is the answer
+        }
+        return all.toString(StandardCharsets.ISO_8859_1);
     }
 
     private void leaveAndAssertUpstreamClosed(Socket socket, FakeUpstream.Received received) throws Exception {
