@@ -43,6 +43,8 @@ public class ResponseRelay {
 
     private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
     private static final int MAX_ERROR_BODY = 256 * 1024;
+    /** Ends any line and then the event, whether the bytes before end mid-line, in CR or in LF. */
+    private static final byte[] EVENT_END = {'\n', '\n'};
     /** Wraps Netty buffers for Spring's writers; shared with {@link Heartbeats}. */
     static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(io.netty.buffer.ByteBufAllocator.DEFAULT);
 
@@ -150,13 +152,17 @@ public class ResponseRelay {
                     .onErrorResume(error -> {
                         GatewayException cut = UpstreamFailures.midway(error);
                         failed.set(true);
+                        boolean midEvent = splitter.midEvent();
                         splitter.discard();
                         log.info("{} stream cut: {}", state.requestId(), cut.getMessage());
                         byte[] event = OpenAiErrorBody.renderEvent(cut.code(), cut.getMessage(), state.requestId());
+                        // After part of an oversized event: end its line and the event (broken,
+                        // as it is) so the error is an event of its own.
+                        ByteBuf bytes =
+                                midEvent ? Unpooled.wrappedBuffer(EVENT_END, event) : Unpooled.wrappedBuffer(event);
                         // Error after the event: the connection is aborted, so the client also
                         // sees an incomplete response, never a clean end.
-                        return Flux.<DataBuffer>just(BUFFERS.wrap(Unpooled.wrappedBuffer(event)))
-                                .concatWith(Mono.error(cut));
+                        return Flux.<DataBuffer>just(BUFFERS.wrap(bytes)).concatWith(Mono.error(cut));
                     })
                     .doOnNext(buffer -> observers.onFirstByte())
                     .doFinally(signal -> {

@@ -124,6 +124,14 @@ final class SseEventSplitter {
         return atBoundary;
     }
 
+    /**
+     * True when part of an oversized event went out without its end: whatever follows it must
+     * first end that event, or the client reads it as more of that event.
+     */
+    synchronized boolean midEvent() {
+        return oversized;
+    }
+
     /** Whatever is held of an unfinished event, to relay as-is at the end of the stream. */
     @Nullable
     ByteBuf remainder() {

@@ -64,10 +64,13 @@ class SseEventSplitterTest {
     @Test
     void oversizedEventIsLetThroughInPiecesNotGathered() {
         SseEventSplitter splitter = new SseEventSplitter(16);
+        assertThat(splitter.midEvent()).isFalse();
         feed(splitter, "data: " + "x".repeat(40));
         assertThat(partial).hasSize(1);
+        assertThat(splitter.midEvent()).as("part of an event relayed without its end").isTrue();
         feed(splitter, "y".repeat(10));
         feed(splitter, "\n\ndata: small\n\n");
+        assertThat(splitter.midEvent()).isFalse();
         assertThat(String.join("", partial) + String.join("", events))
                 .isEqualTo("data: " + "x".repeat(40) + "y".repeat(10) + "\n\ndata: small\n\n");
         assertThat(events).containsExactly("data: small\n\n");

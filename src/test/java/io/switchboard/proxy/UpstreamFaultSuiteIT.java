@@ -211,7 +211,12 @@ class UpstreamFaultSuiteIT {
                         "upstream closes while the client is not reading",
                         "what was read, then the error event: not dropped for want of demand",
                         UpstreamFaultSuiteIT::upstreamClosesWhileClientNotReading,
-                        Row.estimated(200, "upstream_failed_midway", -1))));
+                        Row.estimated(200, "upstream_failed_midway", -1)),
+                new Fault(
+                        "upstream resets inside an event larger than max-event-size",
+                        "the part relayed, then the error event as an event of its own",
+                        UpstreamFaultSuiteIT::resetInsideOversizedEvent,
+                        Row.estimated(200, "upstream_failed_midway", 0))));
         for (int status : new int[] {429, 500, 502, 503}) {
             for (boolean retryAfter : new boolean[] {true, false}) {
                 faults.add(new Fault(
@@ -334,6 +339,27 @@ class UpstreamFaultSuiteIT {
         assertThat(answer.cut()).as("a clean end").isNull();
         assertThat(answer.length()).isEqualTo(event.length());
         assertThat(answer.sha256()).isEqualTo(event.sha256());
+    }
+
+    /**
+     * The upstream resets after 2 MB of an event twice {@code max-event-size}: the first part has
+     * gone to the client in pieces, so the error event must first end that line and that event, or
+     * it would be read as more of the broken event's data.
+     */
+    void resetInsideOversizedEvent(String id) throws IOException {
+        PatternBody event = new PatternBody("data: {\"choices\":[{\"delta\":{\"content\":\"", 32, "");
+        upstream.enqueue(sse(List.of(
+                send(event.head()), sendEach(event.pieces(0, 32)), pause(Duration.ofMillis(200)), resetConnection())));
+        Answer answer = call(id, chat("openai/gpt-5-nano", true));
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.length()).isGreaterThan(event.length());
+        String last = answer.last();
+        int error = last.lastIndexOf("data: {\"error\":{");
+        assertThat(error)
+                .as("an error event at the end of %s", last.substring(last.length() - 300))
+                .isPositive();
+        assertThat(last.substring(0, error)).as("what precedes the error event").endsWith("\n\n");
+        assertEndsInErrorEvent(answer, "upstream_error");
     }
 
     /**
@@ -694,7 +720,13 @@ class UpstreamFaultSuiteIT {
             String text,
             long length,
             byte[] sha256,
-            @Nullable IOException cut) {}
+            @Nullable IOException cut,
+            byte[] tail) {
+        /** The last 64 KB as text. */
+        String last() {
+            return new String(tail, StandardCharsets.ISO_8859_1);
+        }
+    }
 
     private Answer call(String requestId, String body) throws IOException {
         return call(requestId, body, received -> {});
@@ -720,6 +752,7 @@ class UpstreamFaultSuiteIT {
         assertThat(response.headers().firstValue("X-Request-Id")).hasValue(requestId);
         MessageDigest sha = sha256();
         ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        byte[] tail = new byte[0];
         long total = 0;
         IOException cut = null;
         try (InputStream in = response.body()) {
@@ -730,6 +763,7 @@ class UpstreamFaultSuiteIT {
                 if (kept.size() < MB) {
                     kept.write(buffer, 0, n);
                 }
+                tail = lastBytes(tail, buffer, n, 64 * 1024);
                 total += n;
                 onBytes.accept(total);
             }
@@ -742,7 +776,19 @@ class UpstreamFaultSuiteIT {
                 kept.toString(StandardCharsets.UTF_8),
                 total,
                 sha.digest(),
-                cut);
+                cut,
+                tail);
+    }
+
+    /** The last {@code keep} bytes of {@code tail} followed by {@code n} bytes of {@code more}. */
+    private static byte[] lastBytes(byte[] tail, byte[] more, int n, int keep) {
+        int length = Math.min(keep, tail.length + n);
+        byte[] out = new byte[length];
+        int fromMore = Math.min(n, length);
+        int fromTail = length - fromMore;
+        System.arraycopy(tail, tail.length - fromTail, out, 0, fromTail);
+        System.arraycopy(more, n - fromMore, out, fromTail, fromMore);
+        return out;
     }
 
     private String[] headers(String requestId) {
@@ -758,10 +804,10 @@ class UpstreamFaultSuiteIT {
 
     private static void assertEndsInErrorEvent(Answer answer, String code) {
         assertThat(answer.cut()).as("the stream must not end cleanly").isNotNull();
-        String text = answer.text();
-        String last = text.substring(text.lastIndexOf("data: "));
+        String end = answer.last();
+        String last = end.substring(end.lastIndexOf("data: "));
         assertThat(last).startsWith("data: {\"error\":{").contains("\"code\":\"" + code + "\"");
-        assertThat(text).doesNotContain(TestGateway.UPSTREAM_KEY).doesNotContain("[DONE]");
+        assertThat(answer.text() + end).doesNotContain(TestGateway.UPSTREAM_KEY).doesNotContain("[DONE]");
     }
 
     /** Waits until {@code produced} stops growing (two equal reads 300 ms apart) and returns it. */
