@@ -13,6 +13,7 @@ import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -148,7 +149,7 @@ public class ResponseRelay {
                                 return kept(splitter.split(chunk), observers);
                             },
                             1)
-                    .concatWith(Mono.fromSupplier(() -> remainder(splitter)))
+                    .concatWith(Mono.fromSupplier(() -> remainder(splitter, observers)))
                     .onErrorResume(error -> {
                         GatewayException cut = UpstreamFailures.midway(error);
                         failed.set(true);
@@ -210,9 +211,22 @@ public class ResponseRelay {
         return out == null ? List.of() : List.of(BUFFERS.wrap(out));
     }
 
-    private static DataBuffer remainder(SseEventSplitter splitter) {
+    /**
+     * An event the upstream left without its blank line when it ended the stream, relayed as it
+     * came. Clients drop such an event (the SSE rule), but a usage report in it is what the upstream
+     * counted, so the observers see it like any whole event. (Held bytes are never part of an
+     * oversized event: those go out as they arrive.)
+     */
+    private static @Nullable DataBuffer remainder(SseEventSplitter splitter, ExchangeObservers observers) {
         ByteBuf rest = splitter.remainder();
-        return rest == null ? null : BUFFERS.wrap(rest);
+        if (rest == null) {
+            return null;
+        }
+        if (!observers.onEvent(rest)) {
+            rest.release();
+            return null;
+        }
+        return BUFFERS.wrap(rest);
     }
 
     private static void finish(

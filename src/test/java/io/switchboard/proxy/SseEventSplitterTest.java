@@ -67,7 +67,9 @@ class SseEventSplitterTest {
         assertThat(splitter.midEvent()).isFalse();
         feed(splitter, "data: " + "x".repeat(40));
         assertThat(partial).hasSize(1);
-        assertThat(splitter.midEvent()).as("part of an event relayed without its end").isTrue();
+        assertThat(splitter.midEvent())
+                .as("part of an event relayed without its end")
+                .isTrue();
         feed(splitter, "y".repeat(10));
         feed(splitter, "\n\ndata: small\n\n");
         assertThat(splitter.midEvent()).isFalse();

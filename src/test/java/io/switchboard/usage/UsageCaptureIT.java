@@ -87,6 +87,28 @@ class UsageCaptureIT {
         assertThat(row.get("ttft_ms")).isNotNull();
     }
 
+    /**
+     * An upstream that ends its stream cleanly right after the usage event's data line, without the
+     * blank line that ends an event: the event goes to the client as it came, and its usage, which
+     * the upstream counted, is in the ledger rather than an estimate.
+     */
+    @Test
+    void aUsageEventCutOffAtTheStreamsEndStillCounts() {
+        String usage = "data: {\"id\":\"gen-fake-2\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":34,\"total_tokens\":46}}\n";
+        upstream.enqueue(FakeUpstream.sse(List.of(send(chunk("Hi")), send(usage))));
+        HttpResponse<String> response = gateway.postJson(
+                "/v1/chat/completions",
+                "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                        + "\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(chunk("Hi") + usage);
+        Map<String, Object> row = rowOf(response);
+        assertThat(number(row, "prompt_tokens")).isEqualTo(12);
+        assertThat(number(row, "completion_tokens")).isEqualTo(34);
+        assertThat(row.get("estimated")).isEqualTo(false);
+    }
+
     @Test
     void aJsonAnswerWritesItsUsage() {
         HttpResponse<String> response =
