@@ -100,6 +100,11 @@ final class ExchangeObservers {
         }
     }
 
+    /** Whether a byte of the answer was seen. */
+    boolean sawFirstByte() {
+        return firstByte.get();
+    }
+
     void onFirstByte() {
         if (!firstByte.compareAndSet(false, true)) {
             return;

@@ -44,6 +44,7 @@ public class ResponseRelay {
 
     private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
     private static final int MAX_ERROR_BODY = 256 * 1024;
+    private static final String EMPTY_ANSWER = "The upstream answered without a body.";
     /** Ends any line and then the event, whether the bytes before end mid-line, in CR or in LF. */
     private static final byte[] EVENT_END = {'\n', '\n'};
     /** Wraps Netty buffers for Spring's writers; shared with {@link Heartbeats}. */
@@ -114,7 +115,18 @@ public class ResponseRelay {
                     // Named for the client: before the first chunk nothing is committed yet, and the
                     // client gets a 502 rather than an unhandled 500 (after it, the answer is cut).
                     .onErrorMap(UpstreamFailures::midway)
-                    .doFinally(signal -> finish(signal, status, connection, observers, false));
+                    .doFinally(signal -> {
+                        if (signal == SignalType.ON_COMPLETE && !observers.sawFirstByte()) {
+                            observers.finish(
+                                    new ExchangeOutcome(ExchangeOutcome.Kind.UPSTREAM_UNREACHABLE, 502, EMPTY_ANSWER));
+                        } else {
+                            finish(signal, status, connection, observers, false);
+                        }
+                    })
+                    // A 2xx without a byte of body is no answer to any of the endpoints (all answer
+                    // JSON): a 502, as for any malformed answer, rather than an empty 200 that
+                    // clients fail to parse. Nothing is committed yet.
+                    .switchIfEmpty(Mono.error(() -> GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_ANSWER)));
             if (length <= 0) {
                 return message.writeWith(chunks.doOnDiscard(Object.class, ResponseRelay::releaseDiscarded));
             }

@@ -217,6 +217,13 @@ class UpstreamFaultSuiteIT {
                         "the part relayed, then the error event as an event of its own",
                         UpstreamFaultSuiteIT::resetInsideOversizedEvent,
                         Row.estimated(200, "upstream_failed_midway", 0))));
+        for (boolean chunked : new boolean[] {false, true}) {
+            faults.add(new Fault(
+                    "upstream answers 200 with an empty body" + (chunked ? ", chunked" : ", Content-Length 0"),
+                    "502 OpenAI-shaped: no answer is not an answer",
+                    (suite, id) -> suite.upstreamEmptyOk(id, chunked),
+                    Row.none(502, "upstream_unreachable")));
+        }
         for (int status : new int[] {429, 500, 502, 503}) {
             for (boolean retryAfter : new boolean[] {true, false}) {
                 faults.add(new Fault(
@@ -346,20 +353,28 @@ class UpstreamFaultSuiteIT {
      * gone to the client in pieces, so the error event must first end that line and that event, or
      * it would be read as more of the broken event's data.
      */
-    void resetInsideOversizedEvent(String id) throws IOException {
+    void resetInsideOversizedEvent(String id) throws Exception {
         PatternBody event = new PatternBody("data: {\"choices\":[{\"delta\":{\"content\":\"", 32, "");
         upstream.enqueue(sse(List.of(
                 send(event.head()), sendEach(event.pieces(0, 32)), pause(Duration.ofMillis(200)), resetConnection())));
-        Answer answer = call(id, chat("openai/gpt-5-nano", true));
-        assertThat(answer.status()).isEqualTo(200);
-        assertThat(answer.length()).isGreaterThan(event.length());
-        String last = answer.last();
-        int error = last.lastIndexOf("data: {\"error\":{");
-        assertThat(error)
-                .as("an error event at the end of %s", last.substring(last.length() - 300))
-                .isPositive();
-        assertThat(last.substring(0, error)).as("what precedes the error event").endsWith("\n\n");
-        assertEndsInErrorEvent(answer, "upstream_error");
+        // Read raw, chunk framing and all: the error event and the line ends before it are one
+        // chunk, and nothing on the client's side stands between the bytes and the test.
+        try (Socket socket =
+                RawHttp.open(port, 0, "/v1/chat/completions", chat("openai/gpt-5-nano", true), headers(id))) {
+            InputStream in = socket.getInputStream();
+            assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
+            String rest = readUntilCut(in, 0);
+            assertThat((long) rest.length()).as("bytes after the head").isGreaterThan(event.length());
+            String end = rest.substring(rest.length() - 2000);
+            int error = end.lastIndexOf("data: {\"error\":{");
+            assertThat(error).as("an error event at the end of %s", end).isPositive();
+            assertThat(end.substring(0, error))
+                    .as("what precedes the error event, in its chunk")
+                    .endsWith("\n\n");
+            assertThat(end.substring(error))
+                    .contains("\"code\":\"upstream_error\"")
+                    .doesNotEndWith("0\r\n\r\n");
+        }
     }
 
     /**
@@ -430,6 +445,16 @@ class UpstreamFaultSuiteIT {
                 .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
         assertThat(answer.headers().firstValue("Retry-After"))
                 .isEqualTo(retryAfter ? java.util.Optional.of("7") : java.util.Optional.empty());
+    }
+
+    void upstreamEmptyOk(String id, boolean chunked) throws IOException {
+        upstream.enqueue(
+                chunked
+                        ? FakeUpstream.streamed(200, "application/json", Map.of(), List.of())
+                        : FakeUpstream.json(200, "", Map.of()));
+        Answer answer = call(id, chat("openai/gpt-5-nano", false));
+        assertThat(answer.status()).isEqualTo(502);
+        assertOpenAiError(answer.text(), "upstream_error");
     }
 
     void upstreamHtmlErrorPage(String id) throws IOException {
@@ -602,7 +627,7 @@ class UpstreamFaultSuiteIT {
             assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
             closed.get(5, TimeUnit.SECONDS);
             Thread.sleep(500); // the gateway meets the close while the client still reads nothing
-            String rest = readUntilCut(in);
+            String rest = readUntilCut(in, 1);
             assertThat(rest).doesNotContain("[DONE]").doesNotEndWith("0\r\n\r\n");
             assertThat(rest.substring(rest.lastIndexOf("data: ")))
                     .startsWith("data: {\"error\":{")
@@ -610,14 +635,18 @@ class UpstreamFaultSuiteIT {
         }
     }
 
-    /** Everything until the gateway closes the connection, cleanly or with a reset. */
-    private static String readUntilCut(InputStream in) {
+    /**
+     * Everything until the gateway closes the connection, cleanly or with a reset, pausing
+     * {@code pauseMillis} after each read (a slow reader keeps the gateway's send buffers full).
+     */
+    private static String readUntilCut(InputStream in, long pauseMillis) throws InterruptedException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buffer = new byte[64 * 1024];
         try {
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 all.write(buffer, 0, n);
+                Thread.sleep(pauseMillis);
             }
         } catch (IOException reset) {
             // an aborted answer: what came before it is the answer
