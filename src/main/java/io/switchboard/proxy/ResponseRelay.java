@@ -287,6 +287,11 @@ public class ResponseRelay {
                 })
                 .timeout(Duration.ofSeconds(30))
                 .onErrorResume(error -> Mono.just(Unpooled.compositeBuffer(1)))
+                // A client that leaves while the body is still read: its exchange ends here (the
+                // proxy's own cancel hook lies before the headers). Reactor Netty closes the
+                // connection whose body was left unread.
+                .doOnCancel(
+                        () -> observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.CLIENT_CLOSED, status, null)))
                 // A timeout, a reset or a client that leaves discards the part collected so far (and
                 // a chunk on its way): released here, not leaked.
                 .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded)

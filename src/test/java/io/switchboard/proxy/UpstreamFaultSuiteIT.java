@@ -193,6 +193,11 @@ class UpstreamFaultSuiteIT {
                         UpstreamFaultSuiteIT::clientLeavesMidStream,
                         Row.estimated(200, "client_closed", -1)),
                 new Fault(
+                        "client disconnects while the upstream's error body is still coming",
+                        "upstream connection closed within 100 ms, slot released, the row written",
+                        UpstreamFaultSuiteIT::clientLeavesDuringErrorBody,
+                        Row.estimated(500, "client_closed", 0)),
+                new Fault(
                         "client disconnects while the upstream is still connecting",
                         "connect abandoned within 100 ms, slot released before the connect timeout",
                         UpstreamFaultSuiteIT::clientLeavesWhileConnecting,
@@ -505,6 +510,21 @@ class UpstreamFaultSuiteIT {
         assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
         assertThat(new String(in.readNBytes(16), StandardCharsets.US_ASCII)).contains("data:");
         leaveAndAssertUpstreamClosed(socket, upstream.takeRequest());
+    }
+
+    /** The gateway reads an upstream error body whole before it answers: the client leaves meanwhile. */
+    void clientLeavesDuringErrorBody(String id) throws Exception {
+        CompletableFuture<Void> bodyStarted = new CompletableFuture<>();
+        upstream.enqueue(FakeUpstream.streamed(
+                500,
+                "application/json",
+                Map.of(),
+                List.of(send("{\"error\":{\"message\":\"coming"), mark(bodyStarted), pause(Duration.ofSeconds(20)))));
+        Socket socket = RawHttp.open(port, 0, "/v1/chat/completions", chat("openai/gpt-5-nano", false), headers(id));
+        FakeUpstream.Received received = upstream.takeRequest();
+        bodyStarted.get(5, TimeUnit.SECONDS);
+        Thread.sleep(200); // the gateway has the status and part of the body, and waits for the rest
+        leaveAndAssertUpstreamClosed(socket, received);
     }
 
     /**
