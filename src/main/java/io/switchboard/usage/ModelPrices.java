@@ -127,4 +127,15 @@ public final class ModelPrices implements SmartLifecycle {
     public boolean isRunning() {
         return schedule != null;
     }
+
+    /**
+     * Stops last (and starts first). Spring stops a lifecycle bean's dependents before it: at the
+     * default phase, stopping the price refresh stopped everything built on the prices at the very
+     * start of a shutdown, before the web server let open streams finish (the limits' Redis client
+     * among them, so those streams' slots and budget settlements never reached Redis).
+     */
+    @Override
+    public int getPhase() {
+        return UsageLedger.PHASE - 1024;
+    }
 }

@@ -90,6 +90,59 @@ class RedisFaultsIT {
         }
     }
 
+    /**
+     * A graceful stop (a rolling deploy's SIGTERM) while streams are open: they finish, and their
+     * concurrency slots are given back in Redis, where the key's other replicas count them. The
+     * limits' Redis client stopped first and the releases never reached it: each deploy left the
+     * open streams' slots held in Redis for an hour.
+     */
+    @Test
+    void aGracefulStopLetsOpenStreamsGiveTheirSlotsBackInRedis() throws Exception {
+        gateway.close();
+        Map<String, String> settings = DependencyFaults.settings(upstream);
+        settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
+        settings.put("gateway.keys.static[0].name", "test-client");
+        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
+        settings.put("gateway.keys.static[0].max-concurrency", "4");
+        settings.put("gateway.ratelimit.redis-url", RedisTestServer.url());
+        settings.put("gateway.ratelimit.key-prefix", prefix);
+        gateway = GatewayInstance.start(settings);
+        TestGateway client = gateway.gateway();
+        int before = upstream.requestCount();
+        List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> streams =
+                new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            upstream.enqueue(FakeUpstream.sse(List.of(
+                    FakeUpstream.send(FakeUpstream.chunk("a")),
+                    FakeUpstream.pause(Duration.ofMillis(600)),
+                    FakeUpstream.send(FakeUpstream.chunk("b")),
+                    FakeUpstream.pause(Duration.ofMillis(600)),
+                    FakeUpstream.send(FakeUpstream.usageAndDone(3, 2)))));
+            streams.add(client.http()
+                    .sendAsync(
+                            client.request("/v1/chat/completions")
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(
+                                            "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}"))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == before + 2);
+        List<String> slots = redis.sync().keys(prefix + "cc:*");
+        assertThat(slots).as("the key's slot counter in Redis").hasSize(1);
+        assertThat(redis.sync().get(slots.get(0))).isEqualTo("2");
+
+        gateway.close();
+        for (var stream : streams) {
+            java.net.http.HttpResponse<String> response = stream.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).endsWith("data: [DONE]\n\n");
+        }
+        assertThat(redis.sync().get(slots.get(0)))
+                .as("slots still held in Redis after the stop")
+                .isNull();
+    }
+
     @Test
     void redisRefusingConnectionsFallsBackWithinTheCommandTimeoutAndSharesLimitsAgainWhenBack() {
         breakAndRecover(FaultProxy::refuse);
