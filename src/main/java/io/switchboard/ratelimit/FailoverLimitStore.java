@@ -50,6 +50,9 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private final ConcurrentHashMap<String, Long> unsharedSeeds = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unsharedUnreserves = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unsharedSlotReleases = new ConcurrentHashMap<>();
+    /** Per account, the spend this replica knew when the outage began; emptied when Redis answers. */
+    private final ConcurrentHashMap<String, Long> spentAtOutage = new ConcurrentHashMap<>();
+
     private volatile boolean degraded = true;
     private volatile @Nullable Disposable probe;
 
@@ -226,10 +229,24 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             // Spend is tracked locally too (seeded at start, added on every settlement), so the local
             // account knows this replica's whole spend; only other replicas' are unseen. What settles
             // here is kept for Redis's shared counter.
-            case LOCAL -> local.reserve(account, limit, amount).map(hold -> localHold(account, hold));
-            case OPEN -> Mono.just(Hold.FREE);
+            case LOCAL ->
+                local.reserve(account, outageShare(account, limit), amount).map(hold -> localHold(account, hold));
+            // Admitted without a limit, but what it spends still counts: locally, and in Redis once
+            // it answers (it was lost, and the key kept spending past its budget after the outage).
+            case OPEN ->
+                Mono.just(Hold.granted(actual -> local.spend(account, actual).then(keepSpend(account, actual))));
             case CLOSED -> Mono.just(Hold.REFUSED);
         };
+    }
+
+    /**
+     * What this replica may let an account reach while Redis is unreachable: what it knew spent
+     * when its outage began, plus its share of the rest of the budget (as rates and slots get their
+     * share of the limit). The whole budget let each replica spend all that was left.
+     */
+    private long outageShare(String account, long limit) {
+        long base = spentAtOutage.computeIfAbsent(account, local::spent);
+        return base >= limit ? limit : base + share(limit - base);
     }
 
     private Hold localHold(String account, Hold hold) {
@@ -260,6 +277,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private void recover() {
         if (degraded) {
             degraded = false;
+            spentAtOutage.clear();
             log.info("Redis answers again: rate limits are shared across replicas");
             if (meters != null) {
                 meters.fallback(false);

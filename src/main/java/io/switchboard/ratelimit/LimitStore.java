@@ -31,6 +31,16 @@ interface LimitStore {
      */
     Mono<Hold> reserve(String account, long limit, long amount);
 
+    /**
+     * What a store reserves of a request's {@code amount}: never more than the whole budget, as
+     * past it nothing more is admitted anyway. An absurd {@code max_tokens} asks for up to
+     * {@code Long.MAX_VALUE}; held as it is, the next sum wrapped around (in memory: every request
+     * of the key admitted) or overflowed (Redis: an error that failed the store over).
+     */
+    static long reservable(long limit, long amount) {
+        return Math.max(0, Math.min(amount, limit));
+    }
+
     /** Adds to what an account has spent (settlement found the estimate too low or too high). */
     Mono<Void> spend(String account, long delta);
 
@@ -86,9 +96,6 @@ interface LimitStore {
 
     /** A budget reservation; settle it exactly once, with the real cost (0 to release). */
     interface Hold {
-        /** A hold granted with nothing to settle (the open fall-back). */
-        Hold FREE = new Fixed(true);
-
         Hold REFUSED = new Fixed(false);
 
         boolean granted();

@@ -130,7 +130,8 @@ final class LocalLimitStore implements LimitStore {
         return Mono.just(reserveNow(key, limit, amount));
     }
 
-    Hold reserveNow(String key, long limit, long amount) {
+    Hold reserveNow(String key, long limit, long requested) {
+        long amount = LimitStore.reservable(limit, requested);
         Account account = accounts.computeIfAbsent(key, k -> new Account());
         if (!account.tryReserve(limit, amount)) {
             return Hold.REFUSED;
@@ -171,7 +172,9 @@ final class LocalLimitStore implements LimitStore {
         boolean tryReserve(long limit, long amount) {
             while (true) {
                 long held = reserved.get();
-                if (spent.get() + held >= limit) {
+                long used = spent.get();
+                // spent + held >= limit, without a sum that could wrap around
+                if (held >= limit || used >= limit - held) {
                     return false;
                 }
                 if (reserved.compareAndSet(held, held + amount)) {

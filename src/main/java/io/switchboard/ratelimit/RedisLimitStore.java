@@ -208,7 +208,8 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     @Override
-    public Mono<Hold> reserve(String account, long limit, long amount) {
+    public Mono<Hold> reserve(String account, long limit, long requested) {
+        long amount = LimitStore.reservable(limit, requested);
         String key = prefix + "budget:" + account;
         return eval(RESERVE, ScriptOutputType.INTEGER, key, Long.toString(limit), Long.toString(amount))
                 .map(granted -> {

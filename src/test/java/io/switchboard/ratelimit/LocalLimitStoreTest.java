@@ -120,4 +120,17 @@ class LocalLimitStoreTest {
         assertThat(store.reserveNow("k", 800, 1).granted()).isFalse();
         assertThat(store.reserveNow("k", 801, 1).granted()).isTrue();
     }
+
+    /** max_tokens near Long.MAX_VALUE asks for a reservation that large: the next request must still be judged. */
+    @Test
+    void anAbsurdReservationDoesNotWrapTheBudgetAroundForTheNextRequests() {
+        store.spend("acct", 10).block();
+        LimitStore.Hold absurd = store.reserveNow("acct", 1_000, Long.MAX_VALUE);
+        assertThat(absurd.granted()).isTrue();
+        assertThat(store.reserveNow("acct", 1_000, 1).granted())
+                .as("a request while the absurd one holds the budget")
+                .isFalse();
+        absurd.settle(20).block();
+        assertThat(store.reserveNow("acct", 1_000, 1).granted()).isTrue();
+    }
 }

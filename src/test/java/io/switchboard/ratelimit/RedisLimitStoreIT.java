@@ -92,6 +92,32 @@ class RedisLimitStoreIT {
                 .isFalse();
     }
 
+    /**
+     * A request with max_tokens near Long.MAX_VALUE while another holds part of the budget: it is
+     * judged like any other (admitted, as the budget is not yet used up, and then the next is
+     * refused), not an overflow error of Redis's increment that failed the whole store over.
+     */
+    @Test
+    void anAbsurdReservationIsJudgedNotAnOverflowError() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        LimitStore.Hold small = replicaA.reserve("absurd", 1000, 100).block(Duration.ofSeconds(5));
+        assertThat(small.granted()).isTrue();
+        LimitStore.Hold absurd =
+                replicaB.reserve("absurd", 1000, Long.MAX_VALUE).block(Duration.ofSeconds(5));
+        assertThat(absurd.granted()).isTrue();
+        assertThat(replicaA.reserve("absurd", 1000, 1)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isFalse();
+        absurd.settle(5).block(Duration.ofSeconds(5));
+        small.settle(5).block(Duration.ofSeconds(5));
+        assertThat(replicaA.reserve("absurd", 1000, 1)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isTrue();
+    }
+
     @Test
     void theLedgerSeedCountsWithSettlementsBeforeItAndOnlyTheFirstSeedCounts() {
         replicaA.ping().block(Duration.ofSeconds(5));
@@ -182,6 +208,68 @@ class RedisLimitStoreIT {
         });
     }
 
+    /**
+     * Two replicas, a budget of 1000 with 200 spent when Redis becomes unreachable: each replica may
+     * then let the key reach 200 plus half of the 800 left, not the whole budget each.
+     */
+    @Test
+    void duringAnOutageEachReplicaSpendsOnlyItsShareOfTheBudgetLeft() throws Exception {
+        throughAFaultProxy(
+                java.util.Map.of("gateway.ratelimit.fail-mode", "local", "gateway.ratelimit.replicas", "2"),
+                (proxy, store, direct) -> {
+                    store.reserve("share", 1000, 100)
+                            .block(Duration.ofSeconds(5))
+                            .settle(200)
+                            .block(Duration.ofSeconds(5));
+                    proxy.refuse();
+                    store.spend("share", 0).block(Duration.ofSeconds(5));
+                    Awaitility.await().atMost(Duration.ofSeconds(5)).until(store::degraded);
+                    LimitStore.Hold first = store.reserve("share", 1000, 100).block(Duration.ofSeconds(5));
+                    assertThat(first.granted()).isTrue();
+                    first.settle(350).block(Duration.ofSeconds(5));
+                    assertThat(store.reserve("share", 1000, 100)
+                                    .block(Duration.ofSeconds(5))
+                                    .granted())
+                            .as("550 spent: under 200 + 800 / 2")
+                            .isTrue();
+                    store.spend("share", 100).block(Duration.ofSeconds(5));
+                    assertThat(store.reserve("share", 1000, 1)
+                                    .block(Duration.ofSeconds(5))
+                                    .granted())
+                            .as("650 spent and 100 reserved: past this replica's 600")
+                            .isFalse();
+                });
+    }
+
+    /** fail-mode open admits without limits, but what it spends reaches Redis's counter when it returns. */
+    @Test
+    void spendAdmittedOpenlyDuringAnOutageReachesRedisWhenItReturns() throws Exception {
+        throughAFaultProxy(java.util.Map.of("gateway.ratelimit.fail-mode", "open"), (proxy, store, direct) -> {
+            store.reserve("open", 1000, 100)
+                    .block(Duration.ofSeconds(5))
+                    .settle(100)
+                    .block(Duration.ofSeconds(5));
+            proxy.refuse();
+            store.spend("open", 0).block(Duration.ofSeconds(5));
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(store::degraded);
+            LimitStore.Hold open = store.reserve("open", 1000, 100).block(Duration.ofSeconds(5));
+            assertThat(open.granted()).isTrue();
+            open.settle(2000).block(Duration.ofSeconds(5));
+            proxy.pass();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:open", "spent"))
+                            .as("100 before the outage, 2000 during it")
+                            .isEqualTo("2100"));
+            assertThat(store.reserve("open", 1000, 1)
+                            .block(Duration.ofSeconds(5))
+                            .granted())
+                    .as("the budget is spent")
+                    .isFalse();
+        });
+    }
+
     @Test
     void failModeOpenAdmitsAndFailModeClosedRefusesWhileRedisIsUnreachable() {
         for (String mode : List.of("open", "closed")) {
@@ -253,9 +341,13 @@ class RedisLimitStoreIT {
 
     /** Runs {@code test} with a started store in {@code local} fall-back mode behind a fault proxy. */
     private void throughAFaultProxy(OutageTest test) throws Exception {
+        throughAFaultProxy(java.util.Map.of("gateway.ratelimit.fail-mode", "local"), test);
+    }
+
+    /** Runs {@code test} with a store started with {@code settings} behind a fault proxy. */
+    private void throughAFaultProxy(java.util.Map<String, String> settings, OutageTest test) throws Exception {
         URI redisAddress = URI.create(TestRedis.url());
-        RateLimitProperties properties = new Binder(
-                        new MapConfigurationPropertySource(java.util.Map.of("gateway.ratelimit.fail-mode", "local")))
+        RateLimitProperties properties = new Binder(new MapConfigurationPropertySource(settings))
                 .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
         RedisClient reader = RedisClient.create(TestRedis.url());
         try (FaultProxy proxy = FaultProxy.to(redisAddress.getHost(), redisAddress.getPort());
