@@ -81,6 +81,12 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
         long worstCase = worstCase(request);
         return store.reserve(limits.keyId(), budget, worstCase)
                 .flatMap(hold -> {
+                    if (hold == LimitStore.Hold.UNAVAILABLE) {
+                        return refuseUncheckable(
+                                exchange,
+                                limits,
+                                "Budgets cannot be checked now: the shared limit store is unreachable. Retry shortly.");
+                    }
                     if (!hold.granted()) {
                         if (meters != null) {
                             meters.rejected("budget", limits.keyName());
@@ -98,18 +104,22 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
     }
 
     private Mono<Void> refuseUnknownSpend(ServerWebExchange exchange, KeyLimits limits) {
+        return refuseUncheckable(
+                exchange,
+                limits,
+                "Budgets are not known yet: the usage ledger with this key's past spend is unreachable."
+                        + " Retry shortly.");
+    }
+
+    /** A 503 to retry, not a 402: the budget may well have room, it just cannot be checked now. */
+    private Mono<Void> refuseUncheckable(ServerWebExchange exchange, KeyLimits limits, String message) {
         if (meters != null) {
             meters.rejected("budget_unknown", limits.keyName());
         }
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, UNKNOWN_SPEND_RETRY_AFTER);
         return ErrorResponses.write(
-                exchange,
-                GatewayException.withHeaders(
-                        ErrorCode.SERVICE_UNAVAILABLE,
-                        "Budgets are not known yet: the usage ledger with this key's past spend is unreachable."
-                                + " Retry shortly.",
-                        headers));
+                exchange, GatewayException.withHeaders(ErrorCode.SERVICE_UNAVAILABLE, message, headers));
     }
 
     /** In nano-USD; zero when the model's price is unknown (the budget then stops once spent). */

@@ -235,7 +235,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             // it answers (it was lost, and the key kept spending past its budget after the outage).
             case OPEN ->
                 Mono.just(Hold.granted(actual -> local.spend(account, actual).then(keepSpend(account, actual))));
-            case CLOSED -> Mono.just(Hold.REFUSED);
+            case CLOSED -> Mono.just(Hold.UNAVAILABLE);
         };
     }
 

@@ -98,6 +98,9 @@ interface LimitStore {
     interface Hold {
         Hold REFUSED = new Fixed(false);
 
+        /** Refused because the budget cannot be checked now (Redis unreachable, {@code fail-mode=closed}). */
+        Hold UNAVAILABLE = new Fixed(false);
+
         boolean granted();
 
         Mono<Void> settle(long actual);

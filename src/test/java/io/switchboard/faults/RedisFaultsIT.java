@@ -143,6 +143,30 @@ class RedisFaultsIT {
                 .isNull();
     }
 
+    /**
+     * {@code fail-mode=closed} while Redis is unreachable: a budgeted key is refused with a 503 to
+     * retry, not a 402 that says its budget is spent (it was not).
+     */
+    @Test
+    void failModeClosedRefusesABudgetedKeyAsUnavailableNotAsSpent() {
+        gateway.close();
+        proxy.refuse();
+        Map<String, String> settings = DependencyFaults.settings(upstream);
+        settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
+        settings.put("gateway.keys.static[0].name", "test-client");
+        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
+        settings.put("gateway.keys.static[0].budget-usd", "5");
+        settings.put("gateway.ratelimit.redis-url", "redis://127.0.0.1:" + proxy.port());
+        settings.put("gateway.ratelimit.key-prefix", prefix);
+        settings.put("gateway.ratelimit.fail-mode", "closed");
+        gateway = GatewayInstance.start(settings);
+        java.net.http.HttpResponse<String> refused =
+                gateway.gateway().postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.body()).contains("\"code\":\"service_unavailable\"");
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    }
+
     @Test
     void redisRefusingConnectionsFallsBackWithinTheCommandTimeoutAndSharesLimitsAgainWhenBack() {
         breakAndRecover(FaultProxy::refuse);
