@@ -113,28 +113,48 @@ public final class GatewayMeters {
                         .register(registry));
     }
 
-    public void timeToFirstToken(String key, String model, String provider, long millis) {
+    /**
+     * Time to the first content of a successful answer, tagged {@code stream}: for a stream it is
+     * the first token's, for a JSON answer the whole answer's, which an operator keeps apart.
+     */
+    public void timeToFirstToken(String key, String model, String provider, boolean stream, long millis) {
         Timer timer = resolve(
                 "ttft",
                 key,
-                model,
+                models.tag(model),
                 provider,
                 "",
+                stream,
                 series -> Timer.builder("switchboard.time.to.first.token")
-                        .tags("key", series.key(), "model", series.model(), "provider", series.provider())
+                        .tags(
+                                "key", series.key(),
+                                "model", series.model(),
+                                "provider", series.provider(),
+                                "stream", Boolean.toString(series.stream()))
                         .serviceLevelObjectives(BUCKETS)
                         .register(registry));
         timer.record(millis, TimeUnit.MILLISECONDS);
     }
 
-    public void tokens(String key, String model, String provider, String type, long count) {
+    /**
+     * The model tag of a usage count: only a successful request's model takes one of the bounded
+     * places (as for {@link #request}); an estimate for a request that never got an answer (a
+     * client that left, any model name it sent) reads {@code other} unless the model is known.
+     */
+    public String usageModelTag(String model, boolean succeeded) {
+        return succeeded ? models.tag(model) : models.known(model);
+    }
+
+    /** {@code modelTag} from {@link #usageModelTag}. */
+    public void tokens(String key, String modelTag, String provider, String type, long count) {
         if (count > 0) {
             resolve(
                             "tokens",
                             key,
-                            model,
+                            modelTag,
                             provider,
                             type,
+                            false,
                             series -> Counter.builder("switchboard.tokens")
                                     .tags(
                                             "key", series.key(),
@@ -146,14 +166,16 @@ public final class GatewayMeters {
         }
     }
 
-    public void cost(String key, String model, String provider, double usd) {
+    /** {@code modelTag} from {@link #usageModelTag}. */
+    public void cost(String key, String modelTag, String provider, double usd) {
         if (usd > 0) {
             resolve(
                             "cost",
                             key,
-                            model,
+                            modelTag,
                             provider,
                             "",
+                            false,
                             series -> Counter.builder("switchboard.cost.usd")
                                     .baseUnit("usd")
                                     .tags("key", series.key(), "model", series.model(), "provider", series.provider())
@@ -164,8 +186,14 @@ public final class GatewayMeters {
 
     @SuppressWarnings("unchecked")
     private <M extends Meter> M resolve(
-            String meter, String key, String model, String provider, String type, Function<Series, M> register) {
-        Series series = new Series(meter, keys.tag(key), models.tag(model), provider, type, false);
+            String meter,
+            String key,
+            String modelTag,
+            String provider,
+            String type,
+            boolean stream,
+            Function<Series, M> register) {
+        Series series = new Series(meter, keys.tag(key), modelTag, provider, type, stream);
         Meter found = usageMeters.get(series);
         return (M) (found != null ? found : usageMeters.computeIfAbsent(series, register::apply));
     }

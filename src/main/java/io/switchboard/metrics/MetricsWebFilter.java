@@ -42,6 +42,9 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        if (!enabled) {
+            return chain.filter(exchange);
+        }
         GatewayExchange state = GatewayExchange.find(exchange);
         if (state == null || state.endpoint() == null) {
             return chain.filter(exchange);

@@ -29,7 +29,8 @@ public final class UsageMetrics implements UsageListener {
             meters.streamClosed();
         }
         String key = record.keyName();
-        String model = record.model();
+        boolean succeeded = record.outcome() == UsageOutcome.SUCCESS;
+        String model = meters.usageModelTag(record.model(), succeeded);
         String provider = record.provider();
         meters.tokens(key, model, provider, "prompt", record.promptTokens());
         meters.tokens(key, model, provider, "completion", record.completionTokens());
@@ -38,8 +39,8 @@ public final class UsageMetrics implements UsageListener {
         if (record.costUsd() != null) {
             meters.cost(key, model, provider, record.costUsd().doubleValue());
         }
-        if (record.ttftMs() != null && record.outcome() == UsageOutcome.SUCCESS) {
-            meters.timeToFirstToken(key, model, provider, record.ttftMs());
+        if (record.ttftMs() != null && succeeded) {
+            meters.timeToFirstToken(key, record.model(), provider, record.stream(), record.ttftMs());
         }
         if (record.outcome().failed() && record.outcome() != UsageOutcome.CLIENT_CLOSED) {
             meters.upstreamError(provider, record.outcome().value());
@@ -48,18 +49,19 @@ public final class UsageMetrics implements UsageListener {
 
     @Override
     public void onSettled(UsageRecord before, UsageRecord after) {
-        // Count what settlement added, so the counters end at the upstream's own totals.
+        // Count what settlement added. Counters only grow: a settlement that lowers an estimate
+        // (the prompt estimate often runs high) leaves them at the estimate; the ledger has the
+        // exact figures.
         String key = after.keyName();
-        meters.tokens(key, after.model(), after.provider(), "prompt", after.promptTokens() - before.promptTokens());
-        meters.tokens(
-                key,
-                after.model(),
-                after.provider(),
-                "completion",
-                after.completionTokens() - before.completionTokens());
+        String model = meters.usageModelTag(after.model(), after.outcome() == UsageOutcome.SUCCESS);
+        String provider = after.provider();
+        meters.tokens(key, model, provider, "prompt", after.promptTokens() - before.promptTokens());
+        meters.tokens(key, model, provider, "completion", after.completionTokens() - before.completionTokens());
+        meters.tokens(key, model, provider, "cached", after.cachedTokens() - before.cachedTokens());
+        meters.tokens(key, model, provider, "reasoning", after.reasoningTokens() - before.reasoningTokens());
         if (after.costUsd() != null) {
             double was = before.costUsd() == null ? 0 : before.costUsd().doubleValue();
-            meters.cost(key, after.model(), after.provider(), after.costUsd().doubleValue() - was);
+            meters.cost(key, model, provider, after.costUsd().doubleValue() - was);
         }
     }
 }

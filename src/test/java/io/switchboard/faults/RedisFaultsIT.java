@@ -70,14 +70,20 @@ class RedisFaultsIT {
         RedisURI target = RedisURI.create(RedisTestServer.url());
         proxy = FaultProxy.to(target.getHost(), target.getPort());
         prefix = "switchboard-faults:" + UUID.randomUUID() + ":";
+        gateway = GatewayInstance.start(
+                settings("redis://127.0.0.1:" + proxy.port(), Map.of("gateway.ratelimit.defaults.rpm", "1000")));
+    }
+
+    /** A gateway's settings: the static client key, limits in Redis at {@code redisUrl}, and {@code more}. */
+    private Map<String, String> settings(String redisUrl, Map<String, String> more) {
         Map<String, String> settings = DependencyFaults.settings(upstream);
         settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
         settings.put("gateway.keys.static[0].name", "test-client");
         settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-        settings.put("gateway.ratelimit.redis-url", "redis://127.0.0.1:" + proxy.port());
+        settings.put("gateway.ratelimit.redis-url", redisUrl);
         settings.put("gateway.ratelimit.key-prefix", prefix);
-        settings.put("gateway.ratelimit.defaults.rpm", "1000");
-        gateway = GatewayInstance.start(settings);
+        settings.putAll(more);
+        return settings;
     }
 
     @AfterEach
@@ -99,14 +105,8 @@ class RedisFaultsIT {
     @Test
     void aGracefulStopLetsOpenStreamsGiveTheirSlotsBackInRedis() throws Exception {
         gateway.close();
-        Map<String, String> settings = DependencyFaults.settings(upstream);
-        settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
-        settings.put("gateway.keys.static[0].name", "test-client");
-        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-        settings.put("gateway.keys.static[0].max-concurrency", "4");
-        settings.put("gateway.ratelimit.redis-url", RedisTestServer.url());
-        settings.put("gateway.ratelimit.key-prefix", prefix);
-        gateway = GatewayInstance.start(settings);
+        gateway = GatewayInstance.start(
+                settings(RedisTestServer.url(), Map.of("gateway.keys.static[0].max-concurrency", "4")));
         TestGateway client = gateway.gateway();
         int before = upstream.requestCount();
         List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> streams =
@@ -151,15 +151,9 @@ class RedisFaultsIT {
     void failModeClosedRefusesABudgetedKeyAsUnavailableNotAsSpent() {
         gateway.close();
         proxy.refuse();
-        Map<String, String> settings = DependencyFaults.settings(upstream);
-        settings.put("gateway.storage.path", "target/faults-redis/" + UUID.randomUUID());
-        settings.put("gateway.keys.static[0].name", "test-client");
-        settings.put("gateway.keys.static[0].secret", TestGateway.CLIENT_KEY);
-        settings.put("gateway.keys.static[0].budget-usd", "5");
-        settings.put("gateway.ratelimit.redis-url", "redis://127.0.0.1:" + proxy.port());
-        settings.put("gateway.ratelimit.key-prefix", prefix);
-        settings.put("gateway.ratelimit.fail-mode", "closed");
-        gateway = GatewayInstance.start(settings);
+        gateway = GatewayInstance.start(settings(
+                "redis://127.0.0.1:" + proxy.port(),
+                Map.of("gateway.keys.static[0].budget-usd", "5", "gateway.ratelimit.fail-mode", "closed")));
         java.net.http.HttpResponse<String> refused =
                 gateway.gateway().postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);

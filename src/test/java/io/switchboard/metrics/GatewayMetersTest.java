@@ -91,4 +91,43 @@ class GatewayMetersTest {
         meters.streamClosed();
         assertThat(registry.get("switchboard.active.streams").gauge().value()).isEqualTo(1.0);
     }
+
+    /**
+     * A request that never got an answer (a client that left) still has an estimate of its prompt:
+     * its model, any string the client sent, must not take one of the bounded places either.
+     */
+    @Test
+    void estimatesForUnansweredRequestsWithMadeUpModelsDoNotTakeThePlacesOfRealModels() {
+        for (int i = 0; i < 50; i++) {
+            meters.tokens("team-a", meters.usageModelTag("made-up-" + i, false), "openrouter", "prompt", 10);
+        }
+        meters.tokens("team-a", meters.usageModelTag("openai/gpt-5-nano", true), "openrouter", "prompt", 10);
+
+        assertThat(registry.get("switchboard.tokens")
+                        .tag("model", "other")
+                        .counter()
+                        .count())
+                .isEqualTo(500);
+        assertThat(registry.get("switchboard.tokens")
+                        .tag("model", "openai/gpt-5-nano")
+                        .counter()
+                        .count())
+                .isEqualTo(10);
+    }
+
+    @Test
+    void timeToFirstTokenKeepsStreamsApartFromWholeAnswers() {
+        meters.timeToFirstToken("team-a", "m", "openrouter", true, 300);
+        meters.timeToFirstToken("team-a", "m", "openrouter", false, 4_000);
+        assertThat(registry.get("switchboard.time.to.first.token")
+                        .tag("stream", "true")
+                        .timer()
+                        .max(TimeUnit.MILLISECONDS))
+                .isEqualTo(300.0);
+        assertThat(registry.get("switchboard.time.to.first.token")
+                        .tag("stream", "false")
+                        .timer()
+                        .max(TimeUnit.MILLISECONDS))
+                .isEqualTo(4_000.0);
+    }
 }
