@@ -46,6 +46,8 @@ import org.springframework.web.server.WebFilter;
 @Configuration(proxyBeanMethods = false)
 class UsageConfiguration {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UsageConfiguration.class);
+
     @Bean
     GatewayMeters gatewayMeters(MeterRegistry registry, MetricsProperties properties) {
         return new GatewayMeters(registry, properties);
@@ -189,6 +191,10 @@ class UsageConfiguration {
             UsageProperties properties) {
         List<UsageListener> listeners = List.of(limits.usageListener(), metrics);
         if (!properties.enabled()) {
+            // Nothing learns what a request used: tpm and budget reservations are handed back whole.
+            log.warn("gateway.usage.enabled=false: no usage is recorded, so keys' tpm and budget limits are"
+                    + " not enforced (rpm and max_concurrency are), and the token, cost and active-stream"
+                    + " metrics stay at zero");
             return exchange -> null;
         }
         return new UsageCapture(prices, ledger, listeners, settler.getIfAvailable(), ledger.journal());
