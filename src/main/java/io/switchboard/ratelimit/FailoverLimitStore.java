@@ -48,8 +48,6 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private final @Nullable GatewayMeters meters;
     private final ConcurrentHashMap<String, Long> unsharedSpend = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unsharedSeeds = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> unsharedUnreserves = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> unsharedSlotReleases = new ConcurrentHashMap<>();
     /** Per account, the spend this replica knew when the outage began; emptied when Redis answers. */
     private final ConcurrentHashMap<String, Long> spentAtOutage = new ConcurrentHashMap<>();
 
@@ -100,7 +98,9 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         }
         return Slot.granted(() -> Timeouts.within(slot.release(), timeout).onErrorResume(error -> {
             degrade(error);
-            unsharedSlotReleases.merge(slots, 1L, Long::sum);
+            if (slot instanceof RedisLimitStore.RedisSlot held) {
+                redis.keep(held);
+            }
             return Mono.empty();
         }));
     }
@@ -111,7 +111,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             return fallbackReserve(account, limit, amount);
         }
         return guard(
-                redis.reserve(account, limit, amount).map(hold -> sharedHold(account, amount, hold)),
+                redis.reserve(account, limit, amount).map(hold -> sharedHold(account, hold)),
                 () -> fallbackReserve(account, limit, amount));
     }
 
@@ -120,7 +120,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
      * fall-back then knows this spend) and, when Redis fails, is kept: the spend and the release of
      * the reservation are written when it answers again.
      */
-    private Hold sharedHold(String account, long amount, Hold hold) {
+    private Hold sharedHold(String account, Hold hold) {
         if (!hold.granted()) {
             return hold;
         }
@@ -128,7 +128,9 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             local.spend(account, actual);
             return Timeouts.within(hold.settle(actual), timeout).onErrorResume(error -> {
                 degrade(error);
-                unsharedUnreserves.merge(account, amount, Long::sum);
+                if (hold instanceof RedisLimitStore.RedisHold held) {
+                    redis.keep(held);
+                }
                 return keepSpend(account, actual);
             });
         });
@@ -169,9 +171,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
                         .timeout(timeout)
                         .doOnSuccess(done -> unsharedSeeds.remove(seed.getKey(), seed.getValue())));
         Flux<Void> spend = replay(unsharedSpend, redis::spend);
-        Flux<Void> unreserves = replay(unsharedUnreserves, redis::unreserve);
-        Flux<Void> slotReleases = replay(unsharedSlotReleases, redis::releaseSlots);
-        return seeds.thenMany(spend).thenMany(unreserves).thenMany(slotReleases).then();
+        return seeds.thenMany(spend).then(redis.giveBackKept());
     }
 
     /** Writes each kept amount with {@code write}; an amount whose write fails is kept again. */
@@ -186,10 +186,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     }
 
     private boolean redisMissedSomething() {
-        return !unsharedSpend.isEmpty()
-                || !unsharedSeeds.isEmpty()
-                || !unsharedUnreserves.isEmpty()
-                || !unsharedSlotReleases.isEmpty();
+        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty() || redis.hasKept();
     }
 
     private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {

@@ -9,7 +9,13 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -17,6 +23,10 @@ import reactor.core.publisher.Mono;
  * atomic across replicas (no read-then-write race that would let two replicas both take the last
  * token). Commands time out after {@code command-timeout} (Lettuce's default of 60 s would stall
  * every request while Redis hangs), and fail at once while disconnected instead of queueing.
+ *
+ * <p>A concurrency slot and a budget reservation each leave a token key in Redis (kept at most a
+ * day) by which it is given back, exactly once: a timed-out acquire that Redis ran after all, a
+ * release sent twice or replayed after an outage, all come out right.
  */
 final class RedisLimitStore implements LimitStore, AutoCloseable {
 
@@ -54,6 +64,10 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return {allowed, math.max(tokens, 0), reset, wait}
             """;
 
+    /**
+     * Takes a slot (KEYS[1] counts them) and leaves its token (KEYS[2]), which {@link #RELEASE}
+     * needs: a slot is given back once, by its token, whatever asks for it and however often.
+     */
     private static final String ACQUIRE = """
             local n = redis.call('INCR', KEYS[1])
             if n > tonumber(ARGV[1]) then
@@ -61,41 +75,41 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
               return 0
             end
             redis.call('PEXPIRE', KEYS[1], 3600000)
+            redis.call('SET', KEYS[2], '1', 'PX', 86400000)
             return 1
             """;
 
+    /** Gives back the slot of the token KEYS[2], if it was taken and not given back yet. */
     private static final String RELEASE = """
+            if redis.call('DEL', KEYS[2]) == 0 then return 0 end
             local n = redis.call('DECR', KEYS[1])
             if n <= 0 then redis.call('DEL', KEYS[1]) end
-            return n
+            return 1
             """;
 
+    /** Reserves ARGV[2] of the budget KEYS[1] and leaves the hold's token KEYS[2] with the amount. */
     private static final String RESERVE = """
             local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
             local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
             if spent + reserved >= tonumber(ARGV[1]) then return 0 end
             redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[2])
+            redis.call('SET', KEYS[2], ARGV[2], 'PX', 86400000)
             return 1
             """;
 
+    /**
+     * Adds ARGV[1] to what was spent, and gives back the reservation of the hold KEYS[2] if it is
+     * still held: a hold is given back once, however often this runs for it.
+     */
     private static final String SETTLE = """
-            redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(ARGV[1]))
-            redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2])
+            local held = redis.call('GET', KEYS[2])
+            if held then
+              redis.call('DEL', KEYS[2])
+              local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
+              if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+            end
+            redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
             return 1
-            """;
-
-    // Given back after an outage: never below zero, so a release Redis had taken before it timed out
-    // cannot free other requests' reservations.
-    private static final String UNRESERVE = """
-            local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(ARGV[1]))
-            if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
-            return 1
-            """;
-
-    private static final String RELEASE_MANY = """
-            local n = redis.call('DECRBY', KEYS[1], ARGV[1])
-            if n <= 0 then redis.call('DEL', KEYS[1]) end
-            return n
             """;
 
     /**
@@ -115,6 +129,16 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     private final RedisClient client;
     private final RedisURI uri;
     private final String prefix;
+    /** Slot tokens are this process's random prefix and a count: unique across replicas. */
+    private final String tokenPrefix =
+            Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
+
+    private final AtomicLong tokens = new AtomicLong();
+    /** Slots whose release could not reach Redis (token to counter): given back when it answers. */
+    private final ConcurrentHashMap<String, String> unreleased = new ConcurrentHashMap<>();
+    /** Holds whose reservation could not be given back (token to budget): given back when it answers. */
+    private final ConcurrentHashMap<String, String> unsettled = new ConcurrentHashMap<>();
+
     private volatile @Nullable StatefulRedisConnection<String, String> connection;
 
     RedisLimitStore(String url, Duration commandTimeout, String prefix) {
@@ -194,43 +218,128 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         }
     }
 
+    /**
+     * Takes a slot. Redis may still run an acquire the caller stopped waiting for (its timeout, a
+     * client that left, a reply lost with the connection); the acquire is then given back by its
+     * token, which undoes it if Redis ran it and does nothing if not (a connection runs its
+     * commands in order). A counter alone could not tell, and kept such a slot taken for an hour.
+     */
     @Override
     public Mono<Slot> acquire(String slots, int max) {
         String key = prefix + "cc:" + slots;
-        return eval(ACQUIRE, ScriptOutputType.INTEGER, key, Integer.toString(max))
-                .map(granted -> {
-                    if (asLong(granted) != 1) {
-                        return Slot.REFUSED;
-                    }
-                    return Slot.granted(
-                            () -> eval(RELEASE, ScriptOutputType.INTEGER, key).then());
-                });
+        String token = newToken(key);
+        return undoneIfUnanswered(
+                eval(ACQUIRE, ScriptOutputType.INTEGER, new String[] {key, token}, Integer.toString(max)),
+                granted -> asLong(granted) == 1 ? new RedisSlot(this, key, token) : Slot.REFUSED,
+                () -> giveBack(unreleased, key, token, release(key, token)));
     }
 
+    /** Reserves part of a budget; like {@link #acquire}, given back by its token when unanswered. */
     @Override
     public Mono<Hold> reserve(String account, long limit, long requested) {
         long amount = LimitStore.reservable(limit, requested);
         String key = prefix + "budget:" + account;
-        return eval(RESERVE, ScriptOutputType.INTEGER, key, Long.toString(limit), Long.toString(amount))
-                .map(granted -> {
-                    if (asLong(granted) != 1) {
-                        return Hold.REFUSED;
-                    }
-                    return Hold.granted(actual -> eval(
-                                    SETTLE, ScriptOutputType.INTEGER, key, Long.toString(amount), Long.toString(actual))
-                            .then());
-                });
+        String token = newToken(key);
+        return undoneIfUnanswered(
+                eval(
+                        RESERVE,
+                        ScriptOutputType.INTEGER,
+                        new String[] {key, token},
+                        Long.toString(limit),
+                        Long.toString(amount)),
+                granted -> asLong(granted) == 1 ? new RedisHold(this, key, token) : Hold.REFUSED,
+                () -> giveBack(unsettled, key, token, settle(key, token, 0)));
     }
 
-    /** Gives back {@code amount} of an account's reservations whose settlement could not reach Redis. */
-    Mono<Void> unreserve(String account, long amount) {
-        return eval(UNRESERVE, ScriptOutputType.INTEGER, prefix + "budget:" + account, Long.toString(amount))
+    private String newToken(String key) {
+        return key + ":" + tokenPrefix + tokens.incrementAndGet();
+    }
+
+    /** {@code call}'s answer as {@code answer} says; {@code undo} when it fails or is given up unanswered. */
+    private static <T> Mono<T> undoneIfUnanswered(
+            Mono<Object> call, java.util.function.Function<Object, T> answer, Runnable undo) {
+        return Mono.defer(() -> {
+            AtomicBoolean answered = new AtomicBoolean();
+            return call.map(result -> {
+                        answered.set(true);
+                        return answer.apply(result);
+                    })
+                    .doOnError(error -> undo.run())
+                    .doOnCancel(() -> {
+                        if (!answered.get()) {
+                            undo.run();
+                        }
+                    });
+        });
+    }
+
+    /** A slot taken in Redis, given back by its token. */
+    record RedisSlot(RedisLimitStore store, String key, String token) implements Slot {
+        @Override
+        public boolean granted() {
+            return true;
+        }
+
+        @Override
+        public Mono<Void> release() {
+            return store.release(key, token);
+        }
+    }
+
+    /** A reservation held in Redis, given back by its token when it settles. */
+    record RedisHold(RedisLimitStore store, String key, String token) implements Hold {
+        @Override
+        public boolean granted() {
+            return true;
+        }
+
+        @Override
+        public Mono<Void> settle(long actual) {
+            return store.settle(key, token, actual);
+        }
+    }
+
+    private Mono<Void> release(String key, String token) {
+        return eval(RELEASE, ScriptOutputType.INTEGER, new String[] {key, token})
                 .then();
     }
 
-    /** Releases {@code count} concurrency slots whose release could not reach Redis. */
-    Mono<Void> releaseSlots(String slots, long count) {
-        return eval(RELEASE_MANY, ScriptOutputType.INTEGER, prefix + "cc:" + slots, Long.toString(count))
+    private Mono<Void> settle(String key, String token, long actual) {
+        return eval(SETTLE, ScriptOutputType.INTEGER, new String[] {key, token}, Long.toString(actual))
+                .then();
+    }
+
+    /** Runs {@code undo} now, or keeps the token in {@code kept} for when Redis answers again. */
+    private static void giveBack(Map<String, String> kept, String key, String token, Mono<Void> undo) {
+        undo.subscribe(null, error -> kept.put(token, key));
+    }
+
+    /** Keeps a slot's release that could not reach Redis, for {@link #giveBackKept}. */
+    void keep(RedisSlot slot) {
+        unreleased.put(slot.token(), slot.key());
+    }
+
+    /** Keeps the return of a hold's reservation that could not reach Redis, for {@link #giveBackKept}. */
+    void keep(RedisHold hold) {
+        unsettled.put(hold.token(), hold.key());
+    }
+
+    boolean hasKept() {
+        return !unreleased.isEmpty() || !unsettled.isEmpty();
+    }
+
+    /** Gives back the slots and reservations kept while Redis was unreachable; what fails is kept again. */
+    Mono<Void> giveBackKept() {
+        return replay(unreleased, this::release).then(replay(unsettled, (key, token) -> settle(key, token, 0)));
+    }
+
+    private static Mono<Void> replay(
+            ConcurrentHashMap<String, String> kept, java.util.function.BiFunction<String, String, Mono<Void>> undo) {
+        return Flux.fromIterable(List.copyOf(kept.entrySet()))
+                .concatMap(entry -> kept.remove(entry.getKey(), entry.getValue())
+                        ? undo.apply(entry.getValue(), entry.getKey())
+                                .doOnError(error -> kept.put(entry.getKey(), entry.getValue()))
+                        : Mono.empty())
                 .then();
     }
 
@@ -247,7 +356,11 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     private Mono<Object> eval(String script, ScriptOutputType type, String key, String... args) {
-        return command(c -> c.async().eval(script, type, new String[] {key}, args));
+        return eval(script, type, new String[] {key}, args);
+    }
+
+    private Mono<Object> eval(String script, ScriptOutputType type, String[] keys, String... args) {
+        return command(c -> c.async().eval(script, type, keys, args));
     }
 
     private <T> Mono<T> command(

@@ -221,7 +221,7 @@ class RedisLimitStoreIT {
                             .block(Duration.ofSeconds(5))
                             .settle(200)
                             .block(Duration.ofSeconds(5));
-                    proxy.refuse();
+                    proxy.blackHole(); // bound throughout: no port to take back
                     store.spend("share", 0).block(Duration.ofSeconds(5));
                     Awaitility.await().atMost(Duration.ofSeconds(5)).until(store::degraded);
                     LimitStore.Hold first = store.reserve("share", 1000, 100).block(Duration.ofSeconds(5));
@@ -249,7 +249,7 @@ class RedisLimitStoreIT {
                     .block(Duration.ofSeconds(5))
                     .settle(100)
                     .block(Duration.ofSeconds(5));
-            proxy.refuse();
+            proxy.blackHole(); // bound throughout: no port to take back
             store.spend("open", 0).block(Duration.ofSeconds(5));
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(store::degraded);
             LimitStore.Hold open = store.reserve("open", 1000, 100).block(Duration.ofSeconds(5));
@@ -267,6 +267,52 @@ class RedisLimitStoreIT {
                             .granted())
                     .as("the budget is spent")
                     .isFalse();
+        });
+    }
+
+    /**
+     * Redis slower than the command timeout: the acquire times out (the request goes on with the
+     * local fall-back) but Redis still runs it later. That slot is given back in Redis, not left
+     * taken for an hour (four such stalls locked a max_concurrency=4 key out).
+     */
+    @Test
+    void anAcquireThatTimedOutButRanInRedisIsGivenBack() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            proxy.delay(Duration.ofMillis(500));
+            LimitStore.Slot slot = store.acquire("late", 1).block(Duration.ofSeconds(5));
+            assertThat(slot.granted()).as("admitted by the fall-back").isTrue();
+            assertThat(store.degraded()).isTrue();
+            Awaitility.await()
+                    .pollDelay(Duration.ofMillis(1500))
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(direct.sync().get(prefix + "cc:late"))
+                            .as("the slot the late acquire took in Redis")
+                            .isNull());
+            assertThat(direct.sync().keys(prefix + "cc:late:*"))
+                    .as("slot tokens left")
+                    .isEmpty();
+            slot.release().block(Duration.ofSeconds(5));
+        });
+    }
+
+    /** The same for a budget reservation: one that timed out but ran in Redis does not stay reserved. */
+    @Test
+    void aReservationThatTimedOutButRanInRedisIsGivenBack() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            proxy.delay(Duration.ofMillis(500));
+            LimitStore.Hold hold = store.reserve("late", 1000, 300).block(Duration.ofSeconds(5));
+            assertThat(hold.granted()).as("admitted by the fall-back").isTrue();
+            assertThat(store.degraded()).isTrue();
+            Awaitility.await()
+                    .pollDelay(Duration.ofMillis(1500))
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:late", "reserved"))
+                            .as("the reservation the late command made in Redis")
+                            .isEqualTo("0"));
+            assertThat(direct.sync().keys(prefix + "budget:late:*"))
+                    .as("hold tokens left")
+                    .isEmpty();
+            hold.settle(0).block(Duration.ofSeconds(5));
         });
     }
 
