@@ -4,7 +4,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TokensInheritanceStrategy;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,7 +25,7 @@ final class LocalLimitStore implements LimitStore {
 
     private static final Duration IDLE = Duration.ofMinutes(2);
 
-    private final Cache<String, Bucket> buckets =
+    private final Cache<String, Sized> buckets =
             Caffeine.newBuilder().maximumSize(500_000).expireAfterAccess(IDLE).build();
     private final ConcurrentHashMap<String, AtomicInteger> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
@@ -35,15 +37,19 @@ final class LocalLimitStore implements LimitStore {
 
     @Override
     public Mono<Take> peek(String key, long capacity, Duration period) {
-        return Mono.just(peekNow(key, capacity));
+        return Mono.just(peekNow(key, capacity, period));
     }
 
-    LocalTake peekNow(String key, long capacity) {
-        Bucket bucket = buckets.getIfPresent(bucketKey(key, capacity));
-        if (bucket == null) {
+    /** A bucket and the limit it was last sized for. */
+    private record Sized(Bucket bucket, long capacity) {}
+
+    LocalTake peekNow(String key, long capacity, Duration period) {
+        Sized sized = buckets.getIfPresent(key);
+        if (sized == null) {
             // Never taken from, or idle past its period: full.
             return new LocalTake(null, true, capacity, 0, 0);
         }
+        Bucket bucket = resized(key, sized, capacity, period);
         long available = Math.max(0, bucket.getAvailableTokens());
         long untilFull = available >= capacity
                 ? 0
@@ -51,20 +57,12 @@ final class LocalLimitStore implements LimitStore {
         return new LocalTake(null, true, available, untilFull, 0);
     }
 
-    /** The limit is part of the key: a key whose limit was edited starts a bucket of the new size. */
-    private static String bucketKey(String key, long capacity) {
-        return key + "|" + capacity;
-    }
-
     LocalTake takeNow(String key, long capacity, Duration period, long amount) {
-        Bucket bucket = buckets.get(
-                bucketKey(key, capacity),
-                k -> Bucket.builder()
-                        .addLimit(Bandwidth.builder()
-                                .capacity(capacity)
-                                .refillIntervally(refillable(capacity, period), period)
-                                .build())
-                        .build());
+        Sized sized = buckets.get(
+                key,
+                k -> new Sized(
+                        Bucket.builder().addLimit(limit(capacity, period)).build(), capacity));
+        Bucket bucket = resized(key, sized, capacity, period);
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
         return new LocalTake(
                 bucket,
@@ -72,6 +70,33 @@ final class LocalLimitStore implements LimitStore {
                 probe.getRemainingTokens(),
                 probe.getNanosToWaitForReset(),
                 probe.getNanosToWaitForRefill());
+    }
+
+    /**
+     * The bucket at the key's limit now. When an administrator edited the limit, the same bucket
+     * takes the new size and keeps what is left of it (at most the new size): a limit lowered in
+     * the middle of a period binds at once, and one raised does not start full. (Each size had a
+     * bucket of its own, full when first used.)
+     */
+    private Bucket resized(String key, Sized sized, long capacity, Duration period) {
+        if (sized.capacity() == capacity) {
+            return sized.bucket();
+        }
+        sized.bucket()
+                .replaceConfiguration(
+                        BucketConfiguration.builder()
+                                .addLimit(limit(capacity, period))
+                                .build(),
+                        TokensInheritanceStrategy.AS_IS);
+        buckets.put(key, new Sized(sized.bucket(), capacity));
+        return sized.bucket();
+    }
+
+    private static Bandwidth limit(long capacity, Duration period) {
+        return Bandwidth.builder()
+                .capacity(capacity)
+                .refillIntervally(refillable(capacity, period), period)
+                .build();
     }
 
     /**

@@ -47,6 +47,9 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
               local n = math.floor((now - refill_at) / period) + 1
               tokens = math.min(capacity, tokens + n * capacity)
               refill_at = refill_at + n * period
+            elseif tokens > capacity then
+              -- The key's limit was lowered: what is left, at most the new size.
+              tokens = capacity
             end
             local allowed = 0
             if force then
@@ -170,7 +173,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
 
     @Override
     public Mono<Take> take(String bucket, long capacity, Duration period, long amount) {
-        String key = prefix + "rl:" + bucket + ":" + capacity;
+        String key = prefix + "rl:" + bucket;
         String periodMs = Long.toString(period.toMillis());
         String cap = Long.toString(capacity);
         return eval(TAKE, ScriptOutputType.MULTI, key, cap, periodMs, Long.toString(Math.min(amount, capacity)), "0")
@@ -189,7 +192,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     /** The take script with nothing to take: it reads the bucket (refilled to now) and changes nothing else. */
     @Override
     public Mono<Take> peek(String bucket, long capacity, Duration period) {
-        String key = prefix + "rl:" + bucket + ":" + capacity;
+        String key = prefix + "rl:" + bucket;
         return eval(
                         TAKE,
                         ScriptOutputType.MULTI,

@@ -35,20 +35,38 @@ class LocalLimitStoreTest {
     @Test
     void aPeekReportsTheBucketAsItStandsAndTakesNothing() {
         Duration minute = Duration.ofMinutes(1);
-        LocalLimitStore.LocalTake untouched = store.peekNow("k:rpm", 10);
+        LocalLimitStore.LocalTake untouched = store.peekNow("k:rpm", 10, minute);
         assertThat(untouched.remaining()).isEqualTo(10);
         assertThat(untouched.resetNanos()).isZero();
 
         store.takeNow("k:rpm", 10, minute, 3);
-        LocalLimitStore.LocalTake afterTake = store.peekNow("k:rpm", 10);
-        LocalLimitStore.LocalTake again = store.peekNow("k:rpm", 10);
+        LocalLimitStore.LocalTake afterTake = store.peekNow("k:rpm", 10, minute);
+        LocalLimitStore.LocalTake again = store.peekNow("k:rpm", 10, minute);
 
         assertThat(afterTake.remaining()).isEqualTo(7);
         assertThat(again.remaining()).isEqualTo(7);
         assertThat(afterTake.resetNanos()).isBetween(1L, minute.toNanos());
         assertThat(store.takeNow("k:rpm", 10, minute, 1).remaining()).isEqualTo(6);
-        // A bucket of another size (the limit was edited) is a bucket of its own.
-        assertThat(store.peekNow("k:rpm", 20).remaining()).isEqualTo(20);
+    }
+
+    /**
+     * An administrator lowers an abusive key's rpm from 50 to 10 after it used 50 this minute: it
+     * gets nothing more until the bucket refills (a bucket of the new size used to start full, and
+     * gave 10 more at once); raised to 60, it does not start full either.
+     */
+    @Test
+    void anEditedLimitResizesTheBucketAndKeepsWhatWasUsed() {
+        Duration minute = Duration.ofMinutes(1);
+        for (int i = 0; i < 50; i++) {
+            assertThat(store.takeNow("k:rpm", 50, minute, 1).allowed()).isTrue();
+        }
+        assertThat(store.takeNow("k:rpm", 10, minute, 1).allowed())
+                .as("lowered to 10")
+                .isFalse();
+        assertThat(store.peekNow("k:rpm", 60, minute).remaining())
+                .as("raised to 60")
+                .isZero();
+        assertThat(store.takeNow("k:rpm", 60, minute, 1).allowed()).isFalse();
     }
 
     @Test

@@ -51,6 +51,29 @@ class RedisLimitStoreIT {
                 .isBetween(1L, Duration.ofMinutes(1).toNanos());
     }
 
+    /** A key's rpm lowered from 50 to 10 after it used 50 this minute: nothing more until the refill. */
+    @Test
+    void anEditedLimitResizesTheSharedBucketAndKeepsWhatWasUsed() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        for (int i = 0; i < 50; i++) {
+            assertThat(replicaA.take("edited:rpm", 50, Duration.ofMinutes(1), 1)
+                            .block(Duration.ofSeconds(5))
+                            .allowed())
+                    .isTrue();
+        }
+        assertThat(replicaB.take("edited:rpm", 10, Duration.ofMinutes(1), 1)
+                        .block(Duration.ofSeconds(5))
+                        .allowed())
+                .as("lowered to 10")
+                .isFalse();
+        assertThat(replicaA.peek("edited:rpm", 60, Duration.ofMinutes(1))
+                        .block(Duration.ofSeconds(5))
+                        .remaining())
+                .as("raised to 60")
+                .isZero();
+    }
+
     @Test
     void tokensAreReconciledBothWays() {
         replicaA.ping().block(Duration.ofSeconds(5));
