@@ -61,12 +61,15 @@ record KeyLimits(
     }
 
     /**
-     * Nano-USD, at most {@code Long.MAX_VALUE} (9.2 billion USD): a larger budget, written to mean
-     * "unlimited", would otherwise wrap to a negative limit and refuse every request with 402.
+     * Nano-USD, at most a quarter of {@code Long.MAX_VALUE} (2.3 billion USD): a larger budget,
+     * written to mean "unlimited", would otherwise wrap to a negative limit and refuse every request
+     * with 402. A quarter, because what is spent plus what is reserved (each reservation at most the
+     * limit, granted while the sum is below it) must still fit a long in the stores' sums and in
+     * Redis's increments: two reservations of a near-{@code Long.MAX_VALUE} limit overflowed there.
      */
     static @Nullable Long nanos(@Nullable BigDecimal usd) {
         return usd == null ? null : usd.multiply(NANOS).min(MAX_NANOS).longValue();
     }
 
-    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE);
+    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE / 4);
 }

@@ -141,6 +141,29 @@ class RedisLimitStoreIT {
                 .isTrue();
     }
 
+    /**
+     * A budget written as unlimited, half of it reserved, and a request with an absurd max_tokens:
+     * it is judged (half the budget is still free) rather than overflowing Redis's increment, an
+     * error that failed the whole store over for every key.
+     */
+    @Test
+    void aLimitSizedReservationBesideAnotherFitsRedisIncrements() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        long unlimited = KeyLimits.nanos(new java.math.BigDecimal("100000000000"));
+        assertThat(replicaA.reserve("unlimited", unlimited, unlimited / 2)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isTrue();
+        assertThat(replicaA.reserve("unlimited", unlimited, Long.MAX_VALUE)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isTrue();
+        assertThat(replicaA.reserve("unlimited", unlimited, 1)
+                        .block(Duration.ofSeconds(5))
+                        .granted())
+                .isFalse();
+    }
+
     @Test
     void theLedgerSeedCountsWithSettlementsBeforeItAndOnlyTheFirstSeedCounts() {
         replicaA.ping().block(Duration.ofSeconds(5));
