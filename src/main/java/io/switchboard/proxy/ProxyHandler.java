@@ -83,17 +83,12 @@ public class ProxyHandler {
                             attribution,
                             state.requestId(),
                             length);
-                    // The read timer starts as the request goes out, so until the headers it is the
-                    // longer of the two limits (the header deadline below is the one that counts);
-                    // once they are in, it becomes the idle limit (ReadTimeouts.idleFromNow).
-                    out.withConnection(connection -> ReadTimeouts.start(connection, provider));
+                    // The upstream's silence once it answers; the header deadline is below.
+                    out.withConnection(connection -> UpstreamReadTimer.start(connection, provider));
                     ByteBuf bytes = body == null ? null : body.retainedDuplicate();
                     return bytes == null ? out : out.send(Mono.just(bytes));
                 })
-                .responseConnection((response, connection) -> {
-                    ReadTimeouts.idleFromNow(connection, provider);
-                    return Mono.just(new Upstream(response, connection));
-                })
+                .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
                 .next()
                 // Reactor Netty keeps this subscriber for as long as the connection is open: let go
                 // of the operators below (retry, timeout, logging) once the headers are in.
