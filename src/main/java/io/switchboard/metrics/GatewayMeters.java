@@ -116,12 +116,13 @@ public final class GatewayMeters {
     /**
      * Time to the first content of a successful answer, tagged {@code stream}: for a stream it is
      * the first token's, for a JSON answer the whole answer's, which an operator keeps apart.
+     * {@code modelTag} from {@link #usageModelTag}.
      */
-    public void timeToFirstToken(String key, String model, String provider, boolean stream, long millis) {
+    public void timeToFirstToken(String key, String modelTag, String provider, boolean stream, long millis) {
         Timer timer = resolve(
                 "ttft",
                 key,
-                models.tag(model),
+                modelTag,
                 provider,
                 "",
                 stream,

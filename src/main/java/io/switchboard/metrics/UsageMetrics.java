@@ -40,7 +40,7 @@ public final class UsageMetrics implements UsageListener {
             meters.cost(key, model, provider, record.costUsd().doubleValue());
         }
         if (record.ttftMs() != null && succeeded) {
-            meters.timeToFirstToken(key, record.model(), provider, record.stream(), record.ttftMs());
+            meters.timeToFirstToken(key, model, provider, record.stream(), record.ttftMs());
         }
         if (record.outcome().failed() && record.outcome() != UsageOutcome.CLIENT_CLOSED) {
             meters.upstreamError(provider, record.outcome().value());
