@@ -7,6 +7,7 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TokensInheritanceStrategy;
+import io.github.bucket4j.local.LocalBucket;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,7 +26,7 @@ final class LocalLimitStore implements LimitStore {
 
     private static final Duration IDLE = Duration.ofMinutes(2);
 
-    private final Cache<String, Sized> buckets =
+    private final Cache<String, LocalBucket> buckets =
             Caffeine.newBuilder().maximumSize(500_000).expireAfterAccess(IDLE).build();
     private final ConcurrentHashMap<String, AtomicInteger> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
@@ -40,16 +41,13 @@ final class LocalLimitStore implements LimitStore {
         return Mono.just(peekNow(key, capacity, period));
     }
 
-    /** A bucket and the limit it was last sized for. */
-    private record Sized(Bucket bucket, long capacity) {}
-
     LocalTake peekNow(String key, long capacity, Duration period) {
-        Sized sized = buckets.getIfPresent(key);
-        if (sized == null) {
+        LocalBucket bucket = buckets.getIfPresent(key);
+        if (bucket == null) {
             // Never taken from, or idle past its period: full.
             return new LocalTake(null, true, capacity, 0, 0);
         }
-        Bucket bucket = resized(key, sized, capacity, period);
+        resize(bucket, capacity, period);
         long available = Math.max(0, bucket.getAvailableTokens());
         long untilFull = available >= capacity
                 ? 0
@@ -58,11 +56,9 @@ final class LocalLimitStore implements LimitStore {
     }
 
     LocalTake takeNow(String key, long capacity, Duration period, long amount) {
-        Sized sized = buckets.get(
-                key,
-                k -> new Sized(
-                        Bucket.builder().addLimit(limit(capacity, period)).build(), capacity));
-        Bucket bucket = resized(key, sized, capacity, period);
+        LocalBucket bucket = buckets.get(
+                key, k -> Bucket.builder().addLimit(limit(capacity, period)).build());
+        resize(bucket, capacity, period);
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
         return new LocalTake(
                 bucket,
@@ -73,23 +69,19 @@ final class LocalLimitStore implements LimitStore {
     }
 
     /**
-     * The bucket at the key's limit now. When an administrator edited the limit, the same bucket
+     * Sizes the bucket to the key's limit now. When an administrator edited the limit, the same bucket
      * takes the new size and keeps what is left of it (at most the new size): a limit lowered in
      * the middle of a period binds at once, and one raised does not start full. (Each size had a
      * bucket of its own, full when first used.)
      */
-    private Bucket resized(String key, Sized sized, long capacity, Duration period) {
-        if (sized.capacity() == capacity) {
-            return sized.bucket();
+    private static void resize(LocalBucket bucket, long capacity, Duration period) {
+        if (bucket.getConfiguration().getBandwidths()[0].getCapacity() != capacity) {
+            bucket.replaceConfiguration(
+                    BucketConfiguration.builder()
+                            .addLimit(limit(capacity, period))
+                            .build(),
+                    TokensInheritanceStrategy.AS_IS);
         }
-        sized.bucket()
-                .replaceConfiguration(
-                        BucketConfiguration.builder()
-                                .addLimit(limit(capacity, period))
-                                .build(),
-                        TokensInheritanceStrategy.AS_IS);
-        buckets.put(key, new Sized(sized.bucket(), capacity));
-        return sized.bucket();
     }
 
     private static Bandwidth limit(long capacity, Duration period) {
