@@ -2,12 +2,15 @@ package io.switchboard.config;
 
 import io.switchboard.errors.GatewayErrorWebExceptionHandler;
 import io.switchboard.exchange.CheckpointFreeFilterChain;
+import io.switchboard.proxy.ClientSendTimeout;
 import io.switchboard.proxy.ProxyDispatch;
+import io.switchboard.proxy.StreamingProperties;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.webflux.autoconfigure.WebHttpHandlerBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -22,10 +25,15 @@ import org.springframework.web.server.WebFilter;
 /**
  * How the HTTP server runs the WebFilters: all of them, in their order, as one checkpoint-free
  * chain ending in the data plane's relay ({@link ProxyDispatch}), and Spring Security's own filters
- * the same way.
+ * the same way; and how its connections treat a client that stops reading.
  */
 @Configuration(proxyBeanMethods = false)
 class WebPipelineConfiguration {
+
+    @Bean
+    NettyServerCustomizer clientSendTimeout(StreamingProperties streaming) {
+        return new ClientSendTimeout(streaming.sendTimeout())::installOn;
+    }
 
     @Bean
     WebHttpHandlerBuilderCustomizer checkpointFreeFilterChain(ProxyDispatch proxy) {

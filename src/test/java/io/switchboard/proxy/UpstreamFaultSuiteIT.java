@@ -27,6 +27,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -70,6 +71,8 @@ class UpstreamFaultSuiteIT {
 
     private static final int MB = 1024 * 1024;
     private static final Duration CLOSE_WITHIN = Duration.ofMillis(100);
+    /** {@code gateway.streaming.send-timeout} of the tests' gateway ({@link GatewayIntegrationTest}). */
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(12);
 
     @LocalServerPort
     int port;
@@ -207,6 +210,11 @@ class UpstreamFaultSuiteIT {
                         "upstream stalls (bounded memory), other clients unaffected",
                         UpstreamFaultSuiteIT::slowClient,
                         Row.estimated(200, "client_closed", 0)),
+                new Fault(
+                        "client stops reading a fast stream for good, connection kept open",
+                        "disconnected after send-timeout, not before: upstream closed, slot given back",
+                        UpstreamFaultSuiteIT::clientStopsReading,
+                        Row.estimated(200, "client_closed", -1)),
                 new Fault(
                         "client stops reading for three idle-timeouts, then reads on",
                         "the whole stream, clean end: the upstream was held back, not silent",
@@ -595,6 +603,36 @@ class UpstreamFaultSuiteIT {
                     .as("more handed over while reading 1 byte/s")
                     .isLessThan(MB);
             leaveAndAssertUpstreamClosed(socket, received);
+        }
+    }
+
+    /**
+     * A client that keeps its connection but never reads again: back-pressure holds the relay and the
+     * upstream, and only {@code gateway.streaming.send-timeout} (12 s in these tests) lets them go.
+     */
+    void clientStopsReading(String id) throws Exception {
+        String event = "data: {\"pad\":\"" + "x".repeat(16 * 1024) + "\"}\n\n";
+        upstream.enqueue(sse(List.of(endless(Duration.ZERO, i -> event))));
+        try (Socket socket =
+                RawHttp.open(port, 4096, "/v1/chat/completions", chat("openai/gpt-5-nano", true), headers(id))) {
+            InputStream in = socket.getInputStream();
+            assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
+            long stoppedAt = System.nanoTime();
+            FakeUpstream.Received received = upstream.takeRequest();
+            long closedAt = received.connection().closed().get(30, TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(closedAt - stoppedAt))
+                    .as("from the client's last read to the upstream's connection closed")
+                    .isBetween(
+                            SEND_TIMEOUT,
+                            SEND_TIMEOUT.multipliedBy(9).dividedBy(8).plusSeconds(3));
+            socket.setSoTimeout(10_000);
+            String rest;
+            try {
+                rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            } catch (SocketException reset) {
+                rest = "";
+            }
+            assertThat(rest).as("what the client finds once it reads again").doesNotEndWith("0\r\n\r\n");
         }
     }
 

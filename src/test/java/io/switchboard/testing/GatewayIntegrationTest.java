@@ -40,6 +40,8 @@ import org.springframework.test.context.ContextConfiguration;
             "gateway.attribution.title=Switchboard Tests",
             "gateway.attribution.categories=programming",
             "gateway.streaming.heartbeat=400ms",
+            // Longer than any test's client pauses on purpose (the slow client's 1 byte/s included).
+            "gateway.streaming.send-timeout=12s",
             "gateway.limits.max-body-size=1MB",
             "gateway.keys.static[0].name=test-client",
             "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
