@@ -45,6 +45,7 @@ public class ResponseRelay {
     private static final Logger log = LoggerFactory.getLogger(ResponseRelay.class);
     private static final int MAX_ERROR_BODY = 256 * 1024;
     private static final String EMPTY_ANSWER = "The upstream answered without a body.";
+    private static final String EMPTY_STREAM = "The upstream ended the stream without sending anything.";
     /** Ends any line and then the event, whether the bytes before end mid-line, in CR or in LF. */
     private static final byte[] EVENT_END = {'\n', '\n'};
     /** Wraps Netty buffers for Spring's writers; shared with {@link Heartbeats}. */
@@ -162,6 +163,9 @@ public class ResponseRelay {
                             },
                             1)
                     .concatWith(Mono.fromSupplier(() -> remainder(splitter, observers)))
+                    // A stream that ended without a byte answered nothing, yet would end cleanly:
+                    // the client is told, as for a non-streaming answer without a body.
+                    .switchIfEmpty(Mono.error(() -> GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM)))
                     .onErrorResume(error -> {
                         GatewayException cut = UpstreamFailures.midway(error);
                         failed.set(true);

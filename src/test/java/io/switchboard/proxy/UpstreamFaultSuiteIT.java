@@ -237,6 +237,11 @@ class UpstreamFaultSuiteIT {
                     (suite, id) -> suite.upstreamEmptyOk(id, chunked),
                     Row.none(502, "upstream_unreachable")));
         }
+        faults.add(new Fault(
+                "upstream answers a stream that ends without a byte",
+                "the error event and an aborted stream, not an empty clean end",
+                UpstreamFaultSuiteIT::upstreamEmptyStream,
+                Row.estimated(200, "upstream_failed_midway", 0)));
         for (int status : new int[] {429, 500, 502, 503}) {
             for (boolean retryAfter : new boolean[] {true, false}) {
                 faults.add(new Fault(
@@ -468,6 +473,13 @@ class UpstreamFaultSuiteIT {
         Answer answer = call(id, chat("openai/gpt-5-nano", false));
         assertThat(answer.status()).isEqualTo(502);
         assertOpenAiError(answer.text(), "upstream_error");
+    }
+
+    void upstreamEmptyStream(String id) throws IOException {
+        upstream.enqueue(sse(List.of()));
+        Answer answer = call(id, chat("openai/gpt-5-nano", true));
+        assertThat(answer.status()).isEqualTo(200);
+        assertEndsInErrorEvent(answer, "upstream_error");
     }
 
     void upstreamHtmlErrorPage(String id) throws IOException {
