@@ -117,8 +117,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 
     /**
      * A reservation held in Redis whose settlement also adds to this replica's own account (the local
-     * fall-back then knows this spend) and, when Redis fails, is kept: the spend and the release of
-     * the reservation are written when it answers again.
+     * fall-back then knows this spend) and, when Redis fails, is kept: settled by the hold's token when
+     * it answers again, so a settlement that ran but whose answer was lost is not counted twice.
      */
     private Hold sharedHold(String account, Hold hold) {
         if (!hold.granted()) {
@@ -129,7 +129,8 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             return Timeouts.within(hold.settle(actual), timeout).onErrorResume(error -> {
                 degrade(error);
                 if (hold instanceof RedisLimitStore.RedisHold held) {
-                    redis.keep(held);
+                    redis.keep(held, actual);
+                    return Mono.empty();
                 }
                 return keepSpend(account, actual);
             });

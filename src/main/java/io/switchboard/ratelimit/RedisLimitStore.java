@@ -101,16 +101,17 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             """;
 
     /**
-     * Adds ARGV[1] to what was spent, and gives back the reservation of the hold KEYS[2] if it is
-     * still held: a hold is given back once, however often this runs for it.
+     * Gives back the reservation of the hold KEYS[2] and adds ARGV[1] to what was spent, if the hold
+     * is still held: a hold settles once, however often this runs for it, so a settlement replayed
+     * because its answer was lost (it ran, but the gateway gave up waiting) is not counted twice.
+     * (A hold's token lives a day: a request longer than that would settle nothing.)
      */
     private static final String SETTLE = """
             local held = redis.call('GET', KEYS[2])
-            if held then
-              redis.call('DEL', KEYS[2])
-              local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
-              if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
-            end
+            if not held then return 0 end
+            redis.call('DEL', KEYS[2])
+            local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
+            if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
             redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
             return 1
             """;
@@ -139,8 +140,11 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     private final AtomicLong tokens = new AtomicLong();
     /** Slots whose release could not reach Redis (token to counter): given back when it answers. */
     private final ConcurrentHashMap<String, String> unreleased = new ConcurrentHashMap<>();
-    /** Holds whose reservation could not be given back (token to budget): given back when it answers. */
-    private final ConcurrentHashMap<String, String> unsettled = new ConcurrentHashMap<>();
+    /** Holds whose settlement could not reach Redis (by token): settled when it answers. */
+    private final ConcurrentHashMap<String, Unsettled> unsettled = new ConcurrentHashMap<>();
+
+    /** A settlement kept for when Redis answers: the hold's budget and what was spent. */
+    private record Unsettled(String key, long actual) {}
 
     private volatile @Nullable StatefulRedisConnection<String, String> connection;
 
@@ -234,7 +238,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         return undoneIfUnanswered(
                 eval(ACQUIRE, ScriptOutputType.INTEGER, new String[] {key, token}, Integer.toString(max)),
                 granted -> asLong(granted) == 1 ? new RedisSlot(this, key, token) : Slot.REFUSED,
-                () -> giveBack(unreleased, key, token, release(key, token)));
+                () -> giveBack(unreleased, token, key, release(key, token)));
     }
 
     /** Reserves part of a budget; like {@link #acquire}, given back by its token when unanswered. */
@@ -251,7 +255,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                         Long.toString(limit),
                         Long.toString(amount)),
                 granted -> asLong(granted) == 1 ? new RedisHold(this, key, token) : Hold.REFUSED,
-                () -> giveBack(unsettled, key, token, settle(key, token, 0)));
+                () -> giveBack(unsettled, token, new Unsettled(key, 0), settle(key, token, 0)));
     }
 
     private String newToken(String key) {
@@ -313,8 +317,8 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     /** Runs {@code undo} now, or keeps the token in {@code kept} for when Redis answers again. */
-    private static void giveBack(Map<String, String> kept, String key, String token, Mono<Void> undo) {
-        undo.subscribe(null, error -> kept.put(token, key));
+    private static <V> void giveBack(Map<String, V> kept, String token, V value, Mono<Void> undo) {
+        undo.subscribe(null, error -> kept.put(token, value));
     }
 
     /** Keeps a slot's release that could not reach Redis, for {@link #giveBackKept}. */
@@ -322,9 +326,12 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         unreleased.put(slot.token(), slot.key());
     }
 
-    /** Keeps the return of a hold's reservation that could not reach Redis, for {@link #giveBackKept}. */
-    void keep(RedisHold hold) {
-        unsettled.put(hold.token(), hold.key());
+    /**
+     * Keeps a hold's settlement that got no answer from Redis, for {@link #giveBackKept}: replayed by
+     * its token, it counts {@code actual} once whether or not Redis ran it the first time.
+     */
+    void keep(RedisHold hold, long actual) {
+        unsettled.put(hold.token(), new Unsettled(hold.key(), actual));
     }
 
     boolean hasKept() {
@@ -333,11 +340,12 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
 
     /** Gives back the slots and reservations kept while Redis was unreachable; what fails is kept again. */
     Mono<Void> giveBackKept() {
-        return replay(unreleased, this::release).then(replay(unsettled, (key, token) -> settle(key, token, 0)));
+        return replay(unreleased, this::release)
+                .then(replay(unsettled, (kept, token) -> settle(kept.key(), token, kept.actual())));
     }
 
-    private static Mono<Void> replay(
-            ConcurrentHashMap<String, String> kept, java.util.function.BiFunction<String, String, Mono<Void>> undo) {
+    private static <V> Mono<Void> replay(
+            ConcurrentHashMap<String, V> kept, java.util.function.BiFunction<V, String, Mono<Void>> undo) {
         return Flux.fromIterable(List.copyOf(kept.entrySet()))
                 .concatMap(entry -> kept.remove(entry.getKey(), entry.getValue())
                         ? undo.apply(entry.getValue(), entry.getKey())

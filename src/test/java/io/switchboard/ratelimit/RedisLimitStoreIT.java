@@ -362,6 +362,34 @@ class RedisLimitStoreIT {
         });
     }
 
+    /**
+     * A settlement whose answer came too late: Redis ran it (spent, reservation given back) while the
+     * gateway gave up and kept it for later. Replayed when Redis is back, it must not count again.
+     */
+    @Test
+    void aSettlementThatTimedOutButRanInRedisIsCountedOnce() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            LimitStore.Hold hold = store.reserve("once", 1000, 300).block(Duration.ofSeconds(5));
+            assertThat(hold.granted()).isTrue();
+            proxy.delay(Duration.ofMillis(500));
+            hold.settle(250).block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).as("the settlement timed out").isTrue();
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:once", "spent"))
+                            .as("the late settlement ran in Redis")
+                            .isEqualTo("250"));
+
+            proxy.pass();
+            // Back to shared limits only once what Redis missed was written (the replay first).
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            assertThat(direct.sync().hget(prefix + "budget:once", "spent"))
+                    .as("spent once, not again by the replay")
+                    .isEqualTo("250");
+            assertThat(direct.sync().hget(prefix + "budget:once", "reserved")).isEqualTo("0");
+        });
+    }
+
     @Test
     void failModeOpenAdmitsAndFailModeClosedRefusesWhileRedisIsUnreachable() {
         for (String mode : List.of("open", "closed")) {
