@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 public final class StaticKeys {
 
     private static final String ID_PREFIX = "static:";
+    private static final int MAX_NAME = 100 - ID_PREFIX.length();
 
     private final Map<String, CallerKey> byHash;
 
@@ -26,6 +27,10 @@ public final class StaticKeys {
             String where = "gateway.keys.static[" + i + "]";
             if (key.name() == null || key.name().isBlank()) {
                 throw new IllegalStateException(where + ".name is required");
+            }
+            if (key.name().length() > MAX_NAME) {
+                // The id ("static:" + name) is stored with each usage row, in a column of 100.
+                throw new IllegalStateException(where + ".name is longer than " + MAX_NAME + " characters");
             }
             String hash = hashOf(key, hasher, where);
             CallerKey caller = new CallerKey(

@@ -26,6 +26,10 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
     private static final String INSERT = UsageColumns.insertSql(i -> "?");
     private static final String CORRECT = UsageColumns.correctSql(i -> "?");
     private static final int TIMEOUT_SECONDS = 10;
+    /** SQL state classes: an integrity constraint violation, and a value a column cannot hold. */
+    private static final String DUPLICATE = "23";
+
+    private static final String UNSTORABLE = "22";
 
     private final String url;
     private final @Nullable String user;
@@ -39,20 +43,34 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
     }
 
     /**
-     * One batch, one commit. A batch refused for a duplicate entry id (a replay of rows that were
-     * already written) is written again row by row, skipping the duplicates.
+     * One batch, one commit. A batch refused for one of its rows (a duplicate entry id from a replay
+     * of rows already written, or a value the database cannot store) is written again row by row:
+     * duplicates are skipped, and a row the database refuses is set aside (counted, logged) rather
+     * than failing its batch again at every retry, which would stop the whole ledger behind it.
      */
     @Override
-    public void insert(List<UsageRecord> records) throws SQLException {
+    public int insert(List<UsageRecord> records) throws SQLException {
         if (records.isEmpty()) {
-            return;
+            return 0;
         }
         Session current = session();
+        int refused = 0;
         try {
-            if (!appended(current, records)) {
+            if (refusal(current, records) != null) {
                 for (UsageRecord record : records) {
-                    if (!appended(current, List.of(record))) {
+                    String state = refusal(current, List.of(record));
+                    if (state == null) {
+                        continue;
+                    }
+                    if (state.startsWith(DUPLICATE)) {
                         log.debug("Usage row {} already stored, skipped", record.entryId());
+                    } else {
+                        refused++;
+                        log.error(
+                                "Usage row {} of request {} refused by the database (SQL state {}): not stored",
+                                record.entryId(),
+                                record.requestId(),
+                                state);
                     }
                 }
             }
@@ -60,6 +78,7 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
             close();
             throw e;
         }
+        return refused;
     }
 
     @Override
@@ -94,11 +113,12 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
     }
 
     /**
-     * Appends the rows in one transaction. False, with none of them appended, when an integrity
-     * constraint refused one (SQL state class 23, as R2DBC's data-integrity exception): a duplicate
-     * entry id, which a retry would meet again.
+     * Appends the rows in one transaction: null when done; else, with none of them appended, the SQL
+     * state of a refusal that a retry would meet again: an integrity constraint (class 23, as R2DBC's
+     * data-integrity exception: a duplicate entry id) or a value the column cannot hold (class 22).
+     * Anything else (the connection, the table) is thrown, for the ledger to retry.
      */
-    private static boolean appended(Session session, List<UsageRecord> records) throws SQLException {
+    private static @Nullable String refusal(Session session, List<UsageRecord> records) throws SQLException {
         PreparedStatement insert = session.insert();
         try {
             for (UsageRecord record : records) {
@@ -107,15 +127,15 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
             }
             confirm(insert.executeBatch(), records.size());
             session.connection().commit();
-            return true;
+            return null;
         } catch (SQLException e) {
             String state = e.getSQLState();
-            if (state == null || !state.startsWith("23")) {
+            if (state == null || !(state.startsWith(DUPLICATE) || state.startsWith(UNSTORABLE))) {
                 throw e;
             }
             insert.clearBatch();
             session.connection().rollback();
-            return false;
+            return state;
         }
     }
 

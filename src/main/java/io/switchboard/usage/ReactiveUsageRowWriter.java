@@ -20,8 +20,9 @@ final class ReactiveUsageRowWriter implements UsageRowWriter {
     }
 
     @Override
-    public void insert(List<UsageRecord> records) throws Exception {
+    public int insert(List<UsageRecord> records) throws Exception {
         await(repository.insert(records));
+        return 0;
     }
 
     @Override

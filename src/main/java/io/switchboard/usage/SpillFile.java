@@ -43,16 +43,38 @@ final class SpillFile {
             return;
         }
         Files.createDirectories(file.getParent());
+        boolean torn = endsTorn(file);
         try (var channel = java.nio.channels.FileChannel.open(
                         file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
                 BufferedWriter writer =
                         new BufferedWriter(java.nio.channels.Channels.newWriter(channel, StandardCharsets.UTF_8))) {
+            if (torn) {
+                // A kill or a full disk cut the last append short: end that line, or the first entry
+                // appended now would be glued to it and skipped with it at replay.
+                writer.write('\n');
+            }
             for (LedgerEntry entry : entries) {
                 writer.write(JSON.writeValueAsString(entry));
                 writer.write('\n');
             }
             writer.flush();
             channel.force(false);
+        }
+    }
+
+    /** Whether the file's last line is unfinished (its writer was cut off). */
+    private static boolean endsTorn(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return false;
+        }
+        try (var channel = java.nio.channels.FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size == 0) {
+                return false;
+            }
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            channel.read(last, size - 1);
+            return last.get(0) != '\n';
         }
     }
 

@@ -26,16 +26,16 @@ final class UsageColumns {
     /** Every column an append sets, in the order of {@link #NAMES}. */
     static final List<Column> APPENDED = List.of(
             new Column("entry_id", String.class, UsageRecord::entryId),
-            text("request_id", UsageRecord::requestId),
-            text("key_id", UsageRecord::keyId),
-            text("key_name", UsageRecord::keyName),
-            new Column("endpoint", String.class, UsageRecord::endpoint),
-            text("requested_model", UsageRecord::requestedModel),
-            text("model", UsageRecord::model),
-            text("served_model", UsageRecord::servedModel),
-            text("provider", UsageRecord::provider),
-            text("upstream_provider", UsageRecord::upstreamProvider),
-            text("generation_id", UsageRecord::generationId),
+            text("request_id", 200, UsageRecord::requestId),
+            text("key_id", 100, UsageRecord::keyId),
+            text("key_name", 200, UsageRecord::keyName),
+            text("endpoint", 32, UsageRecord::endpoint),
+            text("requested_model", 200, UsageRecord::requestedModel),
+            text("model", 200, UsageRecord::model),
+            text("served_model", 200, UsageRecord::servedModel),
+            text("provider", 100, UsageRecord::provider),
+            text("upstream_provider", 200, UsageRecord::upstreamProvider),
+            text("generation_id", 200, UsageRecord::generationId),
             new Column("stream", Boolean.class, UsageRecord::stream),
             new Column("status", Integer.class, UsageRecord::status),
             new Column("outcome", String.class, r -> r.outcome().value()),
@@ -46,7 +46,7 @@ final class UsageColumns {
             new Column("reasoning_tokens", Long.class, UsageRecord::reasoningTokens),
             new Column("estimated", Boolean.class, UsageRecord::estimated),
             new Column("cost_usd", BigDecimal.class, UsageRecord::costUsd),
-            new Column("cost_source", String.class, UsageRecord::costSource),
+            text("cost_source", 16, UsageRecord::costSource),
             new Column("latency_ms", Long.class, UsageRecord::latencyMs),
             new Column("ttfb_ms", Long.class, UsageRecord::ttfbMs),
             new Column("ttft_ms", Long.class, UsageRecord::ttftMs),
@@ -94,12 +94,21 @@ final class UsageColumns {
         return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }
 
-    /** A text column of at most 200 characters: longer values are cut. */
-    private static Column text(String name, Function<UsageRecord, @Nullable String> value) {
-        return new Column(name, String.class, r -> {
-            String text = value.apply(r);
-            return text == null || text.length() <= 200 ? text : text.substring(0, 200);
-        });
+    /**
+     * A text column of at most {@code width} characters (its width in the schema): longer values are
+     * cut, and NUL characters, which PostgreSQL refuses in text, become U+FFFD. Values come from
+     * clients, upstreams and configuration; a row the database refused would stop the ledger's batch.
+     */
+    private static Column text(String name, int width, Function<UsageRecord, @Nullable String> value) {
+        return new Column(name, String.class, r -> storable(value.apply(r), width));
+    }
+
+    static @Nullable String storable(@Nullable String text, int width) {
+        if (text == null) {
+            return null;
+        }
+        String cut = text.length() <= width ? text : text.substring(0, width);
+        return cut.indexOf('\u0000') < 0 ? cut : cut.replace('\u0000', '\uFFFD');
     }
 
     private static List<Column> pick(String... names) {

@@ -531,7 +531,11 @@ public final class UsageLedger implements SmartLifecycle {
             }
         }
         // Appends first: a correction may name a row appended in this very batch.
-        rows.insert(inserts);
+        int refused = rows.insert(inserts);
+        if (refused > 0) {
+            // Logged row by row by the writer; counted with the records lost.
+            lost.addAndGet(refused);
+        }
         for (LedgerEntry entry : entries) {
             if (entry.correction()) {
                 rows.correct(entry.record());

@@ -8,8 +8,11 @@ import java.util.List;
  */
 public interface UsageRowWriter {
 
-    /** Appends the rows in one transaction; rows whose entry id is already stored are skipped. */
-    void insert(List<UsageRecord> records) throws Exception;
+    /**
+     * Appends the rows in one transaction; rows whose entry id is already stored are skipped. Returns
+     * how many rows the database refused for good (a value it cannot store): those are not stored.
+     */
+    int insert(List<UsageRecord> records) throws Exception;
 
     /** Replaces a row's numbers with the upstream's final accounting; inserts the row if it is missing. */
     void correct(UsageRecord record) throws Exception;

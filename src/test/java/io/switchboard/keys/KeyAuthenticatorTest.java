@@ -1,6 +1,7 @@
 package io.switchboard.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.exchange.Attribution;
@@ -134,6 +135,19 @@ class KeyAuthenticatorTest {
                 .expectComplete()
                 .verify(TIMEOUT);
         assertThat(reads).hasValue(0);
+    }
+
+    @Test
+    void aStaticKeyNameTooLongForTheLedgersKeyIdIsRefusedAtStart() {
+        String secret = ApiKeyFormat.generate(random);
+        KeysProperties.StaticKey declared = new KeysProperties.StaticKey(
+                "n".repeat(94), secret, null, List.of(), null, null, null, null, null, null, null);
+        assertThatThrownBy(() -> new StaticKeys(List.of(declared), hasher))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("gateway.keys.static[0].name is longer than 93");
+        KeysProperties.StaticKey longest = new KeysProperties.StaticKey(
+                "n".repeat(93), secret, null, List.of(), null, null, null, null, null, null, null);
+        assertThat(new StaticKeys(List.of(longest), hasher).size()).isEqualTo(1);
     }
 
     @Test

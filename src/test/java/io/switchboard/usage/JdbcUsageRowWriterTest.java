@@ -160,16 +160,37 @@ class JdbcUsageRowWriterTest {
     }
 
     @Test
-    void aBatchIsOneTransaction() throws Exception {
-        // entry_id is at most 36 characters: the last row fails, and so does the whole batch.
+    void aRowTheDatabaseRefusesIsSetAsideAndTheRestOfItsBatchIsStored() throws Exception {
+        // entry_id is at most 36 characters: the database refuses that row, and a retry of the same
+        // batch would meet the same refusal for ever, holding back every row queued behind it.
         UsageRecord tooLong = UsageFixtures.record(
                 UUID.randomUUID() + "-too-long", "req-3", "key-1", "openai/gpt-5-nano", 3, 2, "0.001", NOW);
 
-        assertThatThrownBy(() -> writer.insert(List.of(record(1), record(2), tooLong)))
-                .isInstanceOf(SQLException.class);
+        assertThat(writer.insert(List.of(record(1), tooLong, record(2))))
+                .as("rows refused")
+                .isEqualTo(1);
         writer.insert(List.of(record(5)));
 
-        assertThat(stored()).extracting(UsageRecord::promptTokens).containsExactly(5L);
+        assertThat(stored()).extracting(UsageRecord::promptTokens).containsExactlyInAnyOrder(1L, 2L, 5L);
+    }
+
+    @Test
+    void valuesLongerThanTheirColumnsOrHoldingNulAreStoredCut() throws Exception {
+        UsageRecord odd = UsageFixtures.record(
+                UUID.randomUUID().toString(),
+                "req-odd",
+                "static:" + "k".repeat(150),
+                "model\u0000" + "m".repeat(300),
+                4,
+                2,
+                "0.001",
+                NOW);
+
+        assertThat(writer.insert(List.of(odd))).isZero();
+
+        UsageRecord row = stored().get(0);
+        assertThat(row.keyId()).hasSize(100).startsWith("static:kkk");
+        assertThat(row.model()).hasSize(200).startsWith("model\uFFFDmmm");
     }
 
     private static UsageRecord byEntry(List<UsageRecord> rows, String entryId) {

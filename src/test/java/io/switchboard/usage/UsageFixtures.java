@@ -50,9 +50,9 @@ final class UsageFixtures {
     static UsageRowWriter beforeEachInsert(UsageRowWriter database, BeforeInsert before) {
         return new UsageRowWriter() {
             @Override
-            public void insert(List<UsageRecord> records) throws Exception {
+            public int insert(List<UsageRecord> records) throws Exception {
                 before.run();
-                database.insert(records);
+                return database.insert(records);
             }
 
             @Override

@@ -317,6 +317,18 @@ class UsageLedgerTest {
     }
 
     @Test
+    void anEntrySpilledAfterATornLineIsNotLostWithIt() throws Exception {
+        Path spill = dir.resolve("spill.jsonl");
+        // A kill in the middle of a spill: the file ends in half an entry.
+        Files.writeString(spill, "{\"record\":{\"entryId\":\"0190");
+        UsageRecord next = record(5, 5);
+        new SpillFile(spill).append(List.of(new LedgerEntry(next, false)));
+        List<LedgerEntry> replayed = new ArrayList<>();
+        assertThat(new SpillFile(spill).replay(10, replayed::addAll)).isEqualTo(1);
+        assertThat(replayed).extracting(entry -> entry.record().entryId()).containsExactly(next.entryId());
+    }
+
+    @Test
     void replayingRowsThatAreAlreadyStoredAddsNoDuplicate() throws Exception {
         UsageRecord stored = record(1, 1);
         repository.insert(List.of(stored)).block(Duration.ofSeconds(5));
