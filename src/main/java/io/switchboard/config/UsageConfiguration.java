@@ -168,16 +168,23 @@ class UsageConfiguration {
             UsageProperties properties,
             UsageRepository repository,
             SchemaMigrations migrations) {
-        // At start it also settles what a stop interrupted, found in the ledger once earlier runs' rows are in it.
+        // At start it also settles what a stop interrupted, found in the ledger once earlier runs' rows
+        // are in it, and only once the budgets' seed has read what those rows cost: a settlement adds
+        // its correction to the key's spend, and a seed that read the corrected row would add it again.
+        BooleanSupplier ledgerComplete = ledgerComplete(migrations, ledger);
         GenerationSettler settler = new GenerationSettler(
                 providers,
                 ledger,
                 List.of(limits.usageListener(), metrics),
                 properties,
                 repository,
-                ledgerComplete(migrations, ledger));
-        // Rows a crash left estimated (interrupted requests with a journaled generation id) are settled too.
-        ledger.onRecovered(settler::settleLater);
+                () -> ledgerComplete.getAsBoolean() && limits.budgetsKnown());
+        if (properties.settlementResumeWindow().isZero()
+                || properties.settlementResumeWindow().isNegative()) {
+            // Rows a crash left estimated (interrupted requests with a journaled generation id) are
+            // otherwise found by that resume, after the seed; without it they are settled at once.
+            ledger.onRecovered(settler::settleLater);
+        }
         return settler;
     }
 
