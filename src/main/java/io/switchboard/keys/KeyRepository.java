@@ -77,6 +77,23 @@ public final class KeyRepository {
                 .one());
     }
 
+    /**
+     * Locks the key's row until the caller's transaction ends, then reads the key: an edit made from
+     * this read starts from the latest committed key, and no other edit of the key can commit in
+     * between (two admins editing different fields at once would otherwise each write the other's
+     * field back as it was). Only inside {@link #inOneTransaction}; empty when no key has this id.
+     */
+    public Mono<ApiKey> findLocked(String id) {
+        // A lock first, the read second: under READ COMMITTED the read, a statement of its own, sees what
+        // the edit that held the lock before committed (H2 and PostgreSQL both).
+        Mono<Long> lock = db.sql("SELECT id FROM api_keys WHERE id = :id FOR UPDATE")
+                .bind("id", id)
+                .map(row -> 1L)
+                .all()
+                .count();
+        return offLoop(lock.then(findById(id)));
+    }
+
     public Mono<Void> insert(ApiKey key, String secretHash, Map<String, String> metadata) {
         Mono<Long> row = bindKey(
                         db.sql("INSERT INTO api_keys (id, name, display_prefix, created_at, updated_at, expires_at,"

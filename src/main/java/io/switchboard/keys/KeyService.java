@@ -96,10 +96,13 @@ public final class KeyService {
         return repository.findById(id);
     }
 
-    /** Applies an edit; empty when no key has this id. */
+    /**
+     * Applies an edit to the key as it is now (read under the row's lock, so that a concurrent edit of
+     * another field is kept); empty when no key has this id.
+     */
     public Mono<ApiKey> update(String id, KeyEdit edit, Audit audit) {
         return repository
-                .inOneTransaction(repository.findById(id).flatMap(existing -> {
+                .inOneTransaction(repository.findLocked(id).flatMap(existing -> {
                     ApiKey changed =
                             edit.applyTo(existing).toBuilder().updatedAt(now()).build();
                     return repository

@@ -14,6 +14,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -30,6 +37,9 @@ class AdminKeysIT {
 
     AdminApi admin;
 
+    /** Two callers, for the requests a test sends at the same moment. */
+    final ExecutorService callers = Executors.newFixedThreadPool(2);
+
     @Autowired
     KeyRepository repository;
 
@@ -39,6 +49,11 @@ class AdminKeysIT {
     @BeforeEach
     void setUp() {
         admin = new AdminApi(new TestGateway(port), TestGateway.ADMIN_KEY);
+    }
+
+    @AfterEach
+    void stopCallers() {
+        callers.shutdownNow();
     }
 
     private static String unique(String name) {
@@ -209,6 +224,50 @@ class AdminKeysIT {
         assertThat(admin.call("PATCH", "/admin/keys/key_doesNotExist", "{\"rpm\":1}")
                         .statusCode())
                 .isEqualTo(404);
+    }
+
+    /** Two admins editing different fields of one key at once: each edit keeps the other's. */
+    @Test
+    void concurrentEditsOfDifferentFieldsBothLast() {
+        String id = admin.createKey("{\"name\":\"" + unique("edited-at-once") + "\"}")
+                .get("id")
+                .asString();
+        for (int round = 1; round <= 20; round++) {
+            String rpm = "{\"rpm\":" + round + "}";
+            List<HttpResponse<String>> answers = atOnce(
+                    () -> admin.call("PATCH", "/admin/keys/" + id, "{\"models\":[\"demo/none-*\"]}"),
+                    () -> admin.call("PATCH", "/admin/keys/" + id, rpm));
+            answers.forEach(
+                    answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200));
+
+            JsonNode key = admin.json(admin.call("GET", "/admin/keys/" + id, null));
+            assertThat(key.get("rpm").asLong()).as("round " + round).isEqualTo(round);
+            assertThat(key.get("models")).as("round " + round).hasSize(1);
+            // Undone for the next round, so that a lost edit shows again.
+            admin.call("PATCH", "/admin/keys/" + id, "{\"models\":null}");
+        }
+    }
+
+    /** Sends the calls together (released by one barrier) and waits for all their answers. */
+    @SafeVarargs
+    private List<HttpResponse<String>> atOnce(Supplier<HttpResponse<String>>... calls) {
+        CyclicBarrier start = new CyclicBarrier(calls.length);
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (Supplier<HttpResponse<String>> call : calls) {
+            answers.add(CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            start.await(10, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return call.get();
+                    },
+                    callers));
+        }
+        return answers.stream()
+                .map(answer -> answer.orTimeout(30, TimeUnit.SECONDS).join())
+                .toList();
     }
 
     @Test
