@@ -144,10 +144,21 @@ public final class KeyRepository {
 
     /**
      * Adds a new secret to a key. Every older secret stops at {@code oldSecretsUntil} (now, when there is
-     * no grace period), and secrets already past their end are deleted.
+     * no grace period), and secrets already past their end are deleted. Rotations of one key run one
+     * after the other: each first takes the key row's lock (by writing the new prefix), so its statements
+     * on the secrets see the secret the rotation before it added. Without it two rotations at once each
+     * ended only the secrets they could see, and both new secrets stayed valid for good.
      */
     public Mono<Void> rotate(
             String keyId, String newSecretHash, String displayPrefix, Instant now, Instant oldSecretsUntil) {
+        // First in the transaction: the row's lock, held until the commit, orders rotations of one key.
+        Mono<Long> lockAndRelabel = db.sql(
+                        "UPDATE api_keys SET updated_at = :now, display_prefix = :prefix WHERE id = :id")
+                .bind("id", keyId)
+                .bind("prefix", displayPrefix)
+                .bind("now", time(now))
+                .fetch()
+                .rowsUpdated();
         Mono<Long> dropExpired = db.sql(
                         "DELETE FROM api_key_secrets WHERE key_id = :id AND expires_at IS NOT NULL AND expires_at <= :now")
                 .bind("id", keyId)
@@ -168,16 +179,10 @@ public final class KeyRepository {
                     .fetch()
                     .rowsUpdated();
         }
-        Mono<Long> touch = db.sql("UPDATE api_keys SET updated_at = :now, display_prefix = :prefix WHERE id = :id")
-                .bind("id", keyId)
-                .bind("prefix", displayPrefix)
-                .bind("now", time(now))
-                .fetch()
-                .rowsUpdated();
-        return tx.transactional(dropExpired
+        return tx.transactional(lockAndRelabel
+                .then(dropExpired)
                 .then(endOld)
                 .then(insertSecret(keyId, newSecretHash, now))
-                .then(touch)
                 .then());
     }
 

@@ -248,6 +248,31 @@ class AdminKeysIT {
         }
     }
 
+    /** Two rotations without a grace period at once: one of the two new secrets is the key's, not both. */
+    @Test
+    void concurrentRotationsLeaveOneSecret() {
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("rotated-at-once") + "\"}");
+        String id = created.get("id").asString();
+        String current = created.get("key").asString();
+        for (int round = 1; round <= 20; round++) {
+            List<HttpResponse<String>> answers = atOnce(
+                    () -> admin.call("POST", "/admin/keys/" + id + "/rotate", null),
+                    () -> admin.call("POST", "/admin/keys/" + id + "/rotate", null));
+            answers.forEach(
+                    answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200));
+
+            assertThat(admin.probe(current))
+                    .as("round " + round + ", the old secret")
+                    .isEqualTo(401);
+            List<String> accepted = answers.stream()
+                    .map(answer -> admin.json(answer).get("key").asString())
+                    .filter(secret -> admin.probe(secret) == 404)
+                    .toList();
+            assertThat(accepted).as("round " + round + ", new secrets accepted").hasSize(1);
+            current = accepted.get(0);
+        }
+    }
+
     /** Sends the calls together (released by one barrier) and waits for all their answers. */
     @SafeVarargs
     private List<HttpResponse<String>> atOnce(Supplier<HttpResponse<String>>... calls) {
