@@ -5,11 +5,13 @@ import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.Attribution;
 import io.switchboard.keys.ApiKey;
 import io.switchboard.keys.KeyEdit;
+import io.switchboard.keys.KeyRepository;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +35,9 @@ final class KeyRequestReader {
     private static final Pattern GLOB = Pattern.compile("[A-Za-z0-9._:/@+*\\-]{1,200}");
 
     private static final Duration MAX_GRACE = Duration.ofDays(30);
+
+    /** Far enough for any expiry, and storable everywhere (PostgreSQL stops at the year 294276). */
+    private static final int MAX_EXPIRY_YEAR = 9999;
 
     private final Clock clock;
 
@@ -144,7 +149,22 @@ final class KeyRequestReader {
             }
             models.add(item.asString());
         }
+        requireStorable(models);
         return List.copyOf(models);
+    }
+
+    /**
+     * 100 patterns of 200 characters pass the checks of each pattern but not the column that holds them
+     * all: refused here, as a 400, rather than by the database as a 500.
+     */
+    private static void requireStorable(List<String> models) {
+        int stored = KeyRepository.storedModels(models).length();
+        if (stored > KeyRepository.MODELS_COLUMN_LENGTH) {
+            throw invalid(
+                    "models",
+                    "'models' is too long: " + stored + " characters as stored, at most "
+                            + KeyRepository.MODELS_COLUMN_LENGTH + ".");
+        }
     }
 
     private static long nonNegativeLong(String field, JsonNode value) {
@@ -161,6 +181,10 @@ final class KeyRequestReader {
     private static BigDecimal budget(JsonNode value) {
         if (!value.isNumber()) {
             throw invalid("budget_usd", "'budget_usd' must be a number.");
+        }
+        // 1e400 is read as an infinite double, which has no decimal value.
+        if (!Double.isFinite(value.doubleValue())) {
+            throw invalid("budget_usd", "'budget_usd' allows 12 digits and 6 decimals at most.");
         }
         BigDecimal budget = value.decimalValue();
         if (budget.signum() < 0) {
@@ -184,6 +208,9 @@ final class KeyRequestReader {
         }
         if (!at.isAfter(clock.instant())) {
             throw invalid("expires_at", "'expires_at' must be in the future.");
+        }
+        if (at.atOffset(ZoneOffset.UTC).getYear() > MAX_EXPIRY_YEAR) {
+            throw invalid("expires_at", "'expires_at' must be before the year " + (MAX_EXPIRY_YEAR + 1) + ".");
         }
         return at;
     }
@@ -233,6 +260,10 @@ final class KeyRequestReader {
             if (name.isEmpty() || name.length() > 100) {
                 throw invalid("metadata", "Label names in 'metadata' must be 1 to 100 characters.");
             }
+            // As values are: PostgreSQL refuses a NUL in text, and a line break has no place in a name.
+            if (!isPrintable(name, false)) {
+                throw invalid("metadata", "Label names in 'metadata' must hold printable characters only.");
+            }
             labels.put(name, text("metadata." + name, field.getValue(), 1000, false));
         }
         return labels;
@@ -250,15 +281,22 @@ final class KeyRequestReader {
         if (text.isEmpty() || text.length() > maxLength) {
             throw invalid(field, "'" + field + "' must be 1 to " + maxLength + " characters.");
         }
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f || (headerSafe && c > 0x7e)) {
-                throw invalid(
-                        field,
-                        "'" + field + "' must hold printable " + (headerSafe ? "ASCII " : "") + "characters only.");
-            }
+        if (!isPrintable(text, headerSafe)) {
+            throw invalid(
+                    field, "'" + field + "' must hold printable " + (headerSafe ? "ASCII " : "") + "characters only.");
         }
         return text;
+    }
+
+    /** No control characters, and only ASCII when {@code asciiOnly}. */
+    private static boolean isPrintable(String text, boolean asciiOnly) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || (asciiOnly && c > 0x7e)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void requireObject(JsonNode body) {

@@ -33,6 +33,9 @@ public final class KeyRepository {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
 
+    /** The size of {@code api_keys.models} (V1__api_keys.sql), which holds a key's patterns as a JSON array. */
+    public static final int MODELS_COLUMN_LENGTH = 4000;
+
     private static final String COLUMNS = "k.id, k.name, k.display_prefix, k.created_at, k.updated_at, k.expires_at,"
             + " k.revoked_at, k.last_used_at, k.models, k.rpm, k.tpm, k.max_concurrency, k.budget_usd,"
             + " k.attribution_referer, k.attribution_title, k.attribution_categories";
@@ -69,6 +72,11 @@ public final class KeyRepository {
     }
 
     private record SecretRow(String keyId, @Nullable Instant expiresAt) {}
+
+    /** A key's model patterns as {@code api_keys.models} stores them. */
+    public static String storedModels(List<String> models) {
+        return JSON.writeValueAsString(models);
+    }
 
     public Mono<ApiKey> findById(String id) {
         return offLoop(db.sql("SELECT " + COLUMNS + " FROM api_keys k WHERE k.id = :id")
@@ -313,7 +321,7 @@ public final class KeyRepository {
         spec = spec.bind("id", key.id())
                 .bind("name", key.name())
                 .bind("updated_at", time(key.updatedAt()))
-                .bind("models", JSON.writeValueAsString(key.models()));
+                .bind("models", storedModels(key.models()));
         spec = nullable(spec, "expires_at", time(key.expiresAt()), OffsetDateTime.class);
         spec = nullable(spec, "rpm", key.rpm(), Long.class);
         spec = nullable(spec, "tpm", key.tpm(), Long.class);

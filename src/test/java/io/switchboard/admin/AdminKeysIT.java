@@ -298,6 +298,8 @@ class AdminKeysIT {
     @Test
     void invalidRequestsAre400NamingTheField() {
         record Case(String body, String param) {}
+        // 20 patterns of 200 characters: 4,061 characters as stored, in a column of 4,000.
+        String longPatterns = String.join(",", java.util.Collections.nCopies(20, "\"" + "m".repeat(200) + "\""));
         List<Case> cases = List.of(
                 new Case("{\"name\":\"x\",\"rmp\":60}", "rmp"),
                 new Case("{\"name\":\"x\",\"rpm\":-1}", "rpm"),
@@ -311,6 +313,11 @@ class AdminKeysIT {
                 new Case("{\"name\":\"x\",\"attribution\":{\"title\":\"a\\r\\nX-Evil: 1\"}}", "attribution.title"),
                 new Case("{\"name\":\"x\",\"attribution\":{\"color\":\"red\"}}", "attribution.color"),
                 new Case("{\"name\":\"x\",\"metadata\":{\"team\":7}}", "metadata.team"),
+                // Within the rules of each field, but not what the database can store.
+                new Case("{\"name\":\"x\",\"models\":[" + longPatterns + "]}", "models"),
+                new Case("{\"name\":\"x\",\"budget_usd\":1e400}", "budget_usd"),
+                new Case("{\"name\":\"x\",\"expires_at\":\"+999999999-12-31T23:59:59Z\"}", "expires_at"),
+                new Case("{\"name\":\"x\",\"metadata\":{\"a\\u0000b\":\"x\"}}", "metadata"),
                 new Case("{\"models\":[\"openai/*\"]}", "name"),
                 new Case("{\"name\":\"\"}", "name"));
         for (Case c : cases) {
