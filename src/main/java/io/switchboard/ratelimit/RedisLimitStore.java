@@ -101,17 +101,22 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             """;
 
     /**
-     * Gives back the reservation of the hold KEYS[2] and adds ARGV[1] to what was spent, if the hold
-     * is still held: a hold settles once, however often this runs for it, so a settlement replayed
-     * because its answer was lost (it ran, but the gateway gave up waiting) is not counted twice.
-     * (A hold's token lives a day: a request longer than that would settle nothing.)
+     * Gives back the reservation of the hold KEYS[2] if it is still held (once, however often this
+     * runs for it) and adds ARGV[1] to what was spent. A replay (ARGV[2] = 1: a settlement whose
+     * answer was lost, written again when Redis answers) adds nothing once the hold is gone, since
+     * the first run most likely took it: counting it twice would refuse the key early. A first
+     * settlement whose hold is gone (its token evicted under memory pressure, or lost with Redis's
+     * data) still counts: a budget may refuse early, never late.
      */
     private static final String SETTLE = """
             local held = redis.call('GET', KEYS[2])
-            if not held then return 0 end
-            redis.call('DEL', KEYS[2])
-            local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
-            if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+            if held then
+              redis.call('DEL', KEYS[2])
+              local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
+              if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+            elseif ARGV[2] == '1' then
+              return 0
+            end
             redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
             return 1
             """;
@@ -312,7 +317,16 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     private Mono<Void> settle(String key, String token, long actual) {
-        return eval(SETTLE, ScriptOutputType.INTEGER, new String[] {key, token}, Long.toString(actual))
+        return settle(key, token, actual, false);
+    }
+
+    private Mono<Void> settle(String key, String token, long actual, boolean replay) {
+        return eval(
+                        SETTLE,
+                        ScriptOutputType.INTEGER,
+                        new String[] {key, token},
+                        Long.toString(actual),
+                        replay ? "1" : "0")
                 .then();
     }
 
@@ -341,7 +355,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     /** Gives back the slots and reservations kept while Redis was unreachable; what fails is kept again. */
     Mono<Void> giveBackKept() {
         return replay(unreleased, this::release)
-                .then(replay(unsettled, (kept, token) -> settle(kept.key(), token, kept.actual())));
+                .then(replay(unsettled, (kept, token) -> settle(kept.key(), token, kept.actual(), true)));
     }
 
     private static <V> Mono<Void> replay(

@@ -390,6 +390,20 @@ class RedisLimitStoreIT {
         });
     }
 
+    /** A hold whose token Redis evicted (memory pressure) or lost: its spend still counts, early never late. */
+    @Test
+    void aSettlementWhoseHoldRedisNoLongerHasStillCountsItsSpend() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            LimitStore.Hold hold = store.reserve("evicted", 1000, 300).block(Duration.ofSeconds(5));
+            assertThat(hold.granted()).isTrue();
+            assertThat(direct.sync()
+                            .del(direct.sync().keys(prefix + "budget:evicted:*").toArray(String[]::new)))
+                    .isEqualTo(1);
+            hold.settle(250).block(Duration.ofSeconds(5));
+            assertThat(direct.sync().hget(prefix + "budget:evicted", "spent")).isEqualTo("250");
+        });
+    }
+
     @Test
     void failModeOpenAdmitsAndFailModeClosedRefusesWhileRedisIsUnreachable() {
         for (String mode : List.of("open", "closed")) {
