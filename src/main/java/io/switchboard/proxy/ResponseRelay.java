@@ -164,8 +164,11 @@ public class ResponseRelay {
                             1)
                     .concatWith(Mono.fromSupplier(() -> remainder(splitter, observers)))
                     // A stream that ended without a byte answered nothing, yet would end cleanly:
-                    // the client is told, as for a non-streaming answer without a body.
-                    .switchIfEmpty(Mono.error(() -> GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM)))
+                    // the client is told, as for a non-streaming answer without a body. (One whose
+                    // only event the gateway kept back, an unasked-for usage event, did answer.)
+                    .switchIfEmpty(Mono.defer(() -> splitter.sawBytes()
+                            ? Mono.empty()
+                            : Mono.error(GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM))))
                     .onErrorResume(error -> {
                         GatewayException cut = UpstreamFailures.midway(error);
                         failed.set(true);

@@ -30,6 +30,7 @@ final class SseEventSplitter {
     private boolean oversized;
     private volatile boolean atBoundary = true;
     private boolean closed;
+    private boolean sawBytes;
 
     SseEventSplitter(int maxEventSize) {
         this.maxEventSize = maxEventSize;
@@ -45,6 +46,7 @@ final class SseEventSplitter {
             chunk.release();
             return List.of();
         }
+        sawBytes |= chunk.isReadable();
         List<Piece> out = new ArrayList<>(2);
         int start = chunk.readerIndex();
         int end = chunk.writerIndex();
@@ -128,6 +130,11 @@ final class SseEventSplitter {
      * True when part of an oversized event went out without its end: whatever follows it must
      * first end that event, or the client reads it as more of that event.
      */
+    /** Whether the upstream sent any byte, relayed or not (an event the gateway keeps from the client counts). */
+    synchronized boolean sawBytes() {
+        return sawBytes;
+    }
+
     synchronized boolean midEvent() {
         return oversized;
     }

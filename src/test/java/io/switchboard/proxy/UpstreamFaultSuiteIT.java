@@ -238,6 +238,11 @@ class UpstreamFaultSuiteIT {
                     Row.none(502, "upstream_unreachable")));
         }
         faults.add(new Fault(
+                "upstream stream of only the usage event the client did not ask for, no [DONE]",
+                "a clean end with nothing relayed: the upstream did answer",
+                UpstreamFaultSuiteIT::upstreamOnlyUnaskedUsage,
+                Row.reported(200, "success", 13, 14)));
+        faults.add(new Fault(
                 "upstream answers a stream that ends without a byte",
                 "the error event and an aborted stream, not an empty clean end",
                 UpstreamFaultSuiteIT::upstreamEmptyStream,
@@ -475,6 +480,15 @@ class UpstreamFaultSuiteIT {
         assertOpenAiError(answer.text(), "upstream_error");
     }
 
+    void upstreamOnlyUnaskedUsage(String id) throws IOException {
+        String usage = FakeUpstream.usageAndDone(13, 14);
+        upstream.enqueue(sse(List.of(send(usage.substring(0, usage.indexOf("data: [DONE]"))))));
+        Answer answer = call(id, chat("strict/model", true));
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.cut()).as("a clean end").isNull();
+        assertThat(answer.text()).doesNotContain("\"error\"").doesNotContain("usage");
+    }
+
     void upstreamEmptyStream(String id) throws IOException {
         upstream.enqueue(sse(List.of()));
         Answer answer = call(id, chat("openai/gpt-5-nano", true));
@@ -625,15 +639,16 @@ class UpstreamFaultSuiteIT {
     void clientStopsReading(String id) throws Exception {
         String event = "data: {\"pad\":\"" + "x".repeat(16 * 1024) + "\"}\n\n";
         upstream.enqueue(sse(List.of(endless(Duration.ZERO, i -> event))));
+        // Taken before the request: the gateway's watch may start before this thread reads the head.
+        long stoppedAt = System.nanoTime();
         try (Socket socket =
                 RawHttp.open(port, 4096, "/v1/chat/completions", chat("openai/gpt-5-nano", true), headers(id))) {
             InputStream in = socket.getInputStream();
             assertThat(RawHttp.status(RawHttp.readHead(in))).isEqualTo(200);
-            long stoppedAt = System.nanoTime();
             FakeUpstream.Received received = upstream.takeRequest();
             long closedAt = received.connection().closed().get(30, TimeUnit.SECONDS);
             assertThat(Duration.ofNanos(closedAt - stoppedAt))
-                    .as("from the client's last read to the upstream's connection closed")
+                    .as("from the client's request to the upstream's connection closed")
                     .isBetween(
                             SEND_TIMEOUT,
                             SEND_TIMEOUT.multipliedBy(9).dividedBy(8).plusSeconds(3));
