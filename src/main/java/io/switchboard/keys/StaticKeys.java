@@ -32,6 +32,10 @@ public final class StaticKeys {
                 // The id ("static:" + name) is stored with each usage row, in a column of 100.
                 throw new IllegalStateException(where + ".name is longer than " + MAX_NAME + " characters");
             }
+            if (key.name().chars().anyMatch(Character::isISOControl)) {
+                // The ledger would store it altered (no NUL in PostgreSQL text): the key's rows would not match it.
+                throw new IllegalStateException(where + ".name holds a control character");
+            }
             String hash = hashOf(key, hasher, where);
             CallerKey caller = new CallerKey(
                     ID_PREFIX + key.name(),

@@ -26,8 +26,10 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
     private static final String INSERT = UsageColumns.insertSql(i -> "?");
     private static final String CORRECT = UsageColumns.correctSql(i -> "?");
     private static final int TIMEOUT_SECONDS = 10;
-    /** SQL state classes: an integrity constraint violation, and a value a column cannot hold. */
-    private static final String DUPLICATE = "23";
+    /** SQL states: a unique key violated (the row is already stored); the classes of refusals a retry meets again. */
+    private static final String DUPLICATE = "23505";
+
+    private static final String INTEGRITY = "23";
 
     private static final String UNSTORABLE = "22";
 
@@ -62,7 +64,7 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
                     if (state == null) {
                         continue;
                     }
-                    if (state.startsWith(DUPLICATE)) {
+                    if (state.equals(DUPLICATE)) {
                         log.debug("Usage row {} already stored, skipped", record.entryId());
                     } else {
                         refused++;
@@ -130,7 +132,7 @@ public final class JdbcUsageRowWriter implements UsageRowWriter {
             return null;
         } catch (SQLException e) {
             String state = e.getSQLState();
-            if (state == null || !(state.startsWith(DUPLICATE) || state.startsWith(UNSTORABLE))) {
+            if (state == null || !(state.startsWith(INTEGRITY) || state.startsWith(UNSTORABLE))) {
                 throw e;
             }
             insert.clearBatch();

@@ -541,7 +541,7 @@ public final class UsageLedger implements SmartLifecycle {
                 rows.correct(entry.record());
             }
         }
-        written.addAndGet(inserts.size());
+        written.addAndGet(inserts.size() - refused);
         if (journal != null) {
             journal.committed(inserts);
         }

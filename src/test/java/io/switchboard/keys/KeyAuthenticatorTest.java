@@ -138,13 +138,18 @@ class KeyAuthenticatorTest {
     }
 
     @Test
-    void aStaticKeyNameTooLongForTheLedgersKeyIdIsRefusedAtStart() {
+    void aStaticKeyNameTheLedgerCannotStoreAsItIsIsRefusedAtStart() {
         String secret = ApiKeyFormat.generate(random);
         KeysProperties.StaticKey declared = new KeysProperties.StaticKey(
                 "n".repeat(94), secret, null, List.of(), null, null, null, null, null, null, null);
         assertThatThrownBy(() -> new StaticKeys(List.of(declared), hasher))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("gateway.keys.static[0].name is longer than 93");
+        KeysProperties.StaticKey control = new KeysProperties.StaticKey(
+                "a\u0000b", secret, null, List.of(), null, null, null, null, null, null, null);
+        assertThatThrownBy(() -> new StaticKeys(List.of(control), hasher))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("control character");
         KeysProperties.StaticKey longest = new KeysProperties.StaticKey(
                 "n".repeat(93), secret, null, List.of(), null, null, null, null, null, null, null);
         assertThat(new StaticKeys(List.of(longest), hasher).size()).isEqualTo(1);
