@@ -179,12 +179,9 @@ class UsageConfiguration {
                 properties,
                 repository,
                 () -> ledgerComplete.getAsBoolean() && limits.budgetsKnown());
-        if (properties.settlementResumeWindow().isZero()
-                || properties.settlementResumeWindow().isNegative()) {
-            // Rows a crash left estimated (interrupted requests with a journaled generation id) are
-            // otherwise found by that resume, after the seed; without it they are settled at once.
-            ledger.onRecovered(settler::settleLater);
-        }
+        // Rows a crash left estimated (interrupted requests with a journaled generation id) too, as
+        // soon as the same holds.
+        ledger.onRecovered(settler::settleEarlierRow);
         return settler;
     }
 

@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
@@ -62,10 +64,16 @@ public final class GenerationSettler implements SmartLifecycle {
     private final Duration resumeWindow;
     private volatile @Nullable Disposable resuming;
     private volatile boolean running;
+    /** Rows a crash left estimated, waiting for {@code rowsComplete} (see {@link #settleEarlierRow}). */
+    private final Queue<UsageRecord> earlierRows = new ConcurrentLinkedQueue<>();
+
+    private volatile boolean earlierRowsReady;
 
     /**
      * @param rows where the settlements of earlier runs are found at start
-     * @param rowsComplete whether the rows earlier runs left (crash journal, spill file) are written
+     * @param rowsComplete whether the rows earlier runs left (crash journal, spill file) are written, and
+     *     whatever else must see them before they are settled (the budgets' seed, which would count a
+     *     settled correction a second time)
      */
     public GenerationSettler(
             ProviderRegistry providers,
@@ -124,20 +132,47 @@ public final class GenerationSettler implements SmartLifecycle {
                                 error.toString()));
     }
 
+    /**
+     * A row an earlier run left estimated, recovered from its crash journal: settled as {@link
+     * #settleLater} does, but only once {@code rowsComplete} says the rows of earlier runs may be.
+     */
+    public void settleEarlierRow(UsageRecord record) {
+        if (earlierRowsReady) {
+            settleLater(record);
+            return;
+        }
+        earlierRows.add(record);
+        if (earlierRowsReady) {
+            // The rows became ready between the check and the add.
+            settleEarlierRows();
+        }
+    }
+
+    private void settleEarlierRows() {
+        earlierRowsReady = true;
+        for (UsageRecord record; (record = earlierRows.poll()) != null; ) {
+            settleLater(record);
+        }
+    }
+
     @Override
     public void start() {
         running = true;
-        if (resumeWindow.isZero() || resumeWindow.isNegative()) {
-            return;
-        }
+        boolean resume = !(resumeWindow.isZero() || resumeWindow.isNegative());
         Instant startedAt = Instant.now();
         // Retried until it succeeds, as the budgets' seeding is: the rows may wait for a database
         // that is down at start-up, and a read that fails once must not lose the settlements.
-        resuming = Mono.defer(() -> rowsComplete.getAsBoolean()
-                        ? rows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING)
-                                .collectList()
-                        : Mono.<List<UsageRecord>>error(
-                                new IllegalStateException("rows of earlier runs are not yet written")))
+        resuming = Mono.defer(() -> {
+                    if (!rowsComplete.getAsBoolean()) {
+                        return Mono.<List<UsageRecord>>error(
+                                new IllegalStateException("rows of earlier runs are not yet written"));
+                    }
+                    settleEarlierRows();
+                    return resume
+                            ? rows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING)
+                                    .collectList()
+                            : Mono.just(List.<UsageRecord>of());
+                })
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, RESUME_RETRY).maxBackoff(RESUME_RETRY_MAX))
                 .subscribe(unsettled -> {
                     unsettled.forEach(this::settleLater);
