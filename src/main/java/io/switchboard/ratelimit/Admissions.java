@@ -73,7 +73,8 @@ final class Admissions implements UsageListener {
         BigDecimal now = after.costUsd() == null ? BigDecimal.ZERO : after.costUsd();
         long delta = now.subtract(was).multiply(NANOS).longValue();
         if (delta != 0) {
-            store.spend(after.keyId(), delta).subscribe(null, error -> {});
+            // Once per row across replicas: after a restart two of them may settle the same row.
+            store.spendOnce(after.keyId(), delta, after.entryId()).subscribe(null, error -> {});
         }
     }
 }

@@ -147,6 +147,15 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     }
 
     @Override
+    public Mono<Void> spendOnce(String account, long delta, String once) {
+        local.spend(account, delta);
+        if (degraded) {
+            return keepSpend(account, delta);
+        }
+        return guard(redis.spendOnce(account, delta, once), () -> keepSpend(account, delta));
+    }
+
+    @Override
     public Mono<Void> seed(String account, long spent) {
         local.seed(account, spent);
         if (degraded) {

@@ -45,6 +45,15 @@ interface LimitStore {
     Mono<Void> spend(String account, long delta);
 
     /**
+     * As {@link #spend}, once for {@code once} (a ledger row) however many replicas settle that row:
+     * after a restart each replica resumes the settlements of earlier rows, including those another
+     * replica is still settling. One process settles a row once by itself, so by default a plain spend.
+     */
+    default Mono<Void> spendOnce(String account, long delta, String once) {
+        return spend(account, delta);
+    }
+
+    /**
      * Adds what the ledger says an account spent before this process started, once per account: a
      * second seed of the same account is ignored. Adding (not setting) keeps the spend of requests
      * settled before the seed arrived.

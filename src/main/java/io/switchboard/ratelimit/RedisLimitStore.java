@@ -121,6 +121,15 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return 1
             """;
 
+    /** Adds ARGV[1] to what was spent unless the marker KEYS[2] says it was added already (a day). */
+    private static final String SPEND_ONCE = """
+            if redis.call('SET', KEYS[2], '1', 'NX', 'PX', 86400000) then
+              redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
+              return 1
+            end
+            return 0
+            """;
+
     /**
      * The first seed of an account wins and is added to what settlements already counted; the
      * {@code seeded} marker makes every later seed (a restart, another replica) a no-op. After Redis
@@ -371,6 +380,16 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     @Override
     public Mono<Void> spend(String account, long delta) {
         return command(c -> c.async().hincrby(prefix + "budget:" + account, "spent", delta))
+                .then();
+    }
+
+    @Override
+    public Mono<Void> spendOnce(String account, long delta, String once) {
+        return eval(
+                        SPEND_ONCE,
+                        ScriptOutputType.INTEGER,
+                        new String[] {prefix + "budget:" + account, prefix + "spent-once:" + once},
+                        Long.toString(delta))
                 .then();
     }
 

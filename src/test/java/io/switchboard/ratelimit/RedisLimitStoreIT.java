@@ -115,6 +115,22 @@ class RedisLimitStoreIT {
                 .isFalse();
     }
 
+    /** After a restart two replicas may settle the same earlier row: its correction counts once. */
+    @Test
+    void aRowSettledByTwoReplicasCountsOnce() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        replicaA.spendOnce("once", 300, "entry-1").block(Duration.ofSeconds(5));
+        replicaB.spendOnce("once", 300, "entry-1").block(Duration.ofSeconds(5));
+        replicaB.spendOnce("once", 50, "entry-2").block(Duration.ofSeconds(5));
+        assertThat(replicaA.reserve("once", 351, 1).block(Duration.ofSeconds(5)).granted())
+                .as("350 spent of 351")
+                .isTrue();
+        assertThat(replicaA.reserve("once", 350, 1).block(Duration.ofSeconds(5)).granted())
+                .as("350 spent of 350")
+                .isFalse();
+    }
+
     /**
      * A request with max_tokens near Long.MAX_VALUE while another holds part of the budget: it is
      * judged like any other (admitted, as the budget is not yet used up, and then the next is
