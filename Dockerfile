@@ -2,7 +2,8 @@
 #
 # Switchboard image: built with the Maven wrapper, run on a slim JRE as a non-root user.
 #   docker build -t switchboard .
-#   docker run -p 8080:8080 -e GATEWAY_ADMIN_KEY=... -e OPENROUTER_API_KEY=... switchboard
+#   docker run -p 8080:8080 -v switchboard-data:/app/data -e GATEWAY_ADMIN_KEY=... -e OPENROUTER_API_KEY=... switchboard
+#   (the named volume keeps the embedded database, crash journal and spill file across containers)
 # Secrets are read from the environment at run time only; none is baked into a layer.
 
 FROM eclipse-temurin:21-jdk AS build

@@ -139,6 +139,10 @@ class ComposeStackTest {
             }
         }
         assertThat(volumes).containsKeys("postgres-data", "redis-data", "prometheus-data", "grafana-data");
+        // Each replica's journal and spill file outlive its container, and replicas never share them.
+        assertThat(map(services().get("switchboard")).get("volumes").toString()).contains("switchboard-data:/app/data");
+        assertThat(map(services().get("switchboard-2")).get("volumes").toString())
+                .contains("switchboard-2-data:/app/data");
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.GatewayInstance;
+import io.switchboard.testing.RedisTestServer;
 import io.switchboard.testing.TestGateway;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
@@ -57,7 +58,7 @@ class RateLimitIT {
 
     private static String[] sharedReplica(String prefix, String... more) {
         List<String> all = new ArrayList<>(List.of(
-                "gateway.ratelimit.redis-url=" + TestRedis.url(),
+                "gateway.ratelimit.redis-url=" + RedisTestServer.url(),
                 "gateway.ratelimit.key-prefix=" + prefix,
                 "gateway.ratelimit.replicas=2",
                 // Generous: this test is about exact counts, not about a slow Redis.

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.metrics.MetricsProperties;
 import io.switchboard.testing.FaultProxy;
+import io.switchboard.testing.RedisTestServer;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -23,8 +24,8 @@ import reactor.core.publisher.Flux;
 class RedisLimitStoreIT {
 
     private final String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
-    private final RedisLimitStore replicaA = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
-    private final RedisLimitStore replicaB = new RedisLimitStore(TestRedis.url(), Duration.ofSeconds(3), prefix);
+    private final RedisLimitStore replicaA = new RedisLimitStore(RedisTestServer.url(), Duration.ofSeconds(3), prefix);
+    private final RedisLimitStore replicaB = new RedisLimitStore(RedisTestServer.url(), Duration.ofSeconds(3), prefix);
 
     @AfterEach
     void close() {
@@ -496,10 +497,10 @@ class RedisLimitStoreIT {
 
     /** Runs {@code test} with a store started with {@code settings} behind a fault proxy. */
     private void throughAFaultProxy(java.util.Map<String, String> settings, OutageTest test) throws Exception {
-        URI redisAddress = URI.create(TestRedis.url());
+        URI redisAddress = URI.create(RedisTestServer.url());
         RateLimitProperties properties = new Binder(new MapConfigurationPropertySource(settings))
                 .bindOrCreate("gateway.ratelimit", RateLimitProperties.class);
-        RedisClient reader = RedisClient.create(TestRedis.url());
+        RedisClient reader = RedisClient.create(RedisTestServer.url());
         try (FaultProxy proxy = FaultProxy.to(redisAddress.getHost(), redisAddress.getPort());
                 StatefulRedisConnection<String, String> direct = reader.connect()) {
             proxy.pass();

@@ -14,6 +14,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
@@ -93,6 +95,9 @@ final class TestDatabases {
             database = hostAndDb.length > 1 ? hostAndDb[1] : "test";
             user = "postgres";
         } else {
+            Assumptions.assumeTrue(
+                    DockerClientFactory.instance().isDockerAvailable(),
+                    "No Docker engine and SWITCHBOARD_TEST_POSTGRES is not set: no PostgreSQL to test against");
             synchronized (TestDatabases.class) {
                 if (container == null) {
                     container = new PostgreSQLContainer("postgres:16-alpine");
