@@ -34,7 +34,14 @@ public record RateLimitProperties(
         @DefaultValue("4096") long budgetCompletionCap,
         @DefaultValue("switchboard:") String keyPrefix) {
 
-    /** Limits for keys that set none; each left out means unlimited. */
+    /**
+     * Limits for keys that set none; each left out means unlimited.
+     *
+     * @param rpm requests per minute
+     * @param tpm tokens per minute (prompt estimate reserved, reconciled with the real usage)
+     * @param maxConcurrency requests in flight at once
+     * @param budgetUsd spend limit in USD (402 once spent)
+     */
     public record Defaults(
             @Nullable Long rpm,
             @Nullable Long tpm,

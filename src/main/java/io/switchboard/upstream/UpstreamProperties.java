@@ -9,6 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * The upstreams, {@code gateway.providers.<name>.*}. A request goes to the first provider, in
  * declaration order, whose {@code models} patterns match its model; a provider with no patterns
  * matches every model.
+ *
+ * @param providers the upstreams by name (openrouter unless configured otherwise)
  */
 @ConfigurationProperties("gateway")
 public record UpstreamProperties(@DefaultValue Map<String, ProviderProperties> providers) {
