@@ -32,12 +32,20 @@ final class RequestBodyScanner {
     /** A JSON string value and the bytes it occupies, quotes included. */
     record StringSpan(String value, long start, long end) {}
 
+    /**
+     * The longest {@code models} fallback list taken. OpenRouter tries a few; each aliased entry is
+     * rewritten in place, so without a bound a body of a million aliases took the heap with it.
+     */
+    static final int MAX_FALLBACK_MODELS = 64;
+
     private static final Set<String> SINGLE_USE_FIELDS =
             Set.of("model", "models", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n");
 
     private final JsonParser parser;
     private final ByteBufferFeeder feeder;
     private final Set<String> seenTopLevel = new HashSet<>(8);
+    private boolean started;
+    private boolean includeUsageSeen;
 
     private int depth;
     private boolean rootClosed;
@@ -84,6 +92,16 @@ final class RequestBodyScanner {
 
     /** Parses the next chunk; the buffer must stay unchanged until this returns. */
     void feed(ByteBuffer chunk) {
+        if (!started && chunk.hasRemaining()) {
+            started = true;
+            if (chunk.get(chunk.position()) == (byte) 0xEF) {
+                // A UTF-8 byte order mark: Jackson skips it but counts its byte offsets without it, so
+                // every splice would land three bytes early; and JSON on the wire must not have one.
+                throw GatewayException.of(
+                        ErrorCode.INVALID_JSON,
+                        "The request body starts with a byte order mark; send JSON without one (RFC 8259).");
+            }
+        }
         try {
             feeder.feedInput(chunk);
             drain();
@@ -228,6 +246,10 @@ final class RequestBodyScanner {
         if (token != JsonToken.VALUE_STRING) {
             throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'models' must be an array of strings.", "models");
         }
+        if (models.size() == MAX_FALLBACK_MODELS) {
+            throw GatewayException.of(
+                    ErrorCode.INVALID_REQUEST, "'models' lists at most " + MAX_FALLBACK_MODELS + " models.", "models");
+        }
         models.add(span("models"));
     }
 
@@ -240,6 +262,15 @@ final class RequestBodyScanner {
         if (token == JsonToken.PROPERTY_NAME) {
             streamOptionsField = parser.currentName();
             streamOptionsMembers++;
+            if ("include_usage".equals(streamOptionsField) && includeUsageSeen) {
+                // The gateway sets it when it asks for usage: a second member could undo that for an
+                // upstream that keeps the last of duplicate keys.
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST,
+                        "The field 'stream_options.include_usage' appears more than once.",
+                        "stream_options.include_usage");
+            }
+            includeUsageSeen |= "include_usage".equals(streamOptionsField);
             return;
         }
         if ("include_usage".equals(streamOptionsField)) {

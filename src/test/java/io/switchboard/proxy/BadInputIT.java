@@ -101,6 +101,14 @@ class BadInputIT {
         cases.add(bad("model with a ../ segment", "{\"model\":\"openai/../anthropic/claude-3.5-haiku\"}"));
         cases.add(bad("model as a URL", "{\"model\":\"http://evil.example/v1/chat\"}"));
         cases.add(bad("model with a space", "{\"model\":\"openai/gpt-5-nano extra\"}"));
+        cases.add(bad("a UTF-8 byte order mark before the JSON", "\uFEFF" + VALID));
+        cases.add(bad(
+                "fallback models longer than 64",
+                "{\"model\":\"openai/gpt-5-nano\",\"models\":[" + "\"gpt-4o-mini\",".repeat(64) + "\"gpt-4o-mini\"]}"));
+        cases.add(bad(
+                "include_usage twice in stream_options",
+                "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,"
+                        + "\"stream_options\":{\"include_usage\":null,\"include_usage\":false}}"));
         cases.add(bad(
                 "fallback models with a ../ segment",
                 "{\"model\":\"openai/gpt-5-nano\",\"models\":[\"openai/../anthropic/x\"]}"));
