@@ -100,10 +100,12 @@ public final class UpstreamRequestHeaders {
 
     private void writeAttribution(
             HttpHeaders client, io.netty.handler.codec.http.HttpHeaders upstream, Attribution keyAttribution) {
-        Attribution company = keyAttribution.isEmpty()
-                ? new Attribution(
-                        gatewayAttribution.referer(), gatewayAttribution.title(), gatewayAttribution.categories())
-                : keyAttribution;
+        // Field by field: the key's own value, else the gateway's. A key that sets only its referer
+        // keeps the gateway's title (replacing the whole set left the title to the client).
+        Attribution company = new Attribution(
+                or(keyAttribution.referer(), gatewayAttribution.referer()),
+                or(keyAttribution.title(), gatewayAttribution.title()),
+                or(keyAttribution.categories(), gatewayAttribution.categories()));
         boolean clientWins = gatewayAttribution.clientOverride();
         String clientTitle = first(client, X_OPENROUTER_TITLE, X_TITLE);
         String referer = pick(clientWins, first(client, HTTP_REFERER), company.referer());
@@ -128,6 +130,10 @@ public final class UpstreamRequestHeaders {
             return client != null ? client : company;
         }
         return company != null ? company : client;
+    }
+
+    private static @Nullable String or(@Nullable String own, @Nullable String otherwise) {
+        return own != null && !own.isBlank() ? own : otherwise;
     }
 
     private static @Nullable String first(HttpHeaders headers, String... names) {

@@ -48,12 +48,22 @@ class UpstreamRequestHeadersTest {
     }
 
     @Test
-    void aKeysOwnAttributionReplacesTheGatewaysWhole() {
+    void aKeysOwnAttributionWinsFieldByFieldOverTheGateways() {
         DefaultHttpHeaders upstream = write(
                 new AttributionProperties("https://co.example", "Co", "cli", false),
                 new Attribution("https://team-a.example", "Team A", null));
         assertThat(upstream.get("HTTP-Referer")).isEqualTo("https://team-a.example");
         assertThat(upstream.get("X-Title")).isEqualTo("Team A");
-        assertThat(upstream.get("X-OpenRouter-Categories")).isNull();
+        assertThat(upstream.get("X-OpenRouter-Categories")).isEqualTo("cli");
+    }
+
+    @Test
+    void aKeyWithOnlyAReferrerKeepsTheGatewaysTitleOverTheClients() {
+        DefaultHttpHeaders upstream = write(
+                new AttributionProperties("https://co.example", "Co", null, false),
+                new Attribution("https://team-a.example", null, null));
+        assertThat(upstream.get("HTTP-Referer")).isEqualTo("https://team-a.example");
+        assertThat(upstream.get("X-Title")).as("not the client's 'Client App'").isEqualTo("Co");
+        assertThat(upstream.get("X-OpenRouter-Title")).isEqualTo("Co");
     }
 }
