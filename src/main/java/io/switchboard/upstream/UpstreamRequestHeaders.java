@@ -41,6 +41,13 @@ public final class UpstreamRequestHeaders {
             "expect",
             "forwarded",
             "x-real-ip",
+            // The same claims under other names (a client's address, the path it "originally" asked
+            // for), which some servers behind the upstream trust: never the client's to make.
+            "x-client-ip",
+            "true-client-ip",
+            "x-original-url",
+            "x-rewrite-url",
+            "via",
             "accept-encoding",
             "content-encoding",
             "api-key",

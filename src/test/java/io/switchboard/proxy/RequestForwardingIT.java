@@ -83,6 +83,10 @@ class RequestForwardingIT {
                 "X-Forwarded-Host: evil.example",
                 "Forwarded: for=10.1.2.3",
                 "X-Real-IP: 10.1.2.3",
+                "X-Client-IP: 10.1.2.3",
+                "True-Client-IP: 10.1.2.3",
+                "X-Original-URL: /admin",
+                "Via: 1.1 spoofed",
                 "HTTP-Referer: https://client.example",
                 "X-Title: Client Title",
                 "X-Stainless-Lang: java",
@@ -100,7 +104,11 @@ class RequestForwardingIT {
             "X-Forwarded-For",
             "X-Forwarded-Host",
             "Forwarded",
-            "X-Real-IP"
+            "X-Real-IP",
+            "X-Client-IP",
+            "True-Client-IP",
+            "X-Original-URL",
+            "Via"
         }) {
             assertThat(received.header(dropped)).as(dropped).isNull();
         }
