@@ -336,7 +336,9 @@ final class RequestBodyScanner {
     }
 
     /**
-     * No control character, whitespace, backslash, {@code .} or {@code ..} segment nor URL scheme: no
+     * No control or invisible formatting character (a bidirectional override or a zero-width one, which
+     * would make the access log show another name), whitespace, backslash, {@code .} or {@code ..}
+     * segment nor URL scheme: no
      * model is named so, and a key's model patterns ({@code openai/*}) compare names as text, so a name
      * that something downstream might resolve as a path or a URL ({@code openai/../anthropic/x}) must
      * not pass them. One pass over the characters, nothing allocated: it runs on every request.
@@ -345,7 +347,11 @@ final class RequestBodyScanner {
         int segmentStart = 0;
         for (int i = 0; i <= value.length(); i++) {
             char c = i < value.length() ? value.charAt(i) : '/';
-            if (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\\') {
+            if (Character.isISOControl(c)
+                    || Character.isWhitespace(c)
+                    || Character.isSpaceChar(c)
+                    || c == '\\'
+                    || (c > 0x7f && Character.getType(c) == Character.FORMAT)) {
                 return false;
             }
             if (c == ':' && value.startsWith("//", i + 1)) {

@@ -46,7 +46,10 @@ class ModelNameRulesTest {
                 "openai/gpt\n5",
                 "openai/gpt\r\nX-Injected: 1",
                 "x\u0000y",
-                "x\u00a0y"
+                "x\u00a0y",
+                "openai/gpt\u202e5-nano",
+                "openai/gpt\u200b-5-nano",
+                "\ufeffopenai/gpt-5-nano"
             })
     void pathsUrlsAndControlCharactersAreRefused(String name) {
         assertThat(RequestBodyScanner.plausibleModelName(name)).isFalse();
