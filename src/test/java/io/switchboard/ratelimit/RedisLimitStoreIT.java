@@ -407,6 +407,26 @@ class RedisLimitStoreIT {
         });
     }
 
+    /**
+     * A row settled while Redis answered, then settled again by a replica that finds Redis unreachable
+     * (after a restart two may resume the same row): kept by its row, the replay counts nothing twice.
+     */
+    @Test
+    void aRowSettledAgainDuringAnOutageCountsOnceWhenRedisReturns() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            store.spendOnce("outage-once", 300, "row-1").block(Duration.ofSeconds(5));
+            proxy.blackHole();
+            store.spendOnce("outage-once", 300, "row-1").block(Duration.ofSeconds(5));
+            store.spendOnce("outage-once", 50, "row-2").block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).isTrue();
+            proxy.pass();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            assertThat(direct.sync().hget(prefix + "budget:outage-once", "spent"))
+                    .as("row-1 once, row-2 once")
+                    .isEqualTo("350");
+        });
+    }
+
     /** A hold whose token Redis evicted (memory pressure) or lost: its spend still counts, early never late. */
     @Test
     void aSettlementWhoseHoldRedisNoLongerHasStillCountsItsSpend() throws Exception {
