@@ -345,13 +345,14 @@ final class RequestBodyScanner {
      */
     static boolean plausibleModelName(String value) {
         int segmentStart = 0;
-        for (int i = 0; i <= value.length(); i++) {
-            char c = i < value.length() ? value.charAt(i) : '/';
+        for (int i = 0; i <= value.length(); ) {
+            // By code point: invisible tag characters (U+E0000 block) are surrogate pairs in UTF-16.
+            int c = i < value.length() ? value.codePointAt(i) : '/';
             if (Character.isISOControl(c)
                     || Character.isWhitespace(c)
                     || Character.isSpaceChar(c)
                     || c == '\\'
-                    || (c > 0x7f && Character.getType(c) == Character.FORMAT)) {
+                    || (c > 0x7f && invisible(Character.getType(c)))) {
                 return false;
             }
             if (c == ':' && value.startsWith("//", i + 1)) {
@@ -366,8 +367,14 @@ final class RequestBodyScanner {
                 }
                 segmentStart = i + 1;
             }
+            i += Character.charCount(c);
         }
         return true;
+    }
+
+    /** Formatting characters show nothing; a lone surrogate is half a character. */
+    private static boolean invisible(int type) {
+        return type == Character.FORMAT || type == Character.SURROGATE;
     }
 
     private void track(JsonToken token) {

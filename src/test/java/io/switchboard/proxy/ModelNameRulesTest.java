@@ -21,7 +21,9 @@ class ModelNameRulesTest {
                 "a/b.",
                 "...",
                 "a..b/c",
-                "vendor/model:tag/with:colon"
+                "vendor/model:tag/with:colon",
+                "qwen/通义千问",
+                "x/emoji\ud83d\ude00"
             })
     void realNamesPass(String name) {
         assertThat(RequestBodyScanner.plausibleModelName(name)).isTrue();
@@ -49,7 +51,9 @@ class ModelNameRulesTest {
                 "x\u00a0y",
                 "openai/gpt\u202e5-nano",
                 "openai/gpt\u200b-5-nano",
-                "\ufeffopenai/gpt-5-nano"
+                "\ufeffopenai/gpt-5-nano",
+                "openai/gpt-5-nano\udb40\udc01\udb40\udc41",
+                "openai/gpt\ud800-5"
             })
     void pathsUrlsAndControlCharactersAreRefused(String name) {
         assertThat(RequestBodyScanner.plausibleModelName(name)).isFalse();
