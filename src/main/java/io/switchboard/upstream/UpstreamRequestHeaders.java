@@ -70,7 +70,7 @@ public final class UpstreamRequestHeaders {
      * Copies what may be forwarded from {@code client} into {@code upstream}, then sets the
      * provider's credential and attribution.
      *
-     * @param keyAttribution the calling key's own attribution, which replaces the gateway's when set
+     * @param keyAttribution the calling key's own attribution: each value it sets replaces the gateway's
      */
     public void write(
             HttpHeaders client,

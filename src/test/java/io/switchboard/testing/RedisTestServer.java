@@ -9,9 +9,10 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 
 /**
- * A Redis for tests: from Testcontainers when a Docker engine exists, else the server named by
- * {@code SWITCHBOARD_TEST_REDIS} (e.g. {@code redis://127.0.0.1:6379}). With the variable set and the
- * server down, {@link #url()} fails rather than skips.
+ * A Redis for tests: the server named by {@code SWITCHBOARD_TEST_REDIS} (e.g.
+ * {@code redis://127.0.0.1:6379}) when it is set, else one from Testcontainers when a Docker engine
+ * exists, else the test is skipped. With the variable set and the server down, {@link #url()} fails
+ * rather than skips.
  */
 public final class RedisTestServer {
 
