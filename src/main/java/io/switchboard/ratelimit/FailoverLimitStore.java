@@ -48,13 +48,6 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     private final @Nullable GatewayMeters meters;
     private final ConcurrentHashMap<String, Long> unsharedSpend = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> unsharedSeeds = new ConcurrentHashMap<>();
-    /** Once-per-row spend kept while Redis is unreachable, by row: written once, however many replicas kept it. */
-    private final ConcurrentHashMap<String, OnceSpend> unsharedOnce = new ConcurrentHashMap<>();
-
-    private record OnceSpend(String account, long delta) {}
-
-    /** Rows kept by id at most; past it their spend is kept as a plain sum (counted, at worst twice). */
-    private static final int MAX_UNSHARED_ONCE = 100_000;
     /** Per account, the spend this replica knew when the outage began; emptied when Redis answers. */
     private final ConcurrentHashMap<String, Long> spentAtOutage = new ConcurrentHashMap<>();
 
@@ -162,12 +155,9 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         return guard(redis.spendOnce(account, delta, once), () -> keepOnce(account, delta, once));
     }
 
+    /** Kept by its row with Redis's other kept work, or, when too much is kept, as a plain sum. */
     private Mono<Void> keepOnce(String account, long delta, String once) {
-        if (unsharedOnce.size() >= MAX_UNSHARED_ONCE) {
-            return keepSpend(account, delta);
-        }
-        unsharedOnce.put(once, new OnceSpend(account, delta));
-        return Mono.empty();
+        return redis.keepSpendOnce(account, delta, once) ? Mono.empty() : keepSpend(account, delta);
     }
 
     @Override
@@ -195,16 +185,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
                 .concatMap(seed -> redis.seed(seed.getKey(), seed.getValue())
                         .timeout(timeout)
                         .doOnSuccess(done -> unsharedSeeds.remove(seed.getKey(), seed.getValue())));
-        Flux<Void> spend = replay(unsharedSpend, redis::spend)
-                .concatWith(Flux.fromIterable(List.copyOf(unsharedOnce.entrySet()))
-                        .concatMap(kept -> unsharedOnce.remove(kept.getKey(), kept.getValue())
-                                ? redis.spendOnce(
-                                                kept.getValue().account(),
-                                                kept.getValue().delta(),
-                                                kept.getKey())
-                                        .timeout(timeout)
-                                        .doOnError(error -> unsharedOnce.putIfAbsent(kept.getKey(), kept.getValue()))
-                                : Mono.empty()));
+        Flux<Void> spend = replay(unsharedSpend, redis::spend);
         return seeds.thenMany(spend).then(redis.giveBackKept());
     }
 
@@ -220,7 +201,7 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
     }
 
     private boolean redisMissedSomething() {
-        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty() || !unsharedOnce.isEmpty() || redis.hasKept();
+        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty() || redis.hasKept();
     }
 
     private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {

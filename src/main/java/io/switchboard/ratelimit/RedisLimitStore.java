@@ -160,6 +160,14 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     /** A settlement kept for when Redis answers: the hold's budget and what was spent. */
     private record Unsettled(String key, long actual) {}
 
+    /** Once-per-row spend that could not reach Redis (by row): written once, however many replicas kept it. */
+    private final ConcurrentHashMap<String, Unspent> unspent = new ConcurrentHashMap<>();
+
+    private record Unspent(String account, long delta) {}
+
+    /** Rows kept by id at most; past it the caller keeps their spend as a plain sum. */
+    private static final int MAX_UNSPENT = 100_000;
+
     private volatile @Nullable StatefulRedisConnection<String, String> connection;
 
     RedisLimitStore(String url, Duration commandTimeout, String prefix) {
@@ -357,14 +365,27 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         unsettled.put(hold.token(), new Unsettled(hold.key(), actual));
     }
 
-    boolean hasKept() {
-        return !unreleased.isEmpty() || !unsettled.isEmpty();
+    /**
+     * Keeps a row's once-only spend that could not reach Redis, for {@link #giveBackKept}; false when
+     * too many are kept already.
+     */
+    boolean keepSpendOnce(String account, long delta, String once) {
+        if (unspent.size() >= MAX_UNSPENT) {
+            return false;
+        }
+        unspent.put(once, new Unspent(account, delta));
+        return true;
     }
 
-    /** Gives back the slots and reservations kept while Redis was unreachable; what fails is kept again. */
+    boolean hasKept() {
+        return !unreleased.isEmpty() || !unsettled.isEmpty() || !unspent.isEmpty();
+    }
+
+    /** Writes what was kept while Redis was unreachable (slots, settlements, row spend); what fails is kept again. */
     Mono<Void> giveBackKept() {
         return replay(unreleased, this::release)
-                .then(replay(unsettled, (kept, token) -> settle(kept.key(), token, kept.actual(), true)));
+                .then(replay(unsettled, (kept, token) -> settle(kept.key(), token, kept.actual(), true)))
+                .then(replay(unspent, (kept, once) -> spendOnce(kept.account(), kept.delta(), once)));
     }
 
     private static <V> Mono<Void> replay(
