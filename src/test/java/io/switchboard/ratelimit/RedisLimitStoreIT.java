@@ -103,17 +103,10 @@ class RedisLimitStoreIT {
 
         LimitStore.Hold hold = replicaA.reserve("key", 1000, 700).block(Duration.ofSeconds(5));
         assertThat(hold.granted()).isTrue();
-        assertThat(replicaB.reserve("key", 1000, 700)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isTrue();
-        assertThat(replicaB.reserve("key", 1000, 700)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isFalse();
+        assertThat(granted(replicaB, "key", 1000, 700)).isTrue();
+        assertThat(granted(replicaB, "key", 1000, 700)).isFalse();
         hold.settle(1000).block(Duration.ofSeconds(5));
-        assertThat(replicaA.reserve("key", 1000, 1).block(Duration.ofSeconds(5)).granted())
-                .isFalse();
+        assertThat(granted(replicaA, "key", 1000, 1)).isFalse();
     }
 
     /** After a restart two replicas may settle the same earlier row: its correction counts once. */
@@ -124,12 +117,8 @@ class RedisLimitStoreIT {
         replicaA.spendOnce("once", 300, "entry-1").block(Duration.ofSeconds(5));
         replicaB.spendOnce("once", 300, "entry-1").block(Duration.ofSeconds(5));
         replicaB.spendOnce("once", 50, "entry-2").block(Duration.ofSeconds(5));
-        assertThat(replicaA.reserve("once", 351, 1).block(Duration.ofSeconds(5)).granted())
-                .as("350 spent of 351")
-                .isTrue();
-        assertThat(replicaA.reserve("once", 350, 1).block(Duration.ofSeconds(5)).granted())
-                .as("350 spent of 350")
-                .isFalse();
+        assertThat(granted(replicaA, "once", 351, 1)).as("350 spent of 351").isTrue();
+        assertThat(granted(replicaA, "once", 350, 1)).as("350 spent of 350").isFalse();
     }
 
     /**
@@ -146,16 +135,10 @@ class RedisLimitStoreIT {
         LimitStore.Hold absurd =
                 replicaB.reserve("absurd", 1000, Long.MAX_VALUE).block(Duration.ofSeconds(5));
         assertThat(absurd.granted()).isTrue();
-        assertThat(replicaA.reserve("absurd", 1000, 1)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isFalse();
+        assertThat(granted(replicaA, "absurd", 1000, 1)).isFalse();
         absurd.settle(5).block(Duration.ofSeconds(5));
         small.settle(5).block(Duration.ofSeconds(5));
-        assertThat(replicaA.reserve("absurd", 1000, 1)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isTrue();
+        assertThat(granted(replicaA, "absurd", 1000, 1)).isTrue();
     }
 
     /**
@@ -167,18 +150,9 @@ class RedisLimitStoreIT {
     void aLimitSizedReservationBesideAnotherFitsRedisIncrements() {
         replicaA.ping().block(Duration.ofSeconds(5));
         long unlimited = KeyLimits.nanos(new java.math.BigDecimal("100000000000"));
-        assertThat(replicaA.reserve("unlimited", unlimited, unlimited / 2)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isTrue();
-        assertThat(replicaA.reserve("unlimited", unlimited, Long.MAX_VALUE)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isTrue();
-        assertThat(replicaA.reserve("unlimited", unlimited, 1)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isFalse();
+        assertThat(granted(replicaA, "unlimited", unlimited, unlimited / 2)).isTrue();
+        assertThat(granted(replicaA, "unlimited", unlimited, Long.MAX_VALUE)).isTrue();
+        assertThat(granted(replicaA, "unlimited", unlimited, 1)).isFalse();
     }
 
     @Test
@@ -191,15 +165,10 @@ class RedisLimitStoreIT {
         replicaB.seed("seeded", 500).block(Duration.ofSeconds(5));
         // Replica A read the same ledger: its seed must not count the past spend twice.
         replicaA.seed("seeded", 500).block(Duration.ofSeconds(5));
-        assertThat(replicaA.reserve("seeded", 800, 1)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
+        assertThat(granted(replicaA, "seeded", 800, 1))
                 .as("300 settled + 500 seeded")
                 .isFalse();
-        assertThat(replicaB.reserve("seeded", 801, 1)
-                        .block(Duration.ofSeconds(5))
-                        .granted())
-                .isTrue();
+        assertThat(granted(replicaB, "seeded", 801, 1)).isTrue();
     }
 
     @Test
@@ -247,9 +216,7 @@ class RedisLimitStoreIT {
             LimitStore.Hold local = store.reserve("acct", 1000, 300).block(Duration.ofSeconds(5));
             assertThat(local.granted()).isTrue();
             local.settle(300).block(Duration.ofSeconds(5));
-            assertThat(store.reserve("acct", 900, 1)
-                            .block(Duration.ofSeconds(5))
-                            .granted())
+            assertThat(granted(store, "acct", 900, 1))
                     .as("950 spent, of a budget of 900")
                     .isFalse();
 
@@ -290,15 +257,11 @@ class RedisLimitStoreIT {
                     LimitStore.Hold first = store.reserve("share", 1000, 100).block(Duration.ofSeconds(5));
                     assertThat(first.granted()).isTrue();
                     first.settle(350).block(Duration.ofSeconds(5));
-                    assertThat(store.reserve("share", 1000, 100)
-                                    .block(Duration.ofSeconds(5))
-                                    .granted())
+                    assertThat(granted(store, "share", 1000, 100))
                             .as("550 spent: under 200 + 800 / 2")
                             .isTrue();
                     store.spend("share", 100).block(Duration.ofSeconds(5));
-                    assertThat(store.reserve("share", 1000, 1)
-                                    .block(Duration.ofSeconds(5))
-                                    .granted())
+                    assertThat(granted(store, "share", 1000, 1))
                             .as("650 spent and 100 reserved: past this replica's 600")
                             .isFalse();
                 });
@@ -325,9 +288,7 @@ class RedisLimitStoreIT {
                     .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:open", "spent"))
                             .as("100 before the outage, 2000 during it")
                             .isEqualTo("2100"));
-            assertThat(store.reserve("open", 1000, 1)
-                            .block(Duration.ofSeconds(5))
-                            .granted())
+            assertThat(granted(store, "open", 1000, 1))
                     .as("the budget is spent")
                     .isFalse();
         });
@@ -462,11 +423,7 @@ class RedisLimitStoreIT {
                 assertThat(store.acquire("key", 1).block(Duration.ofSeconds(5)).granted())
                         .as(mode)
                         .isEqualTo(open);
-                assertThat(store.reserve("key", 1000, 10)
-                                .block(Duration.ofSeconds(5))
-                                .granted())
-                        .as(mode)
-                        .isEqualTo(open);
+                assertThat(granted(store, "key", 1000, 10)).as(mode).isEqualTo(open);
             } finally {
                 store.stop();
             }
@@ -537,5 +494,12 @@ class RedisLimitStoreIT {
         } finally {
             reader.shutdown();
         }
+    }
+
+    /** Whether {@code store} grants a reservation of {@code amount} against a budget of {@code limit}. */
+    private static boolean granted(LimitStore store, String account, long limit, long amount) {
+        return store.reserve(account, limit, amount)
+                .block(Duration.ofSeconds(5))
+                .granted();
     }
 }
