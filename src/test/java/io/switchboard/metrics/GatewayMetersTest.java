@@ -18,16 +18,8 @@ class GatewayMetersTest {
             meters.request("team-a", "model-" + i, "openrouter", "2xx", false, 1_000_000);
         }
         assertThat(registry.find("switchboard.requests").counters()).hasSize(4);
-        assertThat(registry.get("switchboard.requests")
-                        .tag("model", "other")
-                        .counter()
-                        .count())
-                .isEqualTo(47);
-        assertThat(registry.get("switchboard.requests")
-                        .tag("model", "model-0")
-                        .counter()
-                        .count())
-                .isEqualTo(1);
+        assertThat(modelCount("switchboard.requests", "other")).isEqualTo(47);
+        assertThat(modelCount("switchboard.requests", "model-0")).isEqualTo(1);
     }
 
     @Test
@@ -38,11 +30,7 @@ class GatewayMetersTest {
         meters.request("team-a", "openai/gpt-5-nano", "openrouter", "2xx", false, 1_000_000);
         meters.request("team-a", "openai/gpt-5-nano", "openrouter", "5xx", false, 1_000_000);
 
-        assertThat(registry.get("switchboard.requests")
-                        .tag("model", "other")
-                        .counter()
-                        .count())
-                .isEqualTo(50);
+        assertThat(modelCount("switchboard.requests", "other")).isEqualTo(50);
         assertThat(registry.get("switchboard.requests")
                         .tag("model", "openai/gpt-5-nano")
                         .counters())
@@ -103,16 +91,8 @@ class GatewayMetersTest {
         }
         meters.tokens("team-a", meters.usageModelTag("openai/gpt-5-nano", true), "openrouter", "prompt", 10);
 
-        assertThat(registry.get("switchboard.tokens")
-                        .tag("model", "other")
-                        .counter()
-                        .count())
-                .isEqualTo(500);
-        assertThat(registry.get("switchboard.tokens")
-                        .tag("model", "openai/gpt-5-nano")
-                        .counter()
-                        .count())
-                .isEqualTo(10);
+        assertThat(modelCount("switchboard.tokens", "other")).isEqualTo(500);
+        assertThat(modelCount("switchboard.tokens", "openai/gpt-5-nano")).isEqualTo(10);
     }
 
     @Test
@@ -129,5 +109,10 @@ class GatewayMetersTest {
                         .timer()
                         .max(TimeUnit.MILLISECONDS))
                 .isEqualTo(4_000.0);
+    }
+
+    /** The count of {@code meter}'s counter whose {@code model} tag is {@code model}. */
+    private double modelCount(String meter, String model) {
+        return registry.get(meter).tag("model", model).counter().count();
     }
 }
