@@ -20,6 +20,7 @@ public final class GatewayExchange {
     private volatile @Nullable ProxyRequest request;
     private volatile @Nullable String provider;
     private volatile boolean failedInBand;
+    private volatile boolean clientClosed;
 
     /**
      * @param endpoint the data-plane operation the path names, resolved once here so that later
@@ -101,5 +102,15 @@ public final class GatewayExchange {
     /** Set by the usage capture, which reads the events as they pass, when it sees such an error. */
     public void failedInBand(boolean failed) {
         this.failedInBand = failed;
+    }
+
+    /** Whether the relay ended because the client went away (the ledger's {@code client_closed}). */
+    public boolean clientClosed() {
+        return clientClosed;
+    }
+
+    /** Set by the relay when its outcome is that the client went away. */
+    public void clientClosed(boolean closed) {
+        this.clientClosed = closed;
     }
 }

@@ -18,7 +18,8 @@ import reactor.core.publisher.SignalType;
 /**
  * Counts and times every data-plane request, refused ones included (401, 429, 402), from the moment
  * it got its request id until its answer ended, however it ended: the timer stops in
- * {@code doFinally}, so a client that hangs up (a cancel) is counted too, as {@code client_closed}.
+ * {@code doFinally}, so a client that hangs up (a cancel, or a write to it that failed, which the relay
+ * ends quietly) is counted too, as {@code client_closed}.
  * A stream that ended in the upstream's in-band error event counts as {@code midstream_error}: its
  * 200 was sent before the error was known, but it failed.
  */
@@ -78,6 +79,10 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
         }
         if (state.failedInBand()) {
             return MIDSTREAM_ERROR;
+        }
+        if (state.clientClosed()) {
+            // Mostly noticed by a write to the gone client: the relay ends the answer quietly then.
+            return "client_closed";
         }
         int code;
         if (signal == SignalType.ON_ERROR) {

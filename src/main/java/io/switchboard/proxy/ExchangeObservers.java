@@ -23,16 +23,18 @@ final class ExchangeObservers {
     private static final ExchangeObserver[] NONE = new ExchangeObserver[0];
 
     private final ExchangeObserver[] observers;
+    private final GatewayExchange exchange;
     private final AtomicBoolean finished = new AtomicBoolean();
     private final AtomicBoolean firstByte = new AtomicBoolean();
 
-    private ExchangeObservers(ExchangeObserver[] observers) {
+    private ExchangeObservers(ExchangeObserver[] observers, GatewayExchange exchange) {
         this.observers = observers;
+        this.exchange = exchange;
     }
 
     static ExchangeObservers open(List<ExchangeObserverFactory> factories, GatewayExchange exchange) {
         if (factories.isEmpty()) {
-            return new ExchangeObservers(NONE);
+            return new ExchangeObservers(NONE, exchange);
         }
         ExchangeObserver[] opened = new ExchangeObserver[factories.size()];
         int count = 0;
@@ -42,7 +44,8 @@ final class ExchangeObservers {
                 opened[count++] = observer;
             }
         }
-        return new ExchangeObservers(count == opened.length ? opened : java.util.Arrays.copyOf(opened, count));
+        return new ExchangeObservers(
+                count == opened.length ? opened : java.util.Arrays.copyOf(opened, count), exchange);
     }
 
     /** What the upstream call waits for: every observer's {@code beforeUpstream}, or null for nothing. */
@@ -124,6 +127,9 @@ final class ExchangeObservers {
     void finish(ExchangeOutcome outcome) {
         if (!finished.compareAndSet(false, true)) {
             return;
+        }
+        if (outcome.kind() == ExchangeOutcome.Kind.CLIENT_CLOSED) {
+            exchange.clientClosed(true);
         }
         for (ExchangeObserver observer : observers) {
             try {

@@ -227,11 +227,17 @@ class UsageCaptureIT {
                                 + "\"native_tokens_prompt\":9,\"native_tokens_completion\":42,"
                                 + "\"native_tokens_reasoning\":3,\"total_cost\":0.0042}}",
                         Map.of()));
+        String before = scrape();
         String requestId = UsageFixtures.leaveMidStream(gateway);
         // The gateway notices the client has gone on its next write; generous for a loaded machine.
         await().atMost(Duration.ofSeconds(30)).until(() -> LEDGER.row(requestId) != null);
         Map<String, Object> first = LEDGER.row(requestId);
         assertThat(first.get("outcome")).isEqualTo("client_closed");
+        // The metrics agree with the ledger: a hang-up, not a gateway failure.
+        assertRequestCounted(before, "client_closed", "true");
+        assertThat(sum(scrape(), "switchboard_requests_total", "status=\"5xx\"")
+                        - sum(before, "switchboard_requests_total", "status=\"5xx\""))
+                .isZero();
         assertThat(number(first, "completion_tokens")).isPositive();
 
         await().atMost(Duration.ofSeconds(10))
