@@ -95,7 +95,9 @@ final class UsageReport {
             }
             keyName = row.keyName();
             latencies.add(row.latencyMs());
-            if (row.ttftMs() != null) {
+            // Streams only: a non-streaming answer's first token comes with its whole answer, and
+            // would read as a slow stream (the metrics' time to first token is per stream too).
+            if (row.stream() && row.ttftMs() != null) {
                 ttfts.add(row.ttftMs());
             }
         }

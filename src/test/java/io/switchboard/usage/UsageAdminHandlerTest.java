@@ -68,6 +68,10 @@ class UsageAdminHandlerTest {
     }
 
     private static UsageRecord withLatency(UsageRecord r, long latency, long ttft) {
+        return withLatency(r, r.stream(), latency, ttft);
+    }
+
+    private static UsageRecord withLatency(UsageRecord r, boolean stream, long latency, long ttft) {
         return new UsageRecord(
                 r.entryId(),
                 r.requestId(),
@@ -80,7 +84,7 @@ class UsageAdminHandlerTest {
                 r.provider(),
                 r.upstreamProvider(),
                 r.generationId(),
-                r.stream(),
+                stream,
                 r.status(),
                 r.outcome(),
                 r.promptTokens(),
@@ -157,6 +161,28 @@ class UsageAdminHandlerTest {
                 .jsonPath("$.data[?(@.group=='openai/gpt-5-nano')].p50_ttft_ms")
                 .isEqualTo(50)
                 .jsonPath("$.data[?(@.group=='openai/gpt-5-nano')].p95_ttft_ms")
+                .isEqualTo(100);
+    }
+
+    @Test
+    void timeToFirstTokenPercentilesCountOnlyStreams() {
+        // A non-streaming answer's first token is its whole answer: it would pass for a slow stream.
+        repository
+                .insert(List.of(
+                        withLatency(UsageFixtures.record("key-a", "mixed/model", 1, 1, null, DAY1), true, 200, 100),
+                        withLatency(UsageFixtures.record("key-a", "mixed/model", 1, 1, null, DAY1), false, 5000, 5000)))
+                .block(Duration.ofSeconds(5));
+        client.get()
+                .uri("/admin/usage?from=2026-11-01&to=2026-11-03&group_by=model&model=mixed/model")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.data[0].requests")
+                .isEqualTo(2)
+                .jsonPath("$.data[0].p95_latency_ms")
+                .isEqualTo(5000)
+                .jsonPath("$.data[0].p95_ttft_ms")
                 .isEqualTo(100);
     }
 
