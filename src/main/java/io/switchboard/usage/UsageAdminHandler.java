@@ -3,12 +3,12 @@ package io.switchboard.usage;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -179,21 +179,34 @@ public final class UsageAdminHandler {
             if (value == null) {
                 return fallback;
             }
+            Instant instant;
             try {
-                if (value.chars().allMatch(Character::isDigit)) {
-                    return Instant.ofEpochSecond(Long.parseLong(value));
-                }
-                if (value.length() == 10) {
-                    return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
-                }
-                // A '+' written into a URL unencoded arrives as a space: "...T02:00:00 02:00".
-                return OffsetDateTime.parse(value.replace(' ', '+')).toInstant();
-            } catch (DateTimeParseException | NumberFormatException e) {
+                instant = parse(value);
+            } catch (DateTimeException | NumberFormatException e) {
+                instant = null;
+            }
+            // Both databases take years 1 to 9999 (PostgreSQL refuses a query past 294276, H2 not).
+            if (instant == null || instant.isBefore(EARLIEST) || !instant.isBefore(PAST_LATEST)) {
                 throw GatewayException.of(
                         ErrorCode.INVALID_REQUEST,
-                        name + " must be an ISO-8601 instant, a date or epoch seconds.",
+                        name + " must be an ISO-8601 instant, a date or epoch seconds, in the years 1 to 9999.",
                         name);
             }
+            return instant;
+        }
+
+        private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+        private static final Instant PAST_LATEST = Instant.parse("+10000-01-01T00:00:00Z");
+
+        private static Instant parse(String value) {
+            if (value.chars().allMatch(Character::isDigit)) {
+                return Instant.ofEpochSecond(Long.parseLong(value));
+            }
+            if (value.length() == 10) {
+                return LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
+            }
+            // A '+' written into a URL unencoded arrives as a space: "...T02:00:00 02:00".
+            return OffsetDateTime.parse(value.replace(' ', '+')).toInstant();
         }
     }
 }

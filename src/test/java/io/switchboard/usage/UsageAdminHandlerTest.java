@@ -259,6 +259,17 @@ class UsageAdminHandlerTest {
                 .expectBody()
                 .jsonPath("$.error.param")
                 .isEqualTo("from");
+        // Parsed, but not an instant either database can compare with: a 400, not a 500.
+        for (String to : List.of("99999999999999999", "%2B300000-01-01T00:00:00Z")) {
+            client.get()
+                    .uri("/admin/usage?to=" + to)
+                    .exchange()
+                    .expectStatus()
+                    .isBadRequest()
+                    .expectBody()
+                    .jsonPath("$.error.param")
+                    .isEqualTo("to");
+        }
     }
 
     @Test
