@@ -8,7 +8,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * Streaming, {@code gateway.streaming.*}.
  *
  * @param heartbeat while an upstream stream is silent this long, the gateway sends an SSE comment so a
- *     client that has gone is noticed and idle-killing middleboxes keep the connection
+ *     client that has gone is noticed and idle-killing middleboxes keep the connection; 0 turns it off
  * @param maxEventSize an event larger than this is relayed as it arrives instead of being gathered
  *     whole, so one huge event cannot grow memory (observers do not see it)
  * @param sendTimeout a client that accepts no byte of an answer (a stream or any other) for this long

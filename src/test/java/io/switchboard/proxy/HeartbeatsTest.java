@@ -72,6 +72,16 @@ class HeartbeatsTest {
     }
 
     @Test
+    void aPeriodOfZeroSendsNoComment() throws Exception {
+        HeartbeatWheel everyTick = new HeartbeatWheel(loop, Duration.ZERO);
+        Recorder client = new Recorder(Long.MAX_VALUE);
+        new Heartbeats(everyTick, 0, () -> true).subscribe(client);
+
+        Thread.sleep(3 * PERIOD.toMillis()); // hundreds of the wheel's 1 ms ticks
+        assertThat(client.beats()).isZero();
+    }
+
+    @Test
     void aBeatWithoutDemandIsSkippedNotQueued() throws Exception {
         Recorder client = new Recorder(0);
         beats(() -> true).subscribe(client);
