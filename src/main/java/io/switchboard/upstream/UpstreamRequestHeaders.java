@@ -52,6 +52,10 @@ public final class UpstreamRequestHeaders {
             "content-encoding",
             "api-key",
             "x-api-key",
+            // Which organization and project the credential bills (OpenAI's SDKs send them from
+            // OPENAI_ORG_ID / OPENAI_PROJECT_ID): the company's credential's scope, not the client's.
+            "openai-organization",
+            "openai-project",
             "x-request-id",
             "http-referer",
             "referer",

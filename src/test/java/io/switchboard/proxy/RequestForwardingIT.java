@@ -87,6 +87,8 @@ class RequestForwardingIT {
                 "True-Client-IP: 10.1.2.3",
                 "X-Original-URL: /admin",
                 "Via: 1.1 spoofed",
+                "OpenAI-Organization: org-client",
+                "OpenAI-Project: proj-client",
                 "HTTP-Referer: https://client.example",
                 "X-Title: Client Title",
                 "X-Stainless-Lang: java",
@@ -108,7 +110,9 @@ class RequestForwardingIT {
             "X-Client-IP",
             "True-Client-IP",
             "X-Original-URL",
-            "Via"
+            "Via",
+            "OpenAI-Organization",
+            "OpenAI-Project"
         }) {
             assertThat(received.header(dropped)).as(dropped).isNull();
         }
