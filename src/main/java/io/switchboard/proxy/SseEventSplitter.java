@@ -27,6 +27,9 @@ final class SseEventSplitter {
     private @Nullable CompositeByteBuf pending;
     private boolean lastWasCr;
     private boolean lineEmpty = true;
+    /** Whether the current event has a byte other than a line ending (the LF of a split CRLF is not one). */
+    private boolean eventHasContent;
+
     private boolean oversized;
     private volatile boolean atBoundary = true;
     private boolean closed;
@@ -62,6 +65,7 @@ final class SseEventSplitter {
             if (b != '\n' && b != '\r') {
                 lastWasCr = false;
                 lineEmpty = false;
+                eventHasContent = true;
                 // Skip to the line's end in one call: byte-by-byte reads of a long line (a 10 MB
                 // event) cost a bounds check each, and under leak detection a record each.
                 int lineEnd = chunk.forEachByte(i + 1, end - i - 1, ByteProcessor.FIND_CRLF);
@@ -91,7 +95,9 @@ final class SseEventSplitter {
             }
         }
         chunk.release();
-        atBoundary = pending == null && !oversized;
+        // Only line endings held (the LF of a CRLF whose CR ended the last event): still between
+        // events for a comment; that LF reaches the client after it as an empty line, a no-op.
+        atBoundary = (pending == null || !eventHasContent) && !oversized;
         return out;
     }
 
@@ -99,6 +105,7 @@ final class SseEventSplitter {
         ByteBuf tail = chunk.retainedSlice(from, to - from);
         boolean whole = complete && !oversized;
         oversized = false;
+        eventHasContent = false;
         if (pending == null) {
             return new Piece(tail, whole);
         }

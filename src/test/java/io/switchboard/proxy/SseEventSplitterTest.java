@@ -62,6 +62,23 @@ class SseEventSplitterTest {
     }
 
     @Test
+    void theLfOfASplitCrlfAloneIsStillBetweenEvents() {
+        // A chunk that ends between an event's last CR and its LF: the LF is only the rest of a
+        // line ending, so a heartbeat comment may still go in (an upstream that then thinks for a
+        // minute must not leave the client without one).
+        SseEventSplitter splitter = new SseEventSplitter(1024);
+        feed(splitter, "data: a\r\n\r");
+        feed(splitter, "\n");
+        assertThat(splitter.atBoundary()).isTrue();
+        feed(splitter, "data: b");
+        assertThat(splitter.atBoundary()).isFalse();
+        feed(splitter, "\r\n\r\n");
+        assertThat(String.join("", events)).isEqualTo("data: a\r\n\r\ndata: b\r\n\r\n");
+        assertThat(splitter.atBoundary()).isTrue();
+        splitter.discard();
+    }
+
+    @Test
     void oversizedEventIsLetThroughInPiecesNotGathered() {
         SseEventSplitter splitter = new SseEventSplitter(16);
         assertThat(splitter.midEvent()).isFalse();
