@@ -31,8 +31,11 @@ final class UpstreamFailures {
         if (error instanceof TimeoutException || error instanceof ReadTimeoutException) {
             return GatewayException.of(ErrorCode.UPSTREAM_TIMEOUT, "The upstream did not answer in time.");
         }
-        if (error instanceof ConnectTimeoutException
-                || error instanceof ConnectException
+        // A timeout too (issue 2's connect-timeout is one of the provider's 504s), unlike a refusal.
+        if (error instanceof ConnectTimeoutException) {
+            return GatewayException.of(ErrorCode.UPSTREAM_TIMEOUT, "The upstream did not accept a connection in time.");
+        }
+        if (error instanceof ConnectException
                 || error instanceof UnknownHostException
                 || error.getCause() instanceof ConnectException) {
             return GatewayException.of(ErrorCode.UPSTREAM_UNREACHABLE, "The upstream could not be reached.");

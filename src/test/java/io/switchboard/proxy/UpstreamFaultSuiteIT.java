@@ -136,6 +136,11 @@ class UpstreamFaultSuiteIT {
                         UpstreamFaultSuiteIT::upstreamRefuses,
                         Row.none(502, "upstream_unreachable")),
                 new Fault(
+                        "upstream's connect times out",
+                        "504 upstream_timeout after connect-timeout",
+                        UpstreamFaultSuiteIT::upstreamConnectTimesOut,
+                        Row.none(504, "upstream_timeout")),
+                new Fault(
                         "upstream accepts but never answers",
                         "504 upstream_timeout after response-timeout",
                         UpstreamFaultSuiteIT::upstreamNeverAnswers,
@@ -278,6 +283,15 @@ class UpstreamFaultSuiteIT {
         assertThat(answer.status()).isEqualTo(502);
         assertOpenAiError(answer.text(), "upstream_unreachable");
         assertThat(answer.text()).doesNotContain("127.0.0.1").doesNotContain(":9");
+    }
+
+    void upstreamConnectTimesOut(String id) throws IOException {
+        long start = System.nanoTime();
+        Answer answer = call(id, chat("slowconnect/model", false));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(450));
+        assertThat(answer.status()).isEqualTo(504);
+        assertOpenAiError(answer.text(), "upstream_timeout");
+        assertThat(answer.text()).doesNotContain("127.0.0.1");
     }
 
     void upstreamNeverAnswers(String id) throws Exception {

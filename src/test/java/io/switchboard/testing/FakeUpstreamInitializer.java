@@ -42,6 +42,8 @@ public final class FakeUpstreamInitializer implements ApplicationContextInitiali
                                 upstream.baseUrl(),
                                 "gateway.providers.connecting.base-url",
                                 "http://127.0.0.1:" + connecting().port() + "/v1",
+                                "gateway.providers.slowconnect.base-url",
+                                "http://127.0.0.1:" + connecting().port() + "/v1",
                                 // A fresh embedded database per test JVM: rows of an earlier run
                                 // in the same target/ must not count in this one.
                                 "gateway.storage.path",

@@ -33,6 +33,9 @@ import org.springframework.test.context.ContextConfiguration;
             // A port whose connects hang (see UnansweredConnectPort): a client leaving mid-connect.
             "gateway.providers.connecting.models=connecting/*",
             "gateway.providers.connecting.connect-timeout=10s",
+            // The same port with a short connect timeout: a connect that times out.
+            "gateway.providers.slowconnect.models=slowconnect/*",
+            "gateway.providers.slowconnect.connect-timeout=500ms",
             // Rows reach the ledger soon after a request ends, so tests wait less for them.
             "gateway.usage.flush-interval=100ms",
             "gateway.models.aliases[gpt-4o-mini]=openai/gpt-5-nano",
