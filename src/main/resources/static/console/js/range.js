@@ -21,7 +21,9 @@ export function currentRange() {
   let to;
   if (state.preset === 'custom' && state.from && state.to) {
     from = new Date(`${state.from}T00:00:00`);
-    to = new Date(`${state.to}T23:59:59`);
+    // The next local midnight: the reports' `to` is exclusive, so the last day is whole.
+    to = new Date(`${state.to}T00:00:00`);
+    to.setDate(to.getDate() + 1);
   } else {
     const preset = PRESETS.find((p) => p.id === state.preset) ?? PRESETS[1];
     to = new Date();
@@ -40,8 +42,15 @@ export function rangeParams() {
 export function rangeLabel() {
   const range = currentRange();
   const preset = PRESETS.find((p) => p.id === state.preset);
-  const span = preset ? `last ${preset.label}` : `${range.from.toLocaleDateString()} \u2013 ${range.to.toLocaleDateString()}`;
+  const lastDay = new Date(range.to.getTime() - 1);
+  const span = preset ? `last ${preset.label}` : `${range.from.toLocaleDateString()} \u2013 ${lastDay.toLocaleDateString()}`;
   return `${span}, by ${range.step}`;
+}
+
+/** YYYY-MM-DD of the local calendar day, as a date input's value. */
+function localDate(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 /** The range controls; onChange re-renders the page. */
@@ -49,7 +58,9 @@ export function rangeControls(onChange) {
   const preset = h('select', { id: 'range-preset', 'aria-label': 'Time range' },
     PRESETS.map((p) => h('option', { value: p.id, selected: p.id === state.preset }, `Last ${p.label}`)),
     h('option', { value: 'custom', selected: state.preset === 'custom' }, 'Custom dates\u2026'));
-  const today = new Date().toISOString().slice(0, 10);
+  // The browser's own date: toISOString() would give the UTC date, a day off in the evening west
+  // of Greenwich and in the morning east of it.
+  const today = localDate(new Date());
   const from = h('input', { type: 'date', id: 'range-from', 'aria-label': 'From', value: state.from || today, max: today });
   const to = h('input', { type: 'date', id: 'range-to', 'aria-label': 'To', value: state.to || today, max: today });
   const custom = h('span', { class: 'controls', hidden: state.preset !== 'custom' }, from, to);

@@ -306,6 +306,31 @@ class ConsoleBrowserIT {
     }
 
     @Test
+    void customDatesStartFromTheBrowsersOwnCalendarDay() {
+        // A zone whose calendar day differs from UTC's right now: +14 h from 10:00 UTC, else -11 h.
+        java.time.ZoneId zone = java.time.ZoneId.of(
+                java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).getHour() >= 10
+                        ? "Pacific/Kiritimati"
+                        : "Pacific/Pago_Pago");
+        String today = java.time.LocalDate.now(zone).toString();
+        assertThat(today)
+                .isNotEqualTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
+        ((ChromeDriver) browser)
+                .executeCdpCommand("Emulation.setTimezoneOverride", java.util.Map.of("timezoneId", zone.getId()));
+        browser.get(url("/console"));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
+        signIn(RunningGateway.ADMIN_KEY);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("range-preset")));
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("range-preset"))).selectByValue("custom");
+
+        wait.until(d -> today.equals(d.findElement(By.id("range-from")).getDomProperty("value")));
+        assertThat(browser.findElement(By.id("range-to")).getDomProperty("value"))
+                .isEqualTo(today);
+        assertThat(browser.findElement(By.id("range-to")).getDomAttribute("max"))
+                .isEqualTo(today);
+    }
+
+    @Test
     void theKeysPageListsEveryKeyNotOnlyTheAdminApisFirstPage() throws Exception {
         // More keys than the admin API answers per page (50 by default), and than the console asks
         // for per request: the console must read them all to filter and sort them.
