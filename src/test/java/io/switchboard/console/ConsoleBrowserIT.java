@@ -331,6 +331,44 @@ class ConsoleBrowserIT {
     }
 
     @Test
+    void editingAKeyInTheConsoleKeepsMetadataLabelsItDidNotTouch() throws Exception {
+        // A label name the API takes but the form's key=value lines cannot show faithfully.
+        String name = "labels-" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<String> created = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url("/admin/keys")))
+                                .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"name\":\"%s\",\"metadata\":{\"env=prod\":\"x\"}}".formatted(name)))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        java.util.regex.Matcher id =
+                java.util.regex.Pattern.compile("\"id\":\"([^\"]+)\"").matcher(created.body());
+        assertThat(id.find()).isTrue();
+        String keyId = id.group(1);
+
+        browser.get(url("/console"));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
+        signIn(RunningGateway.ADMIN_KEY);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
+        navigate("keys");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
+        type("keys-search", name);
+        editKey(keyId, () -> type("key-rpm", "77"));
+
+        wait.until(d -> {
+            try {
+                return adminGet("/admin/keys/" + keyId).contains("\"rpm\":77");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertThat(adminGet("/admin/keys/" + keyId)).contains("\"metadata\":{\"env=prod\":\"x\"}");
+    }
+
+    @Test
     void theKeysPageListsEveryKeyNotOnlyTheAdminApisFirstPage() throws Exception {
         // More keys than the admin API answers per page (50 by default), and than the console asks
         // for per request: the console must read them all to filter and sort them.

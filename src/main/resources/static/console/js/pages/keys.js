@@ -221,9 +221,7 @@ function confirmDialog({ id, title, body, confirmLabel, danger, action }) {
 
 /** The create and edit form. With a key, only changed fields are sent, and cleared ones as null. */
 function keyForm({ title, submitLabel, key, onSubmit, onCancel }) {
-  const metadataText = key?.metadata && typeof key.metadata === 'object'
-    ? Object.entries(key.metadata).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')
-    : '';
+  const metadataText = metadataLines(key);
   const field = (name, label, input, hint, cls = '') => h('div', { class: `field ${cls}` },
     h('label', { for: `key-${name}` }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
   const input = (name, attrs, value) => h('input', { id: `key-${name}`, name, ...attrs, value: value ?? '' });
@@ -274,6 +272,13 @@ function keyForm({ title, submitLabel, key, onSubmit, onCancel }) {
     }
   });
   return form;
+}
+
+/** The key's metadata as the form shows it, one key=value per line. */
+function metadataLines(key) {
+  return key?.metadata && typeof key.metadata === 'object'
+    ? Object.entries(key.metadata).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')
+    : '';
 }
 
 function readForm(form, key) {
@@ -332,7 +337,11 @@ function readForm(form, key) {
     metadata: key.metadata && Object.keys(key.metadata).length ? key.metadata : null,
   };
   const changes = {};
+  // Metadata left as shown is not sent: its lines do not always read back as the labels they show
+  // (a name with '=' or outer spaces, which the API allows), and a PATCH replaces them all.
+  const metadataUntouched = value('metadata') === metadataLines(key).trim();
   for (const [field, v] of Object.entries(wanted)) {
+    if (field === 'metadata' && metadataUntouched) continue;
     if (JSON.stringify(v) !== JSON.stringify(current[field])) {
       if (field === 'attribution') {
         // The API merges attribution field by field: name all three, null for the ones cleared.
