@@ -349,12 +349,7 @@ class ConsoleBrowserIT {
         assertThat(id.find()).isTrue();
         String keyId = id.group(1);
 
-        browser.get(url("/console"));
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
-        signIn(RunningGateway.ADMIN_KEY);
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
-        navigate("keys");
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
+        openKeysPage();
         type("keys-search", name);
         editKey(keyId, () -> type("key-rpm", "77"));
 
@@ -387,12 +382,7 @@ class ConsoleBrowserIT {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         }
 
-        browser.get(url("/console"));
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
-        signIn(RunningGateway.ADMIN_KEY);
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
-        navigate("keys");
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
+        openKeysPage();
         type("keys-search", prefix);
 
         wait.until(d -> d.findElements(By.cssSelector("#keys-table tr[data-key-name^='" + prefix + "']"))
@@ -429,6 +419,16 @@ class ConsoleBrowserIT {
         } finally {
             refused.close();
         }
+    }
+
+    /** Signs in and opens the keys page. */
+    private void openKeysPage() {
+        browser.get(url("/console"));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
+        signIn(RunningGateway.ADMIN_KEY);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("overview-body")));
+        navigate("keys");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("keys-table")));
     }
 
     private void signIn(String key) {
