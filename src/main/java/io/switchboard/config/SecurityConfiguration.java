@@ -25,6 +25,7 @@ import org.springframework.security.web.server.authentication.ServerAuthenticati
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
 import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
+import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
@@ -66,10 +67,22 @@ class SecurityConfiguration {
         return SecurityObservationSettings.noObservations();
     }
 
-    /** Spring Security's strict firewall, unchanged in what it refuses, with cheaper header checks. */
+    /**
+     * Spring Security's strict firewall, unchanged in what it refuses, with cheaper header checks;
+     * but for the one path whose last part is an id that holds slashes, {@code GET /v1/models/{id}}
+     * ({@code openai/gpt-5-nano}), where OpenAI's SDKs encode them ({@code openai%2Fgpt-5-nano}). An
+     * encoded slash is allowed there only: anywhere else it could make one path read as another.
+     */
     @Bean
     static ServerWebExchangeFirewall firewall() {
-        return HeaderCharacterRules.firewall();
+        StrictServerWebExchangeFirewall strict = HeaderCharacterRules.firewall();
+        StrictServerWebExchangeFirewall modelIds = HeaderCharacterRules.firewall();
+        modelIds.setAllowUrlEncodedSlash(true);
+        return exchange -> {
+            String path = exchange.getRequest().getPath().value();
+            boolean modelId = path.startsWith("/v1/models/") || path.startsWith("/api/v1/models/");
+            return (modelId ? modelIds : strict).getFirewalledExchange(exchange);
+        };
     }
 
     /**

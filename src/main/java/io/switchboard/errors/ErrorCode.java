@@ -15,6 +15,7 @@ public enum ErrorCode {
     MODEL_NOT_ALLOWED(HttpStatus.FORBIDDEN, "permission_error", "model_not_allowed"),
     FORBIDDEN(HttpStatus.FORBIDDEN, "permission_error", "forbidden"),
     NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error", "not_found"),
+    MODEL_NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error", "model_not_found"),
     METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed"),
     CONFLICT(HttpStatus.CONFLICT, "invalid_request_error", "conflict"),
     BODY_TOO_LARGE(HttpStatus.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large"),

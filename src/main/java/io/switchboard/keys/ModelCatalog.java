@@ -49,12 +49,35 @@ public final class ModelCatalog {
 
     /** {@code {"object":"list","data":[...]}} with only the models {@code caller} may use. */
     public Mono<byte[]> listFor(CallerKey caller) {
+        return listing().map(listing -> render(listing.models(), caller));
+    }
+
+    /**
+     * The one entry {@code id} names, as the upstream listed it, when {@code caller} may use it;
+     * else a 404 {@code model_not_found} (the same whether the model does not exist or the key may
+     * not use it: a key learns nothing of models outside its list).
+     */
+    public Mono<byte[]> modelFor(CallerKey caller, String id) {
+        return listing().flatMap(listing -> {
+            if (ModelPatterns.allows(caller.allowedModels(), id)) {
+                for (JsonNode model : listing.models()) {
+                    JsonNode listed = model.get("id");
+                    if (listed != null && listed.isString() && listed.asString().equals(id)) {
+                        return Mono.just(JSON.writeValueAsBytes(model));
+                    }
+                }
+            }
+            return Mono.error(
+                    GatewayException.of(ErrorCode.MODEL_NOT_FOUND, "This key has no model with this id.", "model"));
+        });
+    }
+
+    private Mono<Listing> listing() {
         return Mono.fromFuture(cache.get("models"), true)
                 .onErrorMap(
                         error -> !(error instanceof GatewayException),
                         error -> GatewayException.of(
-                                ErrorCode.UPSTREAM_UNREACHABLE, "The upstream's model list is not available."))
-                .map(listing -> render(listing.models(), caller));
+                                ErrorCode.UPSTREAM_UNREACHABLE, "The upstream's model list is not available."));
     }
 
     private static byte[] render(List<JsonNode> models, CallerKey caller) {

@@ -14,7 +14,10 @@ import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
-/** {@code GET /v1/models} and {@code GET /api/v1/models}: the upstream's list, cut to what the calling key may use. */
+/**
+ * {@code GET /v1/models} and {@code GET /api/v1/models}: the upstream's list, cut to what the calling
+ * key may use; {@code GET /v1/models/{id}}: one entry of that list.
+ */
 public final class ModelListHandler {
 
     private final ModelCatalog catalog;
@@ -24,17 +27,30 @@ public final class ModelListHandler {
     }
 
     public RouterFunction<ServerResponse> routes() {
-        return RouterFunctions.route(GET("/v1/models").or(GET("/api/v1/models")), this::list);
+        return RouterFunctions.route(GET("/v1/models").or(GET("/api/v1/models")), this::list)
+                // OpenAI's "retrieve model": the rest of the path is the id, slashes included
+                // (openai/gpt-5-nano), as OpenRouter's ids have them.
+                .andRoute(GET("/v1/models/{*id}").or(GET("/api/v1/models/{*id}")), this::retrieve);
     }
 
     private Mono<ServerResponse> list(ServerRequest request) {
+        return caller().flatMap(catalog::listFor).flatMap(ModelListHandler::json);
+    }
+
+    private Mono<ServerResponse> retrieve(ServerRequest request) {
+        String id = request.pathVariable("id").substring(1);
+        return caller().flatMap(caller -> catalog.modelFor(caller, id)).flatMap(ModelListHandler::json);
+    }
+
+    private static Mono<CallerKey> caller() {
         return ReactiveSecurityContextHolder.getContext()
                 .mapNotNull(context ->
                         context.getAuthentication() instanceof ApiKeyAuthentication auth ? auth.caller() : null)
-                .switchIfEmpty(Mono.error(() -> GatewayException.of(ErrorCode.INVALID_API_KEY, InvalidKeyMessage.TEXT)))
-                .flatMap((CallerKey caller) -> catalog.listFor(caller))
-                .flatMap(body -> ServerResponse.ok()
-                        .contentType(MediaType.APPLICATION_JSON)
-                        .bodyValue(body));
+                .switchIfEmpty(
+                        Mono.error(() -> GatewayException.of(ErrorCode.INVALID_API_KEY, InvalidKeyMessage.TEXT)));
+    }
+
+    private static Mono<ServerResponse> json(byte[] body) {
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
     }
 }

@@ -72,11 +72,8 @@ class ModelListIT {
     @Test
     void eachKeySeesOnlyItsModelsFromOneCachedUpstreamList() {
         upstream.whenGet("/models", FakeUpstream.json(200, LIST, Map.of()));
-        AdminApi admin = new AdminApi(gateway.gateway(), ADMIN_KEY);
-        String openai = admin.createKey("{\"name\":\"openai\",\"models\":[\"openai/*\"]}")
-                .get("key")
-                .asString();
-        String everything = admin.createKey("{\"name\":\"all\"}").get("key").asString();
+        String openai = keyWith("{\"name\":\"openai\",\"models\":[\"openai/*\"]}");
+        String everything = keyWith("{\"name\":\"all\"}");
 
         List<String> ids =
                 sdk(openai).models().list().data().stream().map(Model::id).toList();
@@ -89,18 +86,58 @@ class ModelListIT {
         assertThat(sdk(everything).models().list().data()).hasSize(3);
 
         // OpenRouter's path, raw: every field of an entry is kept as the upstream sent it.
-        String body = gateway.gateway()
-                .send(HttpRequest.newBuilder(gateway.gateway().uri("/api/v1/models"))
-                        .header("Authorization", "Bearer " + openai)
-                        .GET()
-                        .build())
-                .body();
+        String body = get("/api/v1/models", openai).body();
         JsonNode list = AdminApi.JSON.readTree(body);
         assertThat(list.get("object").asString()).isEqualTo("list");
         assertThat(list.get("data").get(0).get("pricing").get("prompt").asString())
                 .isEqualTo("0.00000005");
         assertThat(list.get("data").get(0).get("context_length").asLong()).isEqualTo(400000);
         assertThat(modelListRequests()).as("later listings come from the cache").hasSize(fetched);
+    }
+
+    @Test
+    void oneModelIsRetrievedByItsIdWhenTheKeyMayUseIt() {
+        upstream.whenGet("/models", FakeUpstream.json(200, LIST, Map.of()));
+        String openai = keyWith("{\"name\":\"retrieve\",\"models\":[\"openai/*\"]}");
+
+        // The official SDK's models().retrieve(), with an id that holds a slash.
+        Model model = sdk(openai).models().retrieve("openai/gpt-5-nano");
+        assertThat(model.id()).isEqualTo("openai/gpt-5-nano");
+        assertThat(model.ownedBy()).isEqualTo("openai");
+
+        // OpenRouter's path, raw: the entry as the upstream listed it.
+        String body = get("/api/v1/models/openai/gpt-5-nano", openai).body();
+        assertThat(AdminApi.JSON.readTree(body).get("context_length").asLong()).isEqualTo(400000);
+
+        // Listed upstream but not this key's, or not listed at all: the same 404, OpenAI-shaped.
+        for (String path : List.of("/v1/models/anthropic/claude-3.5-haiku", "/v1/models/openai/gpt-9")) {
+            java.net.http.HttpResponse<String> missing = get(path, openai);
+            assertThat(missing.statusCode()).as(path).isEqualTo(404);
+            assertThat(AdminApi.JSON
+                            .readTree(missing.body())
+                            .get("error")
+                            .get("code")
+                            .asString())
+                    .isEqualTo("model_not_found");
+        }
+        assertThat(get("/v1/models/openai/gpt-5-nano", "sk-gw-not-a-key").statusCode())
+                .isEqualTo(401);
+    }
+
+    /** A new key's secret. */
+    private static String keyWith(String json) {
+        return new AdminApi(gateway.gateway(), ADMIN_KEY)
+                .createKey(json)
+                .get("key")
+                .asString();
+    }
+
+    private static java.net.http.HttpResponse<String> get(String path, String key) {
+        return gateway.gateway()
+                .send(HttpRequest.newBuilder(gateway.gateway().uri(path))
+                        .header("Authorization", "Bearer " + key)
+                        .GET()
+                        .build());
     }
 
     private static List<FakeUpstream.Received> modelListRequests() {
