@@ -4,6 +4,7 @@ import static io.switchboard.testing.FakeUpstream.await;
 import static io.switchboard.testing.FakeUpstream.chunk;
 import static io.switchboard.testing.FakeUpstream.pause;
 import static io.switchboard.testing.FakeUpstream.send;
+import static io.switchboard.testing.FakeUpstream.sendEach;
 import static io.switchboard.testing.FakeUpstream.sse;
 import static io.switchboard.testing.FakeUpstream.usageAndDone;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.test.StepVerifier;
@@ -127,6 +129,51 @@ class StreamingRelayIT {
         assertThat(relayed).contains("data: {\"partial\":true}\n\n");
         assertThat(relayed.substring(relayed.indexOf("true}\n\n"))).contains(": keep-alive\n\n");
         assertThat(relayed).endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
+    void noHeartbeatGoesInsideAnOversizedEventHeldBackByASlowClient() {
+        // An event far over max-event-size (1 MB) is relayed in pieces. The client stops reading in
+        // its middle, so its end waits in the gateway; the upstream is then silent for several
+        // heartbeat periods (400 ms here). A comment must still only come between events.
+        String big = "data: " + "x".repeat(12 * 1024 * 1024);
+        upstream.enqueue(sse(List.of(
+                send(chunk("a")),
+                pause(Duration.ofMillis(1000)), // a silence: comments go out
+                sendEach(Flux.range(0, 12).map(part -> twelfth(big, part))),
+                send("\n\n"),
+                pause(Duration.ofMillis(2000)),
+                send(usageAndDone(1, 1)))));
+        java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
+        String relayed = client().post()
+                .uri("/v1/chat/completions")
+                .send(reactor.netty.ByteBufFlux.fromString(Mono.just(STREAM_REQUEST)))
+                .response((response, content) -> content.asString(StandardCharsets.UTF_8))
+                .concatMap(
+                        text -> text.contains("xxxx") && stalled.compareAndSet(false, true)
+                                ? Mono.just(text).delayElement(Duration.ofMillis(3000))
+                                : Mono.just(text),
+                        1)
+                .collect(StringBuilder::new, StringBuilder::append)
+                .map(StringBuilder::toString)
+                .block(Duration.ofSeconds(30));
+        assertThat(stalled).isTrue();
+        assertThat(relayed).contains(big + "\n\n").endsWith("data: [DONE]\n\n");
+        int at = relayed.indexOf(": keep-alive\n\n");
+        assertThat(at).as("a comment in the first silence").isPositive();
+        while (at >= 0) {
+            assertThat(relayed.substring(0, at))
+                    .as("the bytes before a comment end an event")
+                    .endsWith("\n\n");
+            at = relayed.indexOf(": keep-alive\n\n", at + 1);
+        }
+    }
+
+    /** Part {@code part} of twelve of {@code text}, as bytes; the last takes the rest. */
+    private static byte[] twelfth(String text, int part) {
+        int size = text.length() / 12;
+        return text.substring(part * size, part == 11 ? text.length() : (part + 1) * size)
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
