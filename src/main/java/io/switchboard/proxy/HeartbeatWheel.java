@@ -18,16 +18,21 @@ final class HeartbeatWheel {
 
     private final EventLoop loop;
     private final long tickNanos;
+    private final boolean off;
     private final ArrayList<Heartbeats> streams = new ArrayList<>();
     private boolean ticking;
 
     HeartbeatWheel(EventLoop loop, Duration period) {
         this.loop = loop;
+        this.off = period.isNegative() || period.isZero();
         this.tickNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), period.toNanos() / 10);
     }
 
-    /** On the loop. */
+    /** On the loop. A wheel whose period is 0 (heartbeats turned off) holds no stream and never ticks. */
     void add(Heartbeats beats) {
+        if (off) {
+            return;
+        }
         beats.slot = streams.size();
         streams.add(beats);
         if (!ticking) {

@@ -17,7 +17,7 @@ import reactor.core.publisher.Operators;
  * {@code ": keep-alive"} comment whenever the upstream has been silent for a period, the client's
  * side has asked for more, and the stream is between two events. Driven by its loop's
  * {@link HeartbeatWheel}; ends when {@link #end()} is called (the events ended) or its subscriber
- * cancels. A beat that finds no demand is skipped, not queued. A period of 0 or less sends none.
+ * cancels. A beat that finds no demand is skipped, not queued.
  *
  * <p>Why by hand: Reactor's {@code Flux.interval} with {@code filter}, {@code map},
  * {@code onBackpressureDrop} and {@code takeUntilOther} did the same with a timer and six operators
@@ -95,7 +95,6 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
     void tick(long now) {
         Subscriber<? super DataBuffer> subscriber = actual;
         if (done
-                || periodNanos <= 0
                 || subscriber == null
                 || demand == 0
                 || now - lastNanos < periodNanos

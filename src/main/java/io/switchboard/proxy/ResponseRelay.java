@@ -153,16 +153,12 @@ public class ResponseRelay {
         return (message, context) -> {
             SseEventSplitter splitter = new SseEventSplitter(maxEventSize);
             // Heartbeats from the wheel of the upstream connection's loop, where its events arrive.
-            // None when turned off (a period of 0): the events alone.
-            Heartbeats heartbeats = heartbeatNanos <= 0
-                    ? null
-                    : new Heartbeats(wheels.on(connection.channel().eventLoop()), heartbeatNanos, splitter::atBoundary);
+            Heartbeats heartbeats =
+                    new Heartbeats(wheels.on(connection.channel().eventLoop()), heartbeatNanos, splitter::atBoundary);
             AtomicBoolean failed = new AtomicBoolean();
             Flux<DataBuffer> events = in.concatMapIterable(
                             chunk -> {
-                                if (heartbeats != null) {
-                                    heartbeats.touch();
-                                }
+                                heartbeats.touch();
                                 return kept(splitter.split(chunk), observers);
                             },
                             1)
@@ -190,15 +186,13 @@ public class ResponseRelay {
                     })
                     .doOnNext(buffer -> observers.onFirstByte())
                     .doFinally(signal -> {
-                        if (heartbeats != null) {
-                            heartbeats.end();
-                        }
+                        heartbeats.end();
                         splitter.discard();
                     });
             // Errors delayed until both end (the heartbeats end with the events): a plain merge
             // passed the upstream's failure on at once and dropped the error event still queued
             // for a client that had asked for nothing at that moment (one not reading).
-            Flux<DataBuffer> out = (heartbeats == null ? events : Flux.mergeDelayError(1, events, heartbeats))
+            Flux<DataBuffer> out = Flux.mergeDelayError(1, events, heartbeats)
                     .doOnRequest(SentHeaders.of(message))
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);

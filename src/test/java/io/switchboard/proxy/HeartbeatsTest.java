@@ -73,12 +73,18 @@ class HeartbeatsTest {
 
     @Test
     void aPeriodOfZeroSendsNoComment() throws Exception {
-        HeartbeatWheel everyTick = new HeartbeatWheel(loop, Duration.ZERO);
+        HeartbeatWheel off = new HeartbeatWheel(loop, Duration.ZERO);
         Recorder client = new Recorder(Long.MAX_VALUE);
-        new Heartbeats(everyTick, 0, () -> true).subscribe(client);
+        Heartbeats beats = new Heartbeats(off, 0, () -> true);
+        beats.subscribe(client);
 
-        Thread.sleep(3 * PERIOD.toMillis()); // hundreds of the wheel's 1 ms ticks
+        Thread.sleep(3 * PERIOD.toMillis());
         assertThat(client.beats()).isZero();
+        assertThat(loop.submit(off::size).get(1, TimeUnit.SECONDS))
+                .as("streams on the wheel")
+                .isZero();
+        beats.end(); // the events' end still completes the comments
+        await().atMost(Duration.ofSeconds(2)).until(() -> client.completed);
     }
 
     @Test
