@@ -10,6 +10,7 @@ import io.switchboard.keys.ApiKeyAuthenticationManager;
 import io.switchboard.keys.BearerTokenConverter;
 import io.switchboard.keys.CallerKeySuccessHandler;
 import io.switchboard.keys.KeyAuthenticationFailures;
+import io.switchboard.keys.ModelListHandler;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -78,11 +79,11 @@ class SecurityConfiguration {
         StrictServerWebExchangeFirewall strict = HeaderCharacterRules.firewall();
         StrictServerWebExchangeFirewall modelIds = HeaderCharacterRules.firewall();
         modelIds.setAllowUrlEncodedSlash(true);
-        return exchange -> {
-            String path = exchange.getRequest().getPath().value();
-            boolean modelId = path.startsWith("/v1/models/") || path.startsWith("/api/v1/models/");
-            return (modelId ? modelIds : strict).getFirewalledExchange(exchange);
-        };
+        return exchange -> (ModelListHandler.namesOneModel(
+                                exchange.getRequest().getPath().value())
+                        ? modelIds
+                        : strict)
+                .getFirewalledExchange(exchange);
     }
 
     /**

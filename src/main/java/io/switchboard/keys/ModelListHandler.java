@@ -26,11 +26,22 @@ public final class ModelListHandler {
         this.catalog = catalog;
     }
 
+    private static final String ONE_MODEL = "/v1/models/";
+    private static final String ONE_MODEL_OPENROUTER = "/api/v1/models/";
+
+    /**
+     * Whether {@code path} names one model, {@code /v1/models/{id}}: the one path whose last part may
+     * hold slashes (OpenRouter's ids), which OpenAI's SDKs send encoded as {@code %2F}.
+     */
+    public static boolean namesOneModel(String path) {
+        return path.startsWith(ONE_MODEL) || path.startsWith(ONE_MODEL_OPENROUTER);
+    }
+
     public RouterFunction<ServerResponse> routes() {
         return RouterFunctions.route(GET("/v1/models").or(GET("/api/v1/models")), this::list)
                 // OpenAI's "retrieve model": the rest of the path is the id, slashes included
                 // (openai/gpt-5-nano), as OpenRouter's ids have them.
-                .andRoute(GET("/v1/models/{*id}").or(GET("/api/v1/models/{*id}")), this::retrieve);
+                .andRoute(GET(ONE_MODEL + "{*id}").or(GET(ONE_MODEL_OPENROUTER + "{*id}")), this::retrieve);
     }
 
     private Mono<ServerResponse> list(ServerRequest request) {
