@@ -179,20 +179,19 @@ public final class UsageAdminHandler {
             if (value == null) {
                 return fallback;
             }
-            Instant instant;
             try {
-                instant = parse(value);
+                Instant instant = parse(value);
+                // Both databases take years 1 to 9999 (PostgreSQL refuses a query past 294276, H2 not).
+                if (!instant.isBefore(EARLIEST) && instant.isBefore(PAST_LATEST)) {
+                    return instant;
+                }
             } catch (DateTimeException | NumberFormatException e) {
-                instant = null;
+                // a 400 below, as for a value out of range
             }
-            // Both databases take years 1 to 9999 (PostgreSQL refuses a query past 294276, H2 not).
-            if (instant == null || instant.isBefore(EARLIEST) || !instant.isBefore(PAST_LATEST)) {
-                throw GatewayException.of(
-                        ErrorCode.INVALID_REQUEST,
-                        name + " must be an ISO-8601 instant, a date or epoch seconds, in the years 1 to 9999.",
-                        name);
-            }
-            return instant;
+            throw GatewayException.of(
+                    ErrorCode.INVALID_REQUEST,
+                    name + " must be an ISO-8601 instant, a date or epoch seconds, in the years 1 to 9999.",
+                    name);
         }
 
         private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
