@@ -95,9 +95,10 @@ final class SseEventSplitter {
             }
         }
         chunk.release();
-        // Only line endings held (the LF of a CRLF whose CR ended the last event): still between
-        // events for a comment; that LF reaches the client after it as an empty line, a no-op.
-        atBoundary = (pending == null || !eventHasContent) && !oversized;
+        // Held bytes that are only line endings (the LF of a CRLF whose CR ended the last event)
+        // still leave the stream between events: that LF reaches the client after a comment as an
+        // empty line, a no-op. (An oversized event's held part went out, and it had content.)
+        atBoundary = !eventHasContent && !oversized;
         return out;
     }
 
