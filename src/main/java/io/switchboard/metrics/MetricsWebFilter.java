@@ -57,6 +57,9 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
 
     private static final String ERROR = MetricsWebFilter.class.getName() + ".error";
 
+    /** The status of a request whose client went away before its answer ended. */
+    private static final String CLIENT_CLOSED = "client_closed";
+
     /** The status of an answer whose 2xx stream carried the upstream's in-band error: not a success. */
     private static final String MIDSTREAM_ERROR = "midstream_error";
 
@@ -75,14 +78,14 @@ public final class MetricsWebFilter implements WebFilter, Ordered {
 
     private static String status(ServerWebExchange exchange, GatewayExchange state, SignalType signal) {
         if (signal == SignalType.CANCEL) {
-            return "client_closed";
+            return CLIENT_CLOSED;
         }
         if (state.failedInBand()) {
             return MIDSTREAM_ERROR;
         }
         if (state.clientClosed()) {
             // Mostly noticed by a write to the gone client: the relay ends the answer quietly then.
-            return "client_closed";
+            return CLIENT_CLOSED;
         }
         int code;
         if (signal == SignalType.ON_ERROR) {
