@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -144,11 +145,8 @@ class StreamingRelayIT {
                 send("\n\n"),
                 pause(Duration.ofMillis(2000)),
                 send(usageAndDone(1, 1)))));
-        java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
-        String relayed = client().post()
-                .uri("/v1/chat/completions")
-                .send(reactor.netty.ByteBufFlux.fromString(Mono.just(STREAM_REQUEST)))
-                .response((response, content) -> content.asString(StandardCharsets.UTF_8))
+        AtomicBoolean stalled = new AtomicBoolean();
+        String relayed = stream(STREAM_REQUEST, null)
                 .concatMap(
                         text -> text.contains("xxxx") && stalled.compareAndSet(false, true)
                                 ? Mono.just(text).delayElement(Duration.ofMillis(3000))
