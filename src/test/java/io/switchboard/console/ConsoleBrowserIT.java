@@ -61,6 +61,9 @@ class ConsoleBrowserIT {
     @LocalServerPort
     int port;
 
+    /** One client for the admin API calls a test makes beside the browser. */
+    private final HttpClient admin = HttpClient.newHttpClient();
+
     private WebDriver browser;
     private WebDriverWait wait;
     private Path profile;
@@ -182,7 +185,7 @@ class ConsoleBrowserIT {
         assertThat(browser.getPageSource()).doesNotContain(secret);
 
         // Edit its limits in the dialog.
-        keyButton(keyId, "edit").click();
+        clickKeyButton(keyId, "edit");
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-dialog")));
         type("key-rpm", "900");
         screenshot("04-keys-edit");
@@ -208,7 +211,7 @@ class ConsoleBrowserIT {
                 .contains("\"referer\":\"https://console.example\"", "\"title\":null");
 
         // Rotate it without grace: a new secret, shown once; the old one is refused at once.
-        keyButton(keyId, "rotate").click();
+        clickKeyButton(keyId, "rotate");
         wait.until(ExpectedConditions.elementToBeClickable(By.id("rotate-dialog-ok")))
                 .click();
         String rotated = wait.until(d -> {
@@ -285,7 +288,7 @@ class ConsoleBrowserIT {
 
         // Revoke it from the keys page; the data plane refuses it at once.
         navigate("keys");
-        keyButton(keyId, "revoke").click();
+        clickKeyButton(keyId, "revoke");
         wait.until(ExpectedConditions.elementToBeClickable(By.id("revoke-dialog-ok")))
                 .click();
         wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("tr[data-key-id='" + keyId + "']")));
@@ -334,20 +337,10 @@ class ConsoleBrowserIT {
     void editingAKeyInTheConsoleKeepsMetadataLabelsItDidNotTouch() throws Exception {
         // A label name the API takes but the form's key=value lines cannot show faithfully.
         String name = "labels-" + UUID.randomUUID().toString().substring(0, 8);
-        HttpResponse<String> created = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create(url("/admin/keys")))
-                                .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        "{\"name\":\"%s\",\"metadata\":{\"env=prod\":\"x\"}}".formatted(name)))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        java.util.regex.Matcher id =
-                java.util.regex.Pattern.compile("\"id\":\"([^\"]+)\"").matcher(created.body());
-        assertThat(id.find()).isTrue();
-        String keyId = id.group(1);
+        String keyId = io.switchboard.testing.AdminApi.JSON
+                .readTree(createKey("{\"name\":\"%s\",\"metadata\":{\"env=prod\":\"x\"}}".formatted(name)))
+                .get("id")
+                .asString();
 
         openKeysPage();
         type("keys-search", name);
@@ -370,16 +363,8 @@ class ConsoleBrowserIT {
         int fleet = 250;
         // Unique per run: the shared context's database outlives a run in target/.
         String prefix = "fleet-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-        HttpClient http = HttpClient.newHttpClient();
         for (int i = 0; i < fleet; i++) {
-            HttpResponse<String> created = http.send(
-                    HttpRequest.newBuilder(URI.create(url("/admin/keys")))
-                            .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"%s%03d\"}".formatted(prefix, i)))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            createKey("{\"name\":\"%s%03d\"}".formatted(prefix, i));
         }
 
         openKeysPage();
@@ -395,20 +380,43 @@ class ConsoleBrowserIT {
         screenshot("11-keys-many");
     }
 
+    /** Creates a key through the admin API: its answer, with the secret. */
+    private String createKey(String json) throws IOException, InterruptedException {
+        HttpResponse<String> created = admin.send(
+                HttpRequest.newBuilder(URI.create(url("/admin/keys")))
+                        .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return created.body();
+    }
+
     private String adminGet(String path) throws IOException, InterruptedException {
-        HttpResponse<String> answer = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create(url(path)))
-                                .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> answer = admin.send(
+                HttpRequest.newBuilder(URI.create(url(path)))
+                        .header("Authorization", "Bearer " + RunningGateway.ADMIN_KEY)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         return answer.body();
     }
 
-    private WebElement keyButton(String keyId, String action) {
-        return wait.until(ExpectedConditions.elementToBeClickable(
-                By.cssSelector("tr[data-key-id='" + keyId + "'] button." + action)));
+    /**
+     * Clicks the key's button, finding it again if the table re-rendered between finding and
+     * clicking it (the wait ignores a stale element): the console redraws as data arrives.
+     */
+    private void clickKeyButton(String keyId, String action) {
+        By button = By.cssSelector("tr[data-key-id='" + keyId + "'] button." + action);
+        wait.until(d -> {
+            WebElement found = ExpectedConditions.elementToBeClickable(button).apply(d);
+            if (found == null) {
+                return false;
+            }
+            found.click();
+            return true;
+        });
     }
 
     private void assertRefused(String secret) {
@@ -447,7 +455,7 @@ class ConsoleBrowserIT {
 
     /** Opens the key's edit dialog, makes the changes, saves, and waits for the dialog to close. */
     private void editKey(String keyId, Runnable changes) {
-        keyButton(keyId, "edit").click();
+        clickKeyButton(keyId, "edit");
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-dialog")));
         changes.run();
         browser.findElement(By.id("key-submit")).click();
