@@ -115,6 +115,11 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
         if (tpm <= 0) {
             return Mono.just(NONE_ALLOWED);
         }
+        if (estimate == 0) {
+            // A request without a body (the model list, a wrong method) carries no tokens: it only
+            // reads the bucket for the headers. A take of nothing is not a take (Bucket4j refuses it).
+            return store.peek(limits.keyId() + ":tpm", tpm, MINUTE);
+        }
         return store.take(limits.keyId() + ":tpm", tpm, MINUTE, estimate);
     }
 

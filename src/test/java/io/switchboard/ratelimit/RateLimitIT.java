@@ -255,6 +255,26 @@ class RateLimitIT {
     }
 
     @Test
+    void requestsWithoutABodyTakeNoTokensAndGetTheirOwnStatus() {
+        // A key with a token limit once got 500 here: a take of zero tokens, which Bucket4j refuses.
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.tpm=1000");
+        TestGateway http = gateway.gateway();
+
+        HttpResponse<String> models = http.http()
+                .sendAsync(http.request("/v1/models").GET().build(), HttpResponse.BodyHandlers.ofString())
+                .join();
+        HttpResponse<String> wrongMethod = http.http()
+                .sendAsync(http.request("/v1/chat/completions").GET().build(), HttpResponse.BodyHandlers.ofString())
+                .join();
+
+        assertThat(models.statusCode()).as(models.body()).isEqualTo(200);
+        assertThat(models.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
+        assertThat(models.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("1000");
+        assertThat(wrongMethod.statusCode()).as(wrongMethod.body()).isEqualTo(405);
+        assertThat(wrongMethod.body()).contains("\"error\"");
+    }
+
+    @Test
     void aLimitedKeyNeverShowsTheUpstreamAccountsOwnRateLimits() {
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=10");
         upstream.enqueue(FakeUpstream.json(
