@@ -122,15 +122,22 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
                 exchange, GatewayException.withHeaders(ErrorCode.SERVICE_UNAVAILABLE, message, headers));
     }
 
-    /** In nano-USD; zero when the model's price is unknown (the budget then stops once spent). */
+    /**
+     * In nano-USD, priced at the dearest model that may serve the request (OpenRouter's {@code models}
+     * fallbacks included: the one that answers is billed); zero when no price is known (the budget
+     * then stops once spent).
+     */
     long worstCase(ProxyRequest request) {
-        ModelPrice price = prices.priceOf(request.model());
-        if (price == null) {
-            return 0;
-        }
+        long prompt = request.promptTokenEstimate();
         long completion = request.completionCeiling(properties.budgetCompletionCap());
-        java.math.BigDecimal nanos =
-                price.cost(request.promptTokenEstimate(), completion).multiply(NANOS);
+        java.math.BigDecimal dearest = java.math.BigDecimal.ZERO;
+        for (String model : request.allModels()) {
+            ModelPrice price = prices.priceOf(model);
+            if (price != null) {
+                dearest = dearest.max(price.cost(prompt, completion));
+            }
+        }
+        java.math.BigDecimal nanos = dearest.multiply(NANOS);
         // An absurd n or max_tokens must not wrap around to a small (or negative) reservation.
         return nanos.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : nanos.longValue();
     }

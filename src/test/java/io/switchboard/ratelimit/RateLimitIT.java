@@ -368,6 +368,34 @@ class RateLimitIT {
     }
 
     @Test
+    void aBudgetReservesAtTheDearestModelOfTheFallbackList() {
+        // OpenRouter bills the model that answered, which may be a fallback: the reservation was once
+        // priced at the first model only, so requests falling back to a dear one overspent the budget.
+        GatewayInstance gateway = startAlone(
+                "gateway.ratelimit.defaults.budget-usd=0.001",
+                "gateway.pricing[cheap/model].prompt=0.000000001",
+                "gateway.pricing[cheap/model].completion=0.000000001",
+                "gateway.pricing[dear/model].prompt=0.00001",
+                "gateway.pricing[dear/model].completion=0.00001");
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        upstream.enqueue(
+                FakeUpstream.sse(List.of(send(chunk("x")), FakeUpstream.await(release), send("data: [DONE]\n\n"))));
+        String body = "{\"model\":\"cheap/model\",\"models\":[\"cheap/model\",\"dear/model\"],"
+                + "\"stream\":true,\"max_tokens\":100,\"messages\":[]}";
+        CompletableFuture<HttpResponse<String>> first = post(gateway.gateway(), body);
+        await().atMost(Duration.ofSeconds(30)).until(() -> upstream.requestCount() == 1);
+
+        // The first request holds its worst case at the dear model: 0.0013 USD, the whole budget.
+        HttpResponse<String> second = post(gateway.gateway(), body).join();
+
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(402);
+        assertThat(second.body()).contains("\"code\":\"budget_exceeded\"");
+        assertThat(upstream.requestCount()).isEqualTo(1);
+        release.complete(null);
+        assertThat(first.join().statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void concurrentRequestsPastMaxConcurrencyAreRefusedAndSlotsComeBackWhenStreamsEnd() {
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.max-concurrency=2");
         CompletableFuture<Void> release = new CompletableFuture<>();
