@@ -5,6 +5,7 @@ import io.switchboard.errors.GatewayException;
 import io.switchboard.keys.ApiKey;
 import io.switchboard.keys.KeyEdit;
 import io.switchboard.keys.KeyRepository;
+import io.switchboard.keys.KeyRevokedException;
 import io.switchboard.keys.KeyService;
 import java.time.Clock;
 import java.time.Duration;
@@ -86,7 +87,13 @@ public final class AdminKeyHandler {
         Map<String, String> labels = new LinkedHashMap<>();
         request.queryParams().forEach((param, values) -> {
             if (param.startsWith(METADATA_PARAM) && param.length() > METADATA_PARAM.length() && !values.isEmpty()) {
-                labels.put(param.substring(METADATA_PARAM.length()), values.get(0));
+                String value = values.get(0);
+                if (value == null) {
+                    // "?metadata.team" without "=": a filter with no value to compare.
+                    throw GatewayException.of(
+                            ErrorCode.INVALID_REQUEST, "'" + param + "' needs a value: " + param + "=<value>.", param);
+                }
+                labels.put(param.substring(METADATA_PARAM.length()), value);
             }
         });
         return repository
@@ -136,12 +143,14 @@ public final class AdminKeyHandler {
                         .switchIfEmpty(notFound())
                         .flatMap(existing -> {
                             if (existing.revokedAt() != null) {
-                                return Mono.error(
-                                        GatewayException.of(ErrorCode.CONFLICT, "A revoked key cannot be rotated."));
+                                return Mono.error(new KeyRevokedException(id));
                             }
                             return keys.rotate(
                                     id, grace, audited("key.rotate", "{\"grace_seconds\":" + grace.toSeconds() + "}"));
                         })
+                        .onErrorMap(
+                                KeyRevokedException.class,
+                                revoked -> GatewayException.of(ErrorCode.CONFLICT, "A revoked key cannot be rotated."))
                         .flatMap(issued -> view(issued.key(), issued.secret())));
     }
 

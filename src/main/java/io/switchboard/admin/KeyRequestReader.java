@@ -190,7 +190,8 @@ final class KeyRequestReader {
         if (budget.signum() < 0) {
             throw invalid("budget_usd", "'budget_usd' must not be negative.");
         }
-        if (budget.scale() > 6 || budget.precision() - budget.scale() > 12) {
+        // Jackson reads 0.000001 through a double as 1.0E-6, scale 7: count the decimals that matter.
+        if (budget.stripTrailingZeros().scale() > 6 || budget.precision() - budget.scale() > 12) {
             throw invalid("budget_usd", "'budget_usd' allows 12 digits and 6 decimals at most.");
         }
         return budget;

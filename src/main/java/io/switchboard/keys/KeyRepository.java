@@ -151,17 +151,18 @@ public final class KeyRepository {
     }
 
     /**
-     * Adds a new secret to a key. Every older secret stops at {@code oldSecretsUntil} (now, when there is
+     * Adds a new secret to a key that is not revoked (false when it is, or is gone). Every older secret stops at {@code oldSecretsUntil} (now, when there is
      * no grace period), and secrets already past their end are deleted. Rotations of one key run one
      * after the other: each first takes the key row's lock (by writing the new prefix), so its statements
      * on the secrets see the secret the rotation before it added. Without it two rotations at once each
      * ended only the secrets they could see, and both new secrets stayed valid for good.
      */
-    public Mono<Void> rotate(
+    public Mono<Boolean> rotate(
             String keyId, String newSecretHash, String displayPrefix, Instant now, Instant oldSecretsUntil) {
-        // First in the transaction: the row's lock, held until the commit, orders rotations of one key.
-        Mono<Long> lockAndRelabel = db.sql(
-                        "UPDATE api_keys SET updated_at = :now, display_prefix = :prefix WHERE id = :id")
+        // First in the transaction: the row's lock, held until the commit, orders rotations of one key,
+        // and a revocation committed before it leaves nothing to rotate (false).
+        Mono<Long> lockAndRelabel = db.sql("UPDATE api_keys SET updated_at = :now, display_prefix = :prefix"
+                        + " WHERE id = :id AND revoked_at IS NULL")
                 .bind("id", keyId)
                 .bind("prefix", displayPrefix)
                 .bind("now", time(now))
@@ -187,11 +188,12 @@ public final class KeyRepository {
                     .fetch()
                     .rowsUpdated();
         }
-        return tx.transactional(lockAndRelabel
-                .then(dropExpired)
-                .then(endOld)
-                .then(insertSecret(keyId, newSecretHash, now))
-                .then());
+        return tx.transactional(lockAndRelabel.flatMap(locked -> locked == 0
+                ? Mono.just(false)
+                : dropExpired
+                        .then(endOld)
+                        .then(insertSecret(keyId, newSecretHash, now))
+                        .thenReturn(true)));
     }
 
     /** Sets {@code last_used_at} of many keys in one statement. */

@@ -131,7 +131,8 @@ public final class KeyService {
 
     /**
      * A new secret for the same key (same id, limits and history). The old secret keeps working for
-     * {@code grace}, so that deployments can roll over without an outage.
+     * {@code grace}, so that deployments can roll over without an outage. Fails with
+     * {@link KeyRevokedException} when the key is revoked, even by a revocation committed a moment ago.
      */
     public Mono<Issued> rotate(String id, Duration grace, Audit audit) {
         return fresh(() -> ApiKeyFormat.generate(random)).flatMap(secret -> {
@@ -141,7 +142,10 @@ public final class KeyService {
                         Instant now = now();
                         return repository
                                 .rotate(id, hash, ApiKeyFormat.displayPrefix(secret), now, now.plus(grace))
-                                .then(repository.findById(id))
+                                .flatMap(rotated -> rotated
+                                        ? repository.findById(id)
+                                        // Revoked since the caller looked: no secret for a revoked key.
+                                        : Mono.error(new KeyRevokedException(id)))
                                 .flatMap(updated -> audit.record(updated).thenReturn(updated));
                     }))
                     .flatMap(updated -> Mono.fromRunnable(() -> cache.invalidateHash(hash))

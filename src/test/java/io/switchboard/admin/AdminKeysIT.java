@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.switchboard.keys.ApiKey;
 import io.switchboard.keys.KeyRepository;
+import io.switchboard.keys.KeyRevokedException;
+import io.switchboard.keys.KeyService;
 import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.GatewayIntegrationTest;
 import io.switchboard.testing.TestGateway;
@@ -45,6 +47,9 @@ class AdminKeysIT {
 
     @Autowired
     DatabaseClient db;
+
+    @Autowired
+    KeyService keys;
 
     @BeforeEach
     void setUp() {
@@ -203,6 +208,10 @@ class AdminKeysIT {
                 admin.json(admin.call("GET", "/admin/keys?name=" + team.toUpperCase(java.util.Locale.ROOT), null));
         assertThat(byName.get("total").asLong()).isEqualTo(4);
         assertThat(admin.call("GET", "/admin/keys?limit=0", null).statusCode()).isEqualTo(400);
+        // A label filter without "=" once answered 500.
+        HttpResponse<String> noValue = admin.call("GET", "/admin/keys?metadata.team", null);
+        assertThat(noValue.statusCode()).as(noValue.body()).isEqualTo(400);
+        assertThat(admin.json(noValue).get("error").get("param").asString()).isEqualTo("metadata.team");
     }
 
     @Test
@@ -316,6 +325,7 @@ class AdminKeysIT {
                 // Within the rules of each field, but not what the database can store.
                 new Case("{\"name\":\"x\",\"models\":[" + longPatterns + "]}", "models"),
                 new Case("{\"name\":\"x\",\"budget_usd\":1e400}", "budget_usd"),
+                new Case("{\"name\":\"x\",\"budget_usd\":0.0000001}", "budget_usd"),
                 new Case("{\"name\":\"x\",\"expires_at\":\"+999999999-12-31T23:59:59Z\"}", "expires_at"),
                 new Case("{\"name\":\"x\",\"metadata\":{\"a\\u0000b\":\"x\"}}", "metadata"),
                 new Case("{\"models\":[\"openai/*\"]}", "name"),
@@ -329,6 +339,39 @@ class AdminKeysIT {
         }
         assertThat(admin.call("POST", "/admin/keys", "not json").statusCode()).isEqualTo(400);
         assertThat(admin.call("POST", "/admin/keys", "[1]").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aRotationThatFindsTheKeyRevokedSinceItLookedIssuesNoSecret() {
+        // The API checks first, then rotates; a revocation committed in between once got a 200 and a
+        // new secret for the revoked key. The service call below is the rotation after that check.
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("raced") + "\"}");
+        String id = created.get("id").asString();
+        assertThat(admin.call("DELETE", "/admin/keys/" + id, null).statusCode()).isEqualTo(200);
+        long secrets = secretsOf(id);
+
+        assertThat(keys.rotate(id, Duration.ZERO, KeyService.Audit.NONE)
+                        .map(issued -> (Object) issued)
+                        .onErrorResume(KeyRevokedException.class, e -> reactor.core.publisher.Mono.just(e))
+                        .block(Duration.ofSeconds(10)))
+                .isInstanceOf(KeyRevokedException.class);
+        assertThat(secretsOf(id)).isEqualTo(secrets);
+    }
+
+    private long secretsOf(String id) {
+        return db.sql("SELECT COUNT(*) AS n FROM api_key_secrets WHERE key_id = :id")
+                .bind("id", id)
+                .map(row -> row.get("n", Long.class))
+                .one()
+                .block(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aBudgetOfOneMillionthOfADollarIsAccepted() {
+        // Six decimals are allowed; Jackson reads 0.000001 as 1.0E-6 (seven digits of scale), once refused.
+        JsonNode created = admin.createKey("{\"name\":\"" + unique("micro") + "\",\"budget_usd\":0.000001}");
+
+        assertThat(created.get("budget_usd").decimalValue()).isEqualByComparingTo("0.000001");
     }
 
     @Test
