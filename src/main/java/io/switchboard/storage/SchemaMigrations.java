@@ -116,15 +116,17 @@ public final class SchemaMigrations implements AutoCloseable {
         return migrated;
     }
 
-    /** A connection that could not be opened, as opposed to a migration that failed. */
+    /**
+     * A connection that could not be opened, as opposed to a migration that failed: class 08
+     * (connection exception), and PostgreSQL's own refusals of a connection for now: 57P01-57P03
+     * (shutting down, or "the database system is starting up") and 53300 (too many connections).
+     */
     static boolean unreachable(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConnectException) {
                 return true;
             }
-            if (cause instanceof SQLException sql
-                    && sql.getSQLState() != null
-                    && sql.getSQLState().startsWith("08")) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null && refusedForNow(sql.getSQLState())) {
                 return true;
             }
             if (cause.getCause() == cause) {
@@ -132,6 +134,10 @@ public final class SchemaMigrations implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private static boolean refusedForNow(String state) {
+        return state.startsWith("08") || state.startsWith("57P0") || state.equals("53300");
     }
 
     private static Throwable rootCause(Throwable error) {
