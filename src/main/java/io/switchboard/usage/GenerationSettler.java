@@ -236,7 +236,8 @@ public final class GenerationSettler implements SmartLifecycle {
         long cached = firstLong(generation, "native_tokens_cached", "tokens_cached", before.cachedTokens());
         long reasoning = firstLong(generation, "native_tokens_reasoning", "tokens_reasoning", before.reasoningTokens());
         JsonNode cost = generation.path("total_cost");
-        BigDecimal costUsd = cost.isNumber() ? cost.decimalValue() : before.costUsd();
+        BigDecimal reported = cost.isNumber() ? UsageRecord.reportedCost(cost.decimalValue()) : null;
+        BigDecimal costUsd = reported != null ? reported : before.costUsd();
         UsageRecord after = before.settled(prompt, completion, cached, reasoning, costUsd);
         ledger.correct(after);
         for (UsageListener listener : listeners) {

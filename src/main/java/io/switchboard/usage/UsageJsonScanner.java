@@ -244,7 +244,7 @@ final class UsageJsonScanner {
                     totalTokens = parser.getValueAsLong();
                     usageSeen = true;
                 }
-                case "cost" -> cost = parser.getDecimalValue();
+                case "cost" -> cost = UsageRecord.reportedCost(parser.getDecimalValue());
                 default -> {}
             }
         } else if (depth == 3) {

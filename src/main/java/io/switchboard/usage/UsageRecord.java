@@ -55,6 +55,18 @@ public record UsageRecord(
      * (see docs/benchmarks.md). Java 17 has no version-7 generator; a library for these three lines
      * was not worth the dependency.
      */
+    /** Ten to the twelfth USD: the ledger's {@code cost_usd NUMERIC(24, 12)} holds less. */
+    private static final BigDecimal COST_BOUND = BigDecimal.TEN.pow(12);
+
+    /**
+     * A cost an upstream reported, if the ledger can store it and it is one: null for a negative cost
+     * or one of 10^12 USD or more. PostgreSQL refuses such a row, and a batch holding it failed
+     * every retry (the ledger then stopped); a negative one would give a budget money back.
+     */
+    static @Nullable BigDecimal reportedCost(@Nullable BigDecimal cost) {
+        return cost == null || cost.signum() < 0 || cost.abs().compareTo(COST_BOUND) >= 0 ? null : cost;
+    }
+
     public static String newEntryId() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         long high = (System.currentTimeMillis() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);

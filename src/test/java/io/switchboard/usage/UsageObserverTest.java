@@ -236,6 +236,30 @@ class UsageObserverTest {
     }
 
     /**
+     * A cost the ledger cannot store (PostgreSQL refused the row, and with it every retry of its
+     * batch) or a negative one (money back to a budget) is not taken as the upstream's: the row is
+     * priced as if the upstream had reported none.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"1e13", "1000000000000", "-0.5"})
+    void anUpstreamCostTheLedgerCannotHoldIsPricedInstead(String cost) {
+        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("dear") + "\n\n");
+        send(
+                observer,
+                "data: {\"id\":\"gen-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
+                        + "\"total_tokens\":30,\"cost\":" + cost + "}}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.costSource()).isEqualTo("priced");
+            // 10 * 0.001 + 20 * 0.002
+            assertThat(r.costUsd()).isEqualByComparingTo("0.05");
+        });
+    }
+
+    /**
      * A usage object without counts, or a usage event cut short, reports nothing: the row stays an
      * estimate (to be settled), and the cut event reaches the client unchanged even when the gateway
      * asked for usage on the client's behalf.

@@ -35,4 +35,16 @@ class UsageRecordTest {
         }
         assertThat(ids).hasSize(10_000);
     }
+
+    @Test
+    void aReportedCostCountsOnlyWhenTheLedgerCanStoreIt() {
+        // cost_usd is NUMERIC(24, 12): below 10^12 USD. Used by the usage scanner and by settlement.
+        assertThat(UsageRecord.reportedCost(new java.math.BigDecimal("999999999999.999999999999")))
+                .isNotNull();
+        assertThat(UsageRecord.reportedCost(java.math.BigDecimal.ZERO)).isNotNull();
+        assertThat(UsageRecord.reportedCost(new java.math.BigDecimal("1e12"))).isNull();
+        assertThat(UsageRecord.reportedCost(new java.math.BigDecimal("1e400"))).isNull();
+        assertThat(UsageRecord.reportedCost(new java.math.BigDecimal("-0.01"))).isNull();
+        assertThat(UsageRecord.reportedCost(null)).isNull();
+    }
 }
