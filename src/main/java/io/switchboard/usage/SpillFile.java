@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
@@ -96,34 +98,79 @@ final class SpillFile {
             }
             Files.move(file, replaying, StandardCopyOption.ATOMIC_MOVE);
         }
-        long count = 0;
-        try (BufferedReader reader = Files.newBufferedReader(replaying, StandardCharsets.UTF_8)) {
-            List<LedgerEntry> batch = new ArrayList<>(batchSize);
+        Batches batches = new Batches(batchSize, writer);
+        read(replaying, batches);
+        batches.flush();
+        Files.deleteIfExists(replaying);
+        return batches.count;
+    }
+
+    /** Groups entries into batches of a size and hands each full one (and the last) to the writer. */
+    private static final class Batches implements Consumer<LedgerEntry> {
+        private final int size;
+        private final Consumer<List<LedgerEntry>> writer;
+        private List<LedgerEntry> batch;
+        private long count;
+
+        Batches(int size, Consumer<List<LedgerEntry>> writer) {
+            this.size = size;
+            this.writer = writer;
+            this.batch = new ArrayList<>(size);
+        }
+
+        @Override
+        public void accept(LedgerEntry entry) {
+            batch.add(entry);
+            if (batch.size() >= size) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (!batch.isEmpty()) {
+                writer.accept(batch);
+                count += batch.size();
+                batch = new ArrayList<>(size);
+            }
+        }
+    }
+
+    /** The entry ids of the records spilled to be appended (corrections left out), in both files. */
+    Set<String> appendedEntryIds() throws IOException {
+        Set<String> ids = new HashSet<>();
+        Consumer<LedgerEntry> collect = entry -> {
+            if (!entry.correction()) {
+                ids.add(entry.record().entryId());
+            }
+        };
+        if (nonEmpty(replaying)) {
+            read(replaying, collect);
+        }
+        if (nonEmpty(file)) {
+            read(file, collect);
+        }
+        return ids;
+    }
+
+    /** Each entry of a file in order; a line that cannot be read (a torn last line after a crash) is skipped. */
+    private static void read(Path path, Consumer<LedgerEntry> each) throws IOException {
+        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             String line;
             while ((line = reader.readLine()) != null) {
                 if (line.isBlank()) {
                     continue;
                 }
+                LedgerEntry entry;
                 try {
-                    batch.add(JSON.readValue(line, LedgerEntry.class));
+                    entry = JSON.readValue(line, LedgerEntry.class);
                 } catch (JacksonException torn) {
                     continue;
                 }
-                if (batch.size() >= batchSize) {
-                    writer.accept(batch);
-                    count += batch.size();
-                    batch = new ArrayList<>(batchSize);
-                }
-            }
-            if (!batch.isEmpty()) {
-                writer.accept(batch);
-                count += batch.size();
+                each.accept(entry);
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        Files.deleteIfExists(replaying);
-        return count;
     }
 
     private static boolean nonEmpty(Path path) {

@@ -3,6 +3,7 @@ package io.switchboard.usage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -387,6 +388,7 @@ public final class UsageLedger implements SmartLifecycle {
             log.error("Usage journal {} unavailable, running without it: {}", current.path(), e.toString());
             return 0;
         }
+        recovered = withoutSpilledCutOffs(recovered);
         if (recovered.isEmpty()) {
             return 0;
         }
@@ -408,6 +410,29 @@ public final class UsageLedger implements SmartLifecycle {
             recovered.forEach(listener);
         }
         return recovered.size();
+    }
+
+    /**
+     * The recovered rows without the requests the journal saw cut off whose finished record the spill
+     * file already holds: the crash came after the record was spilled (forced to disk) but before the
+     * journal's next group wrote that it finished. The real record wins; the row the journal would
+     * make of the admission alone ({@code interrupted}, an estimate) would have been written first
+     * and kept, the spilled one then skipped as a duplicate.
+     */
+    private List<UsageRecord> withoutSpilledCutOffs(List<UsageRecord> recovered) {
+        if (!spill.hasEntries() || recovered.stream().noneMatch(r -> r.outcome() == UsageOutcome.INTERRUPTED)) {
+            return recovered;
+        }
+        Set<String> spilled;
+        try {
+            spilled = spill.appendedEntryIds();
+        } catch (IOException e) {
+            log.warn("Could not read the spill file {} at start: {}", spill.path(), e.toString());
+            return recovered;
+        }
+        return recovered.stream()
+                .filter(r -> r.outcome() != UsageOutcome.INTERRUPTED || !spilled.contains(r.entryId()))
+                .toList();
     }
 
     /** Puts recovered rows in the spill file; false, with nothing spilled, when the disk refuses. */

@@ -476,6 +476,34 @@ class UsageJournalTest {
     }
 
     @Test
+    void aRecordSpilledBeforeTheKillWinsOverTheJournalsCutOffAdmission() throws IOException {
+        // The database was down: the finished record went to the spill file (forced to disk), and the
+        // process was killed before the journal's next group noted that the request had finished.
+        TestDatabases.Database db = TestDatabases.h2();
+        JournalAdmission spilled = admission("req-spilled");
+        JournalAdmission cut = admission("req-cut");
+        journalLeftBehind(spilled, cut);
+        Path spillPath = dir.resolve("spill.jsonl");
+        new SpillFile(spillPath).append(List.of(new LedgerEntry(finished(spilled, 11, 7), false)));
+
+        UsageProperties properties =
+                UsageFixtures.properties(spillPath, "flush-interval", "20ms", "journal.commit-delay", "0s");
+        UsageLedger ledger = new UsageLedger(
+                new UsageRepository(db.connections()),
+                properties,
+                new UsageJournal(file(), properties.journal(), 1000));
+        ledgers.add(ledger);
+        ledger.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> db.count("SELECT COUNT(*) FROM usage") == 2);
+        assertThat(db.count("SELECT COUNT(*) FROM usage WHERE request_id = 'req-spilled' AND outcome = 'success'"
+                        + " AND completion_tokens = 7"))
+                .isEqualTo(1);
+        assertThat(db.count("SELECT COUNT(*) FROM usage WHERE request_id = 'req-cut' AND outcome = 'interrupted'"))
+                .isEqualTo(1);
+    }
+
+    @Test
     void aSlowDatabaseDelaysTheStartAFewSecondsAtMostAndTheLastRunsRowsFollowOnceItAnswers() throws Exception {
         TestDatabases.Database db = TestDatabases.h2();
         JournalAdmission ended = admission("req-ended");
