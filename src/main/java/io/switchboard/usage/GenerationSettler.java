@@ -122,7 +122,7 @@ public final class GenerationSettler implements SmartLifecycle {
         }
         Mono.delay(delay)
                 .then(Mono.defer(() -> lookup(provider, generationId)))
-                .retryWhen(Retry.backoff(attempts - 1, delay).maxBackoff(delay.multipliedBy(8)))
+                .retryWhen(Retry.backoff(attempts - 1, delay).maxBackoff(delay.multipliedBy(20)))
                 .doFinally(signal -> pending.decrementAndGet())
                 .subscribe(
                         generation -> apply(record, generation),

@@ -23,7 +23,9 @@ import org.springframework.util.unit.DataSize;
  * @param retryBackoffMax longest wait between two write attempts
  * @param spillFile the local append-only file that keeps records the database could not take yet
  * @param settlementDelay wait before asking the upstream for a generation's final accounting
- * @param settlementAttempts look-ups tried before the estimate is kept
+ * @param settlementAttempts look-ups tried before the estimate is kept: 10 over about six minutes with
+ *     the default delay (the waits double from the delay up to 20 times it), as a generation still
+ *     running when the client left is not found until it ends
  * @param settlementResumeWindow how far back a start looks for estimated rows whose settlement an
  *     earlier run did not finish (0 turns the resume off)
  * @param settleProviders the providers that answer OpenRouter's {@code GET /generation?id=} look-up
@@ -42,7 +44,7 @@ public record UsageProperties(
         @DefaultValue("10s") Duration retryBackoffMax,
         @DefaultValue("data/usage-spill.jsonl") Path spillFile,
         @DefaultValue("3s") Duration settlementDelay,
-        @DefaultValue("4") int settlementAttempts,
+        @DefaultValue("10") int settlementAttempts,
         @DefaultValue("24h") Duration settlementResumeWindow,
         @DefaultValue("openrouter") List<String> settleProviders,
         @DefaultValue("1h") Duration pricingRefresh,

@@ -258,6 +258,39 @@ class UsageCaptureIT {
     }
 
     @Test
+    void settlementKeepsAskingWhileTheGenerationIsNotFoundYet() throws Exception {
+        // OpenRouter answers 404 for a generation still running (a provider that keeps generating
+        // after the client left): four look-ups over half a minute once gave up for good.
+        upstream.enqueue(FakeUpstream.sse(
+                Map.of("X-Generation-Id", "gen-late-1"),
+                List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
+        upstream.whenGet(
+                "/generation",
+                FakeUpstream.json(404, "{\"error\":{\"message\":\"not found\",\"code\":404}}", Map.of()));
+        String requestId = UsageFixtures.leaveMidStream(gateway);
+        await().atMost(Duration.ofSeconds(30)).until(() -> LEDGER.row(requestId) != null);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> lookups("gen-late-1") >= 5);
+        upstream.whenGet(
+                "/generation",
+                FakeUpstream.json(
+                        200,
+                        "{\"data\":{\"id\":\"gen-late-1\",\"native_tokens_prompt\":9,"
+                                + "\"native_tokens_completion\":420,\"total_cost\":0.042}}",
+                        Map.of()));
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> "settled".equals(LEDGER.row(requestId).get("cost_source")));
+        assertThat(number(LEDGER.row(requestId), "completion_tokens")).isEqualTo(420);
+    }
+
+    private long lookups(String generationId) {
+        return upstream.requests().stream()
+                .filter(r -> r.path().equals("/api/v1/generation?id=" + generationId))
+                .count();
+    }
+
+    @Test
     void prometheusShowsTheRequestsTokensAndCostOfKnownTraffic() {
         String before = scrape();
         for (int i = 0; i < 3; i++) {
