@@ -2,6 +2,8 @@ package io.switchboard.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
@@ -19,17 +21,43 @@ import reactor.core.publisher.Mono;
 /**
  * Limits held by this process. Buckets are Bucket4j's lock-free buckets in a bounded Caffeine cache
  * that forgets a bucket idle for longer than its period (it would be full again anyway, so
- * forgetting it changes nothing). Concurrency counters exist only while a slot is held. Budget
+ * forgetting it changes nothing), or, for a bucket in debt (usage past its reservation), until the
+ * refills have paid the debt off. Concurrency counters exist only while a slot is held. Budget
  * accounts are few (one per key with a budget) and kept.
  */
 final class LocalLimitStore implements LimitStore {
 
     private static final Duration IDLE = Duration.ofMinutes(2);
+    /** Debt kept for at most this many periods more: a bound on the expiry's arithmetic, not a limit anyone meets. */
+    private static final long MAX_DEBT_PERIODS = 10_000;
 
-    private final Cache<String, LocalBucket> buckets =
-            Caffeine.newBuilder().maximumSize(500_000).expireAfterAccess(IDLE).build();
+    private final Cache<String, LocalBucket> buckets;
     private final ConcurrentHashMap<String, AtomicInteger> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+
+    LocalLimitStore() {
+        this(Ticker.systemTicker());
+    }
+
+    /** @param ticker the cache's clock, for tests of how long a bucket is kept */
+    LocalLimitStore(Ticker ticker) {
+        this.buckets = Caffeine.newBuilder()
+                .maximumSize(500_000)
+                .expireAfter(Expiry.accessing((String key, LocalBucket bucket) -> keptFor(bucket)))
+                .ticker(ticker)
+                .build();
+    }
+
+    /** Idle time before a bucket is forgotten: longer by the periods its debt needs to be paid off. */
+    private static Duration keptFor(LocalBucket bucket) {
+        long available = bucket.getAvailableTokens();
+        if (available >= 0) {
+            return IDLE;
+        }
+        Bandwidth limit = bucket.getConfiguration().getBandwidths()[0];
+        long periods = Math.min((-available - 1) / limit.getCapacity() + 1, MAX_DEBT_PERIODS);
+        return IDLE.plusNanos(periods * limit.getRefillPeriodNanos());
+    }
 
     @Override
     public Mono<Take> take(String key, long capacity, Duration period, long amount) {
@@ -61,7 +89,7 @@ final class LocalLimitStore implements LimitStore {
         resize(bucket, capacity, period);
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(Math.min(amount, capacity));
         return new LocalTake(
-                bucket,
+                new Held(this, key, bucket),
                 probe.isConsumed(),
                 probe.getRemainingTokens(),
                 probe.getNanosToWaitForReset(),
@@ -102,20 +130,33 @@ final class LocalLimitStore implements LimitStore {
     }
 
     /** @param bucket null for the open and closed fall-back answers, which have nothing to adjust */
-    record LocalTake(@Nullable Bucket bucket, boolean allowed, long remaining, long resetNanos, long retryAfterNanos)
+    record LocalTake(@Nullable Held bucket, boolean allowed, long remaining, long resetNanos, long retryAfterNanos)
             implements Take {
         @Override
         public Mono<Void> adjust(long delta) {
-            if (bucket == null) {
-                return Mono.empty();
-            }
-            if (delta > 0) {
-                bucket.consumeIgnoringRateLimits(delta);
-            } else if (delta < 0) {
-                bucket.addTokens(-delta);
+            if (bucket != null) {
+                bucket.store().adjust(bucket.key(), bucket.bucket(), delta);
             }
             return Mono.empty();
         }
+    }
+
+    /** The bucket a take took from, under its key: what its adjustment applies to. */
+    record Held(LocalLimitStore store, String key, LocalBucket bucket) {}
+
+    /**
+     * Settles a take with its usage, on the key's bucket: the one taken from, put back if it was
+     * forgotten meanwhile (a stream longer than the idle time), so that debt is never dropped. Read
+     * once more after the change, so that the bucket's expiry counts the debt.
+     */
+    private void adjust(String key, LocalBucket taken, long delta) {
+        LocalBucket bucket = buckets.get(key, k -> taken);
+        if (delta > 0) {
+            bucket.consumeIgnoringRateLimits(delta);
+        } else if (delta < 0) {
+            bucket.addTokens(-delta);
+        }
+        buckets.getIfPresent(key);
     }
 
     @Override

@@ -59,12 +59,18 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
               tokens = tokens - amount
               allowed = 1
             end
+            -- In debt (usage past its reservation), whole periods more pass before the bucket has
+            -- enough again, or is full: the waits count them, and the bucket is kept until then.
+            local debt = 0
+            if tokens < 0 then debt = math.ceil(-tokens / capacity) end
             redis.call('HSET', KEYS[1], 'tokens', tokens, 'refill_at', refill_at)
-            redis.call('PEXPIRE', KEYS[1], period * 2)
+            redis.call('PEXPIRE', KEYS[1], period * (2 + debt))
             local wait = refill_at - now
             local reset = 0
-            if tokens < capacity then reset = wait end
-            return {allowed, math.max(tokens, 0), reset, wait}
+            if tokens < capacity then reset = wait + (math.ceil((capacity - tokens) / capacity) - 1) * period end
+            local retry = wait
+            if allowed == 0 then retry = wait + (math.ceil((amount - tokens) / capacity) - 1) * period end
+            return {allowed, math.max(tokens, 0), reset, retry}
             """;
 
     /**

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class LocalLimitStoreTest {
@@ -88,6 +89,50 @@ class LocalLimitStoreTest {
         // Reconciliation: the first request used 10 tokens, not 60.
         first.adjust(-50).block(Duration.ofSeconds(1));
         assertThat(store.takeNow("k:tpm", 100, Duration.ofMinutes(1), 60).allowed())
+                .isTrue();
+    }
+
+    @Test
+    void aBucketInDebtSaysHowManyRefillsItNeeds() {
+        LimitStore.Take take = store.takeNow("debt:tpm", 10_000, Duration.ofMinutes(1), 10_000);
+        take.adjust(20_000).block(Duration.ofSeconds(1));
+
+        LimitStore.Take refused = store.takeNow("debt:tpm", 10_000, Duration.ofMinutes(1), 1_000);
+
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.retryAfterNanos())
+                .isBetween(
+                        Duration.ofMinutes(2).toNanos() + 1,
+                        Duration.ofMinutes(3).toNanos());
+    }
+
+    @Test
+    void aBucketInDebtIsKeptUntilItsRefillsPayItOff() {
+        // The cache's clock alone moves on: Bucket4j's own refills (on the system clock) do not
+        // happen, so the debt stays and only whether the bucket was kept decides the answer.
+        AtomicLong now = new AtomicLong();
+        LocalLimitStore kept = new LocalLimitStore(now::get);
+        LimitStore.Take take = kept.takeNow("debt:tpm", 10_000, Duration.ofMinutes(1), 10_000);
+        take.adjust(20_000).block(Duration.ofSeconds(1));
+
+        // Past the idle time that forgets a bucket without debt (two minutes): it was once forgotten,
+        // and the key started again with a full bucket.
+        now.addAndGet(Duration.ofMinutes(3).toNanos());
+
+        assertThat(kept.takeNow("debt:tpm", 10_000, Duration.ofMinutes(1), 1_000)
+                        .allowed())
+                .isFalse();
+    }
+
+    @Test
+    void aBucketWithoutDebtIsForgottenWhenIdle() {
+        AtomicLong now = new AtomicLong();
+        LocalLimitStore idle = new LocalLimitStore(now::get);
+        idle.takeNow("idle:rpm", 10, Duration.ofMinutes(1), 10);
+
+        now.addAndGet(Duration.ofMinutes(3).toNanos());
+
+        assertThat(idle.takeNow("idle:rpm", 10, Duration.ofMinutes(1), 10).allowed())
                 .isTrue();
     }
 

@@ -89,6 +89,42 @@ class RedisLimitStoreIT {
                 .isTrue();
     }
 
+    /**
+     * Usage 20000 past a full bucket of 10000 a minute: three refills pass before 1000 fit again, and
+     * the bucket is kept that long. It once said "retry at the next refill" (a client obeying it was
+     * refused again) and forgot the debt after two idle minutes.
+     */
+    @Test
+    void aBucketInDebtSaysHowManyRefillsItNeedsAndIsKeptUntilThen() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        LimitStore.Take take =
+                replicaA.take("debt:tpm", 10_000, Duration.ofMinutes(1), 10_000).block(Duration.ofSeconds(5));
+        take.adjust(20_000).block(Duration.ofSeconds(5));
+
+        LimitStore.Take refused =
+                replicaB.take("debt:tpm", 10_000, Duration.ofMinutes(1), 1_000).block(Duration.ofSeconds(5));
+
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.remaining()).isZero();
+        assertThat(refused.retryAfterNanos())
+                .isBetween(
+                        Duration.ofMinutes(2).toNanos() + 1,
+                        Duration.ofMinutes(3).toNanos());
+        assertThat(refused.resetNanos())
+                .isBetween(
+                        Duration.ofMinutes(2).toNanos() + 1,
+                        Duration.ofMinutes(3).toNanos());
+        RedisClient client = RedisClient.create(RedisTestServer.url());
+        try (var direct = client.connect()) {
+            // Kept past the refill that pays the debt off (at most three minutes away).
+            assertThat(direct.sync().pttl(prefix + "rl:debt:tpm"))
+                    .isGreaterThan(Duration.ofMinutes(3).toMillis());
+        } finally {
+            client.shutdown();
+        }
+    }
+
     @Test
     void concurrencyAndBudgetAreSharedAcrossReplicas() {
         replicaA.ping().block(Duration.ofSeconds(5));
