@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.switchboard.storage.BoundedReads;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -61,6 +62,14 @@ public final class KeyCache {
             }
             return found.join().map(match -> match.key().id().equals(keyId)).orElse(false);
         });
+    }
+
+    /**
+     * Reads every cached key again in the background, the cached answers served meanwhile (and kept
+     * if a read fails): after this replica's change channel was down, when announcements were lost.
+     */
+    public void refreshAll() {
+        cache.synchronous().refreshAll(List.copyOf(cache.asMap().keySet()));
     }
 
     /** Forgets one hash: a newly issued secret may have been looked up (and found absent) before it existed. */

@@ -6,8 +6,10 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,7 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
     private final AtomicReference<StatefulRedisConnection<String, String>> publisher = new AtomicReference<>();
     private final Disposable subscription;
     private volatile boolean listening;
+    private final AtomicBoolean subscribedBefore = new AtomicBoolean();
 
     public RedisKeyChangeBus(KeyCache cache, String redisUrl, Duration timeout) {
         this.cache = cache;
@@ -58,7 +61,17 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
     }
 
     private Flux<String> listen(StatefulRedisPubSubConnection<String, String> connection) {
-        // Lettuce subscribes again by itself after a reconnect.
+        // Lettuce subscribes again by itself after a reconnect; changes announced while the
+        // connection was down were lost, so every cached key is read again then.
+        connection.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void subscribed(String channel, long count) {
+                if (CHANNEL.equals(channel) && subscribedBefore.getAndSet(true)) {
+                    log.info("Key change channel: subscribed again on Redis, reading every cached key again");
+                    cache.refreshAll();
+                }
+            }
+        });
         // Observe first, then subscribe, so no message falls between the two.
         Flux<String> messages = connection.reactive().observeChannels().map(message -> message.getMessage());
         Mono<String> subscribed = connection.reactive().subscribe(CHANNEL).then(Mono.fromRunnable(() -> {

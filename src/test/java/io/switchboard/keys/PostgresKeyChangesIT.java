@@ -39,13 +39,23 @@ class PostgresKeyChangesIT {
     @Test
     void theListenerConnectsAgainAfterItsConnectionWasCut() {
         awaitListening();
-        long cut = replicas.database.count("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND query = 'LISTEN " + PostgresKeyChangeBus.CHANNEL + "'");
+        long cut = cutListeners();
         assertThat(cut).as("listening connections cut").isGreaterThanOrEqualTo(2);
         await().atMost(Duration.ofSeconds(10)).until(() -> !bus(replicas.second).listening());
 
         replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond(
                 "revoked-after-a-cut", PostgresKeyChangesIT::awaitListening);
+    }
+
+    @Test
+    void aChangeMissedWhileTheListenerWasDownIsReadOnceItListensAgain() {
+        replicas.assertMissedRevocationReadOnceTheChannelIsBack(
+                "missed-notice", PostgresKeyChangesIT::awaitListening, PostgresKeyChangesIT::cutListeners);
+    }
+
+    private static long cutListeners() {
+        return replicas.database.count("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query = 'LISTEN " + PostgresKeyChangeBus.CHANNEL + "'");
     }
 
     private static void awaitListening() {

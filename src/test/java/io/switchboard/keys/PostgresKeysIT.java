@@ -3,6 +3,8 @@ package io.switchboard.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.KillArgs;
+import io.lettuce.core.RedisClient;
 import io.switchboard.testing.AdminApi;
 import io.switchboard.testing.RedisTestServer;
 import java.time.Duration;
@@ -35,10 +37,28 @@ class PostgresKeysIT {
 
     @Test
     void revokedKeyIsRefusedOnEveryReplicaWithinOneSecond() {
-        replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond(
-                "replicated",
-                () -> await().atMost(Duration.ofSeconds(20))
-                        .until(() -> ((RedisKeyChangeBus) replicas.second.bean(KeyChangeBus.class)).listening()));
+        replicas.assertRevokedKeyRefusedOnTheSecondWithinASecond("replicated", PostgresKeysIT::awaitSubscribed);
+    }
+
+    @Test
+    void aChangeMissedWhileSubscribedToNothingIsReadOnceSubscribedAgain() {
+        replicas.assertMissedRevocationReadOnceTheChannelIsBack(
+                "missed-on-redis", PostgresKeysIT::awaitSubscribed, PostgresKeysIT::dropEverySubscriber);
+    }
+
+    private static void awaitSubscribed() {
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> ((RedisKeyChangeBus) replicas.second.bean(KeyChangeBus.class)).listening());
+    }
+
+    /** Redis drops every subscriber; Lettuce connects and subscribes again by itself. */
+    private static void dropEverySubscriber() {
+        RedisClient client = RedisClient.create(RedisTestServer.url());
+        try (var direct = client.connect()) {
+            assertThat(direct.sync().clientKill(KillArgs.Builder.typePubsub())).isPositive();
+        } finally {
+            client.shutdown();
+        }
     }
 
     @Test

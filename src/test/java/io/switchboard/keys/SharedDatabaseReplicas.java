@@ -81,6 +81,27 @@ final class SharedDatabaseReplicas implements AutoCloseable {
         assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofSeconds(1));
     }
 
+    /**
+     * Creates a key on the first replica, has the second cache it (for ten minutes), and once
+     * {@code awaitListening} returned revokes it in the database with no announcement: as a change
+     * announced while the replicas' channels were down. Then {@code cutChannels} cuts them, and the
+     * second must refuse the key once its channel is back.
+     */
+    void assertMissedRevocationReadOnceTheChannelIsBack(String name, Runnable awaitListening, Runnable cutChannels) {
+        AdminApi onSecond = adminOnSecond();
+        JsonNode created = adminOnFirst().createKey("{\"name\":\"" + name + "\"}");
+        String secret = created.get("key").asString();
+        assertThat(onSecond.probe(secret)).isEqualTo(404);
+        awaitListening.run();
+        database.execute("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE id = '"
+                + created.get("id").asString() + "'");
+
+        cutChannels.run();
+
+        // It once kept the key until the cache's refresh, and then let one more request through.
+        await().atMost(Duration.ofSeconds(20)).until(() -> onSecond.probe(secret) == 401);
+    }
+
     @Override
     public void close() {
         try {

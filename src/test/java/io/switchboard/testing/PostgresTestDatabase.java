@@ -127,6 +127,8 @@ public final class PostgresTestDatabase implements AutoCloseable {
         try (Connection connection =
                         DriverManager.getConnection("jdbc:postgresql://" + hostPortDatabase, user, password);
                 Statement statement = connection.createStatement()) {
+            // A schema not created yet is allowed here: PostgreSQL checks the path when it is used.
+            statement.execute("SET search_path TO " + schema);
             statement.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(
