@@ -74,6 +74,15 @@ interface LimitStore {
 
         /** Gives tokens back (negative) or takes more past the limit (positive). */
         Mono<Void> adjust(long delta);
+
+        /**
+         * What this take took of {@code asked}: all of it, or less when the bucket it took from is
+         * smaller (a replica's share of the limit while Redis is down), so that settling and refunds
+         * count from what was taken.
+         */
+        default long taken(long asked) {
+            return asked;
+        }
     }
 
     /** A concurrency slot; release it exactly once. */

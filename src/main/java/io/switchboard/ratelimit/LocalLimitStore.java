@@ -139,6 +139,19 @@ final class LocalLimitStore implements LimitStore {
             }
             return Mono.empty();
         }
+
+        /** A take is at most the bucket's size ({@link #takeNow}). */
+        @Override
+        public long taken(long asked) {
+            return bucket == null
+                    ? asked
+                    : Math.min(
+                            asked,
+                            bucket.bucket()
+                                    .getConfiguration()
+                                    .getBandwidths()[0]
+                                    .getCapacity());
+        }
     }
 
     /** The bucket a take took from, under its key: what its adjustment applies to. */

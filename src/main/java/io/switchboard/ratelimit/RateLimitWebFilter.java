@@ -69,7 +69,8 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
                             requests.adjust(-1).subscribe(null, e -> {});
                             return refuse(exchange, state, limits, "tpm", requests, tokens, tokens.retryAfterNanos());
                         }
-                        admission.tokens(tokens, limits.tpm() == null ? 0 : Math.min(estimate, limits.tpm()));
+                        admission.tokens(
+                                tokens, limits.tpm() == null ? 0 : tokens.taken(Math.min(estimate, limits.tpm())));
                         return slot(limits).flatMap(slot -> {
                             if (!slot.granted()) {
                                 requests.adjust(-1).subscribe(null, e -> {});

@@ -107,6 +107,23 @@ class LocalLimitStoreTest {
     }
 
     @Test
+    void aTakeLargerThanTheBucketTakesTheWholeBucketAndSaysSo() {
+        // A replica's share while Redis is down: 5000 of a limit of 10000 on two replicas. The filter
+        // once counted the 8000 asked as reserved, so usage of 8000 charged nothing more and a refund
+        // gave back 3000 tokens never taken.
+        LimitStore.Take take = store.takeNow("share:tpm", 5_000, Duration.ofMinutes(1), 8_000);
+
+        assertThat(take.allowed()).isTrue();
+        assertThat(take.taken(8_000)).isEqualTo(5_000);
+        take.adjust(8_000 - take.taken(8_000)).block(Duration.ofSeconds(1));
+        assertThat(store.peekNow("share:tpm", 5_000, Duration.ofMinutes(1)).remaining())
+                .isZero();
+        assertThat(store.takeNow("share:tpm", 5_000, Duration.ofMinutes(1), 1).retryAfterNanos())
+                .as("3000 of debt: the next refill pays it")
+                .isBetween(1L, Duration.ofMinutes(1).toNanos());
+    }
+
+    @Test
     void aBucketInDebtIsKeptUntilItsRefillsPayItOff() {
         // The cache's clock alone moves on: Bucket4j's own refills (on the system clock) do not
         // happen, so the debt stays and only whether the bucket was kept decides the answer.
