@@ -2,6 +2,8 @@ package io.switchboard.storage;
 
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.r2dbc.spi.Option;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -189,15 +191,33 @@ public record DatabaseLocation(
                 url.append(':').append(port);
             }
             url.append('/').append(database == null ? "" : database);
-            String schema = stringOption(options, Option.valueOf("schema"));
-            if (hasText(schema)) {
-                url.append("?currentSchema=").append(schema);
+            StringJoiner parameters = new StringJoiner("&", "?", "").setEmptyValue("");
+            addParameter(parameters, "currentSchema", stringOption(options, Option.valueOf("schema")));
+            // The migrations connect as securely as the gateway does: r2dbc-postgresql's TLS options
+            // under pgjdbc's names ("ssl" alone means verify-full in r2dbc-postgresql). Not a key's
+            // passphrase: this URL is logged (a key with one needs spring.flyway.url).
+            String sslMode = stringOption(options, Option.valueOf("sslMode"));
+            if (!hasText(sslMode) && "true".equalsIgnoreCase(stringOption(options, ConnectionFactoryOptions.SSL))) {
+                sslMode = "verify-full";
             }
-            return url.toString();
+            addParameter(
+                    parameters,
+                    "sslmode",
+                    sslMode == null ? null : sslMode.toLowerCase(Locale.ROOT).replace('_', '-'));
+            addParameter(parameters, "sslrootcert", stringOption(options, Option.valueOf("sslRootCert")));
+            addParameter(parameters, "sslcert", stringOption(options, Option.valueOf("sslCert")));
+            addParameter(parameters, "sslkey", stringOption(options, Option.valueOf("sslKey")));
+            return url.append(parameters).toString();
         }
         throw new IllegalArgumentException("Unsupported database in spring.r2dbc.url: driver '"
                 + String.valueOf(driver).toLowerCase(Locale.ROOT)
                 + "' (use H2 or PostgreSQL, or set spring.flyway.url)");
+    }
+
+    private static void addParameter(StringJoiner parameters, String name, @Nullable String value) {
+        if (hasText(value)) {
+            parameters.add(name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8));
+        }
     }
 
     private static @Nullable String stringOption(ConnectionFactoryOptions options, Option<?> option) {

@@ -86,6 +86,24 @@ class DatabaseLocationTest {
     }
 
     @Test
+    void thePostgresTlsSettingsAreKeptForMigrations() {
+        // The migrations once connected with pgjdbc's default (sslmode=prefer: no certificate check).
+        DatabaseLocation location = DatabaseLocation.resolve(
+                "r2dbc:postgresql://db/sb?sslMode=verify-full&sslRootCert=/etc/ssl/my%20ca.pem"
+                        + "&sslCert=/etc/ssl/client.pem&sslKey=/etc/ssl/client.key",
+                null, null, Path.of("unused"));
+        assertThat(location.jdbcUrl())
+                .isEqualTo("jdbc:postgresql://db/sb?sslmode=verify-full&sslrootcert=%2Fetc%2Fssl%2Fmy+ca.pem"
+                        + "&sslcert=%2Fetc%2Fssl%2Fclient.pem&sslkey=%2Fetc%2Fssl%2Fclient.key");
+        assertThat(DatabaseLocation.resolve("r2dbc:postgresql://db/sb?ssl=true&schema=s", null, null, Path.of("u"))
+                        .jdbcUrl())
+                .isEqualTo("jdbc:postgresql://db/sb?currentSchema=s&sslmode=verify-full");
+        assertThat(DatabaseLocation.resolve("r2dbc:postgresql://db/sb?sslMode=VERIFY_CA", null, null, Path.of("u"))
+                        .jdbcUrl())
+                .isEqualTo("jdbc:postgresql://db/sb?sslmode=verify-ca");
+    }
+
+    @Test
     void credentialsInTheUrlAreUsedForMigrationsToo() {
         DatabaseLocation location =
                 DatabaseLocation.resolve("r2dbc:postgresql://app:pw@127.0.0.1/test", null, null, Path.of("unused"));
