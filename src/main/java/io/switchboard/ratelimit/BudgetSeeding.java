@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -50,6 +51,7 @@ final class BudgetSeeding {
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
     private volatile boolean known;
     private volatile @Nullable Disposable running;
+    private final AtomicBoolean reseeding = new AtomicBoolean();
 
     /**
      * @param ledgerComplete whether the ledger can be summed: the schema migrations have run and the rows
@@ -69,13 +71,40 @@ final class BudgetSeeding {
     }
 
     void start() {
-        running = Mono.defer(this::readLedger)
+        store.onSpendLost(this::reseed);
+        running = seedAll(cutoff, "before " + cutoff)
                 .doOnError(error -> firstAttempt.complete(null))
+                .doFinally(signal -> firstAttempt.complete(null))
+                .subscribe(null, error -> log.error("Budget seeding stopped; budgeted keys stay refused", error));
+        awaitFirstAttempt();
+    }
+
+    /**
+     * The store lost every key's spend (Redis restarted without its data): read the ledger again,
+     * all of it, and seed the store anew. Budgeted requests are refused (503) until it is done, by
+     * the store itself, as it answers reservations as unavailable until it is marked seeded again.
+     * Replicas that notice together each seed; the first seed of a key counts, as at start.
+     */
+    private void reseed() {
+        if (!reseeding.compareAndSet(false, true)) {
+            return;
+        }
+        log.warn("Budgets: the shared limit store lost the keys' spend; reading it again from the usage ledger");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        seedAll(now, "after a loss of the shared store's data")
+                .doFinally(signal -> reseeding.set(false))
+                .subscribe(null, error -> log.error("Budget re-seeding stopped", error));
+    }
+
+    /** Reads the spend of the rows created before {@code until} and seeds every key's, retrying until it can. */
+    private Mono<Void> seedAll(Instant until, String when) {
+        return Mono.defer(() -> readLedger(until))
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, FIRST_RETRY)
                         .maxBackoff(retryMax)
                         .jitter(0.1)
                         .doBeforeRetry(signal -> {
                             if (signal.totalRetries() == 0) {
+                                firstAttempt.complete(null);
                                 log.warn(
                                         "Budgets not known yet: could not read key spend from the usage ledger ({});"
                                                 + " keys with a budget get 503 until it is read, retrying",
@@ -92,24 +121,22 @@ final class BudgetSeeding {
                                     log.warn("Could not seed the spend of key {}: {}", spend.keyId(), error.toString());
                                     return Mono.empty();
                                 }))
+                        .then(store.markSeeded().onErrorResume(error -> Mono.empty()))
                         .then(Mono.fromRunnable(() -> {
                             known = true;
                             log.info(
-                                    "Budgets known: spend of {} key(s) before {} read from the usage ledger",
+                                    "Budgets known: spend of {} key(s) {} read from the usage ledger",
                                     spends.size(),
-                                    cutoff);
-                        })))
-                .doFinally(signal -> firstAttempt.complete(null))
-                .subscribe(null, error -> log.error("Budget seeding stopped; budgeted keys stay refused", error));
-        awaitFirstAttempt();
+                                    when);
+                        })));
     }
 
-    private Mono<List<KeySpend>> readLedger() {
+    private Mono<List<KeySpend>> readLedger(Instant until) {
         if (!ledgerComplete.getAsBoolean()) {
             return Mono.error(new IllegalStateException(
                     "the database schema is not migrated yet, or rows of earlier runs are not yet written"));
         }
-        return Mono.fromFuture(BoundedReads.waitAtMost(ledger.spendByKey(cutoff).collectList(), READ_TIMEOUT), true);
+        return Mono.fromFuture(BoundedReads.waitAtMost(ledger.spendByKey(until).collectList(), READ_TIMEOUT), true);
     }
 
     /** Blocks the starting thread (never an event loop), bounded: a slow database only delays readiness. */

@@ -169,6 +169,17 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         return guard(redis.seed(account, spent), () -> keepSeed(account, spent));
     }
 
+    /** In Redis when it answers; while it does not, the marker stays unset and nothing is checked. */
+    @Override
+    public Mono<Void> markSeeded() {
+        return degraded ? Mono.empty() : guard(redis.markSeeded(), Mono::empty);
+    }
+
+    @Override
+    public void onSpendLost(Runnable listener) {
+        redis.onSpendLost(listener);
+    }
+
     private Mono<Void> keepSpend(String account, long delta) {
         unsharedSpend.merge(account, delta, Long::sum);
         return Mono.empty();

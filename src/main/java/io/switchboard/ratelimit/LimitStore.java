@@ -60,6 +60,20 @@ interface LimitStore {
      */
     Mono<Void> seed(String account, long spent);
 
+    /**
+     * Says that every key's past spend is now in the store (the ledger's seed is done). A store
+     * that can lose it (Redis) then notices when it has, and tells {@link #onSpendLost}.
+     */
+    default Mono<Void> markSeeded() {
+        return Mono.empty();
+    }
+
+    /**
+     * Who to tell when the store finds the spend it was seeded with gone: its reservations are then
+     * answered {@link Hold#UNAVAILABLE} until it is seeded again.
+     */
+    default void onSpendLost(Runnable listener) {}
+
     /** The result of {@link #take}. */
     interface Take {
         boolean allowed();

@@ -96,8 +96,14 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return 1
             """;
 
-    /** Reserves ARGV[2] of the budget KEYS[1] and leaves the hold's token KEYS[2] with the amount. */
+    /**
+     * Reserves ARGV[2] of the budget KEYS[1] and leaves the hold's token KEYS[2] with the amount; -1,
+     * with nothing reserved, when ARGV[3] = 1 and the marker KEYS[3] that the budgets were seeded is
+     * gone: Redis lost its data (a restart without persistence, a fail-over to an empty replica), and
+     * with it every key's spend.
+     */
     private static final String RESERVE = """
+            if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
             local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
             local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
             if spent + reserved >= tonumber(ARGV[1]) then return 0 end
@@ -150,9 +156,14 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return 0
             """;
 
+    /** Under the key prefix: the marker that the budgets' past spend was seeded into this Redis. */
+    private static final String SEEDED_MARKER = "budgets-seeded";
+
     private final RedisClient client;
     private final RedisURI uri;
     private final String prefix;
+    private volatile boolean markerSet;
+    private volatile @Nullable Runnable spendLost;
     /** Slot tokens are this process's random prefix and a count: unique across replicas. */
     private final String tokenPrefix =
             Long.toHexString(ThreadLocalRandom.current().nextLong()) + ":";
@@ -279,11 +290,40 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                 eval(
                         RESERVE,
                         ScriptOutputType.INTEGER,
-                        new String[] {key, token},
+                        new String[] {key, token, prefix + SEEDED_MARKER},
                         Long.toString(limit),
-                        Long.toString(amount)),
-                granted -> asLong(granted) == 1 ? new RedisHold(this, key, token) : Hold.REFUSED,
+                        Long.toString(amount),
+                        markerSet ? "1" : "0"),
+                answer -> held(answer, key, token),
                 () -> giveBack(unsettled, token, new Unsettled(key, 0), settle(key, token, 0)));
+    }
+
+    private Hold held(Object answer, String key, String token) {
+        long granted = asLong(answer);
+        if (granted == -1) {
+            Runnable listener = spendLost;
+            if (listener != null) {
+                listener.run();
+            }
+            return Hold.UNAVAILABLE;
+        }
+        return granted == 1 ? new RedisHold(this, key, token) : Hold.REFUSED;
+    }
+
+    /**
+     * Leaves the marker that every key's past spend is in Redis (once the ledger's spend is seeded),
+     * so that a reservation notices when Redis has lost it.
+     */
+    @Override
+    public Mono<Void> markSeeded() {
+        return command(c -> c.async().set(prefix + SEEDED_MARKER, "1"))
+                .doOnSuccess(ok -> markerSet = true)
+                .then();
+    }
+
+    @Override
+    public void onSpendLost(Runnable listener) {
+        this.spendLost = listener;
     }
 
     private String newToken(String key) {

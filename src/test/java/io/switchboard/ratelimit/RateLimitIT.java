@@ -396,6 +396,52 @@ class RateLimitIT {
     }
 
     @Test
+    void aBudgetSpentBeforeRedisLostItsDataStaysSpent() throws Exception {
+        // Redis restarted without its data: every key's spend in it was gone, and a key already
+        // refused for its budget could spend it all again, until the replicas restarted.
+        String prefix = "switchboard-it:" + UUID.randomUUID() + ":";
+        String database = "lost_" + UUID.randomUUID().toString().replace("-", "");
+        GatewayInstance gateway = startSharing(
+                database,
+                sharedReplica(
+                        prefix,
+                        "gateway.ratelimit.defaults.budget-usd=0.0001",
+                        "gateway.pricing[budget/model].prompt=0.000001",
+                        "gateway.pricing[budget/model].completion=0.000001"));
+        upstream.enqueue(FakeUpstream.json(
+                200,
+                "{\"id\":\"gen-dear\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":40,"
+                        + "\"total_tokens\":50,\"cost\":0.0002}}",
+                java.util.Map.of()));
+        String body = "{\"model\":\"budget/model\",\"max_tokens\":10,\"messages\":[]}";
+        assertThat(post(gateway.gateway(), body).join().statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledgerRows(database) == 1);
+        assertThat(post(gateway.gateway(), body).join().statusCode()).isEqualTo(402);
+
+        forgetEverythingUnder(prefix);
+
+        HttpResponse<String> right = post(gateway.gateway(), body).join();
+        assertThat(right.statusCode()).as(right.body()).isIn(402, 503);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> post(gateway.gateway(), body).join().statusCode() == 402);
+        assertThat(upstream.requestCount())
+                .as("only the first request reached the upstream")
+                .isEqualTo(1);
+    }
+
+    /** What a Redis restarted without persistence holds of this test's keys: nothing. */
+    private static void forgetEverythingUnder(String prefix) {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(RedisTestServer.url());
+        try (var direct = client.connect()) {
+            List<String> keys = direct.sync().keys(prefix + "*");
+            assertThat(keys).isNotEmpty();
+            direct.sync().del(keys.toArray(String[]::new));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void concurrentRequestsPastMaxConcurrencyAreRefusedAndSlotsComeBackWhenStreamsEnd() {
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.max-concurrency=2");
         CompletableFuture<Void> release = new CompletableFuture<>();
