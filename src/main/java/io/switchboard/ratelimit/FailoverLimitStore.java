@@ -169,10 +169,21 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         return guard(redis.seed(account, spent), () -> keepSeed(account, spent));
     }
 
-    /** In Redis when it answers; while it does not, the marker stays unset and nothing is checked. */
+    /**
+     * In Redis when it answers; while it does not, owed until the seeds kept meanwhile are written
+     * (the probe writes both once Redis is back), as budgets seeded during an outage must also
+     * notice a later loss of Redis's data.
+     */
     @Override
     public Mono<Void> markSeeded() {
-        return degraded ? Mono.empty() : guard(redis.markSeeded(), Mono::empty);
+        if (degraded) {
+            markOwed = true;
+            return Mono.empty();
+        }
+        return guard(redis.markSeeded(), () -> {
+            markOwed = true;
+            return Mono.empty();
+        });
     }
 
     @Override
@@ -197,7 +208,11 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
                         .timeout(timeout)
                         .doOnSuccess(done -> unsharedSeeds.remove(seed.getKey(), seed.getValue())));
         Flux<Void> spend = replay(unsharedSpend, redis::spend);
-        return seeds.thenMany(spend).then(redis.giveBackKept());
+        // The marker only once every kept seed is in: it says that Redis holds every key's spend.
+        Mono<Void> mark = Mono.defer(() -> markOwed && unsharedSeeds.isEmpty()
+                ? redis.markSeeded().timeout(timeout).doOnSuccess(done -> markOwed = false)
+                : Mono.empty());
+        return seeds.thenMany(spend).then(mark).then(redis.giveBackKept());
     }
 
     /** Writes each kept amount with {@code write}; an amount whose write fails is kept again. */
@@ -211,8 +226,10 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         });
     }
 
+    private volatile boolean markOwed;
+
     private boolean redisMissedSomething() {
-        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty() || redis.hasKept();
+        return !unsharedSpend.isEmpty() || !unsharedSeeds.isEmpty() || redis.hasKept() || markOwed;
     }
 
     private <T> Mono<T> guard(Mono<T> call, Supplier<Mono<T>> fallback) {

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -225,6 +226,31 @@ class RedisLimitStoreIT {
             assertThat(direct.sync().hget(prefix + "budget:outage", "spent"))
                     .as("100 before the outage, 700 + 25 settled and 50 seeded during it")
                     .isEqualTo("875");
+        });
+    }
+
+    @Test
+    void budgetsSeededDuringAnOutageNoticeALaterLossOfRedissData() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            proxy.refuse();
+            store.seed("late", 50).block(Duration.ofSeconds(5));
+            store.markSeeded().block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).isTrue();
+
+            proxy.pass();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !store.degraded());
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> direct.sync().exists(prefix + "budgets-seeded") == 1);
+            AtomicBoolean told = new AtomicBoolean();
+            store.onSpendLost(() -> told.set(true));
+
+            // Redis loses its data: the store once reserved against the empty counters.
+            direct.sync().del(direct.sync().keys(prefix + "*").toArray(String[]::new));
+
+            assertThat(store.reserve("late", 100, 10).block(Duration.ofSeconds(5)))
+                    .isSameAs(LimitStore.Hold.UNAVAILABLE);
+            assertThat(told).isTrue();
         });
     }
 
