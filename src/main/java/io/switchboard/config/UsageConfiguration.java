@@ -2,6 +2,7 @@ package io.switchboard.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.spi.ConnectionFactory;
+import io.switchboard.demo.DemoUpstreamServer;
 import io.switchboard.exchange.ExchangeObserverFactory;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.metrics.MetricsProperties;
@@ -26,7 +27,9 @@ import io.switchboard.usage.UsageProperties;
 import io.switchboard.usage.UsageRepository;
 import io.switchboard.usage.UsageRowWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
@@ -177,12 +180,21 @@ class UsageConfiguration {
                 ledger,
                 List.of(limits.usageListener(), metrics),
                 properties,
+                settledProviders(properties, providers),
                 repository,
                 () -> ledgerComplete.getAsBoolean() && limits.budgetsKnown());
         // Rows a crash left estimated (interrupted requests with a journaled generation id) too, as
         // soon as the same holds.
         ledger.onRecovered(settler::settleEarlierRow);
         return settler;
+    }
+
+    private static Set<String> settledProviders(UsageProperties properties, ProviderRegistry providers) {
+        Set<String> settled = new LinkedHashSet<>(properties.settleProviders());
+        if (providers.byName(DemoUpstreamServer.PROVIDER_NAME) != null) {
+            settled.add(DemoUpstreamServer.PROVIDER_NAME);
+        }
+        return settled;
     }
 
     @Bean

@@ -10,6 +10,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
@@ -70,6 +71,8 @@ public final class GenerationSettler implements SmartLifecycle {
     private volatile boolean earlierRowsReady;
 
     /**
+     * @param settledProviders the providers whose rows are settled: {@code gateway.usage.settle-providers}, and
+     *     the demo upstream when it runs (it answers the look-up as OpenRouter does)
      * @param rows where the settlements of earlier runs are found at start
      * @param rowsComplete whether the rows earlier runs left (crash journal, spill file) are written, and
      *     whatever else must see them before they are settled (the budgets' seed, which would count a
@@ -80,12 +83,13 @@ public final class GenerationSettler implements SmartLifecycle {
             UsageLedger ledger,
             List<UsageListener> listeners,
             UsageProperties properties,
+            Collection<String> settledProviders,
             UsageRepository rows,
             BooleanSupplier rowsComplete) {
         this.providers = providers;
         this.ledger = ledger;
         this.listeners = List.copyOf(listeners);
-        this.settled = Set.copyOf(properties.settleProviders());
+        this.settled = Set.copyOf(settledProviders);
         this.delay = properties.settlementDelay();
         this.attempts = Math.max(1, properties.settlementAttempts());
         this.rows = rows;

@@ -139,12 +139,17 @@ final class UsageFixtures {
 
     /** Reads three events of an endless stream, then hangs up: the request id of the exchange. */
     static String leaveMidStream(TestGateway gateway) throws Exception {
+        return leaveMidStream(gateway, "openai/gpt-5-nano");
+    }
+
+    /** Streams a chat completion of {@code model}, reads three events and leaves; the request's id. */
+    static String leaveMidStream(TestGateway gateway, String model) throws Exception {
         HttpResponse<InputStream> response = gateway.http()
                 .send(
                         gateway.request("/v1/chat/completions")
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(
-                                        "{\"model\":\"openai/gpt-5-nano\",\"stream\":true,\"messages\":[]}"))
+                                        "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[]}"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofInputStream());
         String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
