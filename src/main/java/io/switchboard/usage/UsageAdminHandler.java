@@ -106,12 +106,15 @@ public final class UsageAdminHandler {
                 });
     }
 
+    /** Rows per query of an export: a page is held in memory while it is written out. */
+    private static final int EXPORT_PAGE = 1000;
+
     Mono<ServerResponse> export(ServerRequest request) {
         Filter filter = Filter.of(request);
         Flux<DataBuffer> lines = Flux.concat(
                         Flux.just(UsageCsv.HEADER),
                         repository
-                                .find(filter.keyId, filter.model, filter.from, filter.to, Long.MAX_VALUE)
+                                .findAll(filter.keyId, filter.model, filter.from, filter.to, EXPORT_PAGE)
                                 .map(UsageCsv::line))
                 .map(line -> buffers.wrap(line.getBytes(StandardCharsets.UTF_8)));
         return ServerResponse.ok()

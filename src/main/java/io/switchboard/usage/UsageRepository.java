@@ -93,9 +93,36 @@ public final class UsageRepository {
                 .flatMap(updated -> updated > 0 ? Mono.<Void>empty() : insert(List.of(record)));
     }
 
-    /** Rows matching the filter, oldest first, streamed (never collected here). */
+    /** Rows matching the filter, oldest first, at most {@code limit}, streamed (never collected here). */
     public Flux<UsageRecord> find(
             @Nullable String keyId, @Nullable String model, Instant from, Instant to, long limit) {
+        return rows(keyId, model, from, to, null, limit);
+    }
+
+    /**
+     * Every row matching the filter, oldest first, read in pages of {@code pageSize}: each page is
+     * its own query, its connection given back before the next, so that a slow download (a CSV
+     * export) holds no connection the ledger and the key lookups share.
+     */
+    public Flux<UsageRecord> findAll(
+            @Nullable String keyId, @Nullable String model, Instant from, Instant to, int pageSize) {
+        return rows(keyId, model, from, to, null, pageSize)
+                .collectList()
+                .expand(page -> page.size() < pageSize
+                        ? Mono.empty()
+                        : rows(keyId, model, from, to, page.get(page.size() - 1), pageSize)
+                                .collectList())
+                .concatMapIterable(page -> page);
+    }
+
+    /** The filter's rows after {@code after} (in the order of creation time, then entry id), at most {@code limit}. */
+    private Flux<UsageRecord> rows(
+            @Nullable String keyId,
+            @Nullable String model,
+            Instant from,
+            Instant to,
+            @Nullable UsageRecord after,
+            long limit) {
         StringBuilder sql = new StringBuilder("SELECT ")
                 .append(UsageColumns.NAMES)
                 .append(" FROM usage WHERE created_at >= $1 AND created_at < $2");
@@ -108,7 +135,19 @@ public final class UsageRepository {
             params.add(model);
             sql.append(" AND model = $").append(params.size());
         }
-        sql.append(" ORDER BY created_at, id LIMIT ").append(limit);
+        if (after != null) {
+            params.add(UsageColumns.utc(after.createdAt()));
+            int at = params.size();
+            params.add(after.entryId());
+            sql.append(" AND (created_at > $")
+                    .append(at)
+                    .append(" OR (created_at = $")
+                    .append(at)
+                    .append(" AND entry_id > $")
+                    .append(at + 1)
+                    .append("))");
+        }
+        sql.append(" ORDER BY created_at, entry_id LIMIT ").append(limit);
         return many(connection -> {
             Statement statement = connection.createStatement(sql.toString());
             for (int i = 0; i < params.size(); i++) {

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
@@ -58,6 +59,54 @@ class UsageRepositoryTest {
         } finally {
             ledger.stop();
         }
+    }
+
+    @Test
+    void everyRowIsReadInPagesOnceInOrderAndNoConnectionIsHeldBetweenPages() {
+        AtomicInteger open = new AtomicInteger();
+        UsageRepository repository = new UsageRepository(countingOpen(db.connections(), open));
+        Instant at = Instant.parse("2026-11-02T10:00:00Z");
+        List<UsageRecord> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            // Five rows per instant: a page may end in the middle of an instant.
+            rows.add(UsageFixtures.record("key-1", "openai/gpt-5-nano", i, 2, "0.001", at.plusSeconds(i / 5)));
+        }
+        repository.insert(rows).block(Duration.ofSeconds(5));
+        List<String> expected = rows.stream()
+                .sorted(java.util.Comparator.comparing(UsageRecord::createdAt).thenComparing(UsageRecord::entryId))
+                .map(UsageRecord::entryId)
+                .toList();
+
+        List<String> read = new java.util.ArrayList<>();
+        Flux<UsageRecord> all = repository.findAll(null, null, at, at.plusSeconds(60), 10);
+        reactor.test.StepVerifier.create(all, 1)
+                .consumeNextWith(first -> read.add(first.entryId()))
+                // A consumer that is slow to ask for more (a CSV download) keeps no connection.
+                .then(() -> await().atMost(Duration.ofSeconds(5)).until(() -> open.get() == 0))
+                .thenRequest(Long.MAX_VALUE)
+                .thenConsumeWhile(row -> read.add(row.entryId()))
+                .verifyComplete();
+
+        assertThat(read).containsExactlyElementsOf(expected);
+    }
+
+    /** The real database, counting the connections open at any moment in {@code open}. */
+    private static ConnectionFactory countingOpen(ConnectionFactory real, AtomicInteger open) {
+        return delegate(
+                ConnectionFactory.class,
+                real,
+                (method, args, result) -> method.getName().equals("create")
+                        ? Mono.from((org.reactivestreams.Publisher<?>) result)
+                                .doOnNext(connection -> open.incrementAndGet())
+                                .map(connection -> delegate(
+                                        Connection.class,
+                                        connection,
+                                        (inner, innerArgs, innerResult) ->
+                                                inner.getName().equals("close")
+                                                        ? Mono.from((org.reactivestreams.Publisher<?>) innerResult)
+                                                                .doOnTerminate(open::decrementAndGet)
+                                                        : innerResult))
+                        : result);
     }
 
     /**
