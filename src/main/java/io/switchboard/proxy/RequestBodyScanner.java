@@ -69,6 +69,8 @@ final class RequestBodyScanner {
     private long includeUsageStart = -1;
     private long includeUsageNullStart = -1;
 
+    private final Utf8Check utf8 = new Utf8Check();
+
     RequestBodyScanner(JsonFactory factory) {
         this.parser = factory.createNonBlockingByteBufferParser(ObjectReadContext.empty());
         this.feeder = (ByteBufferFeeder) parser.nonBlockingInputFeeder();
@@ -102,6 +104,9 @@ final class RequestBodyScanner {
                         "The request body starts with a byte order mark; send JSON without one (RFC 8259).");
             }
         }
+        if (!utf8.accept(chunk)) {
+            throw notUtf8();
+        }
         try {
             feeder.feedInput(chunk);
             drain();
@@ -115,6 +120,10 @@ final class RequestBodyScanner {
 
     /** Ends the input; throws 400 unless the body was exactly one JSON object. */
     void finish() {
+        if (!utf8.complete()) {
+            parser.close();
+            throw notUtf8();
+        }
         try {
             feeder.endOfInput();
             drain();
@@ -383,6 +392,10 @@ final class RequestBodyScanner {
         } else if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
             depth--;
         }
+    }
+
+    private static GatewayException notUtf8() {
+        return GatewayException.of(ErrorCode.INVALID_JSON, "The request body is not well-formed UTF-8.");
     }
 
     private static GatewayException invalidJson() {

@@ -70,6 +70,11 @@ class BadInputIT {
                 body);
     }
 
+    /** A body whose chars are its bytes (ISO-8859-1), so that any byte can be written. */
+    private static Case notUtf8(String name, String bytesAsChars) {
+        return new Case(name, postBytes(bytesAsChars.getBytes(StandardCharsets.ISO_8859_1), ""), 400, 400, true, false);
+    }
+
     private static Case bad(String name, String body) {
         return new Case(name, post(body, ""), 400, 400, true, false);
     }
@@ -139,6 +144,18 @@ class BadInputIT {
                 400,
                 true,
                 false));
+        // Overlong forms, which Jackson decodes as the ASCII they spell: the gateway read "model" and
+        // "max_tokens" where an upstream reads other names (and so no model, and no token limit).
+        cases.add(notUtf8(
+                "an overlong 'e' in the name model",
+                "{\"mod\u00c1\u00a5l\":\"openai/gpt-5-nano\",\"max_tok\u00c1\u00a5ns\":1,\"messages\":[]}"));
+        cases.add(notUtf8("an overlong '/' in the model", "{\"model\":\"openai\u00c0\u00afgpt-5-nano\"}"));
+        cases.add(notUtf8(
+                "an overlong three-byte form", "{\"model\":\"openai/gpt-5-nano\",\"x\":\"\u00e0\u0080\u00af\"}"));
+        cases.add(notUtf8("an encoded surrogate", "{\"model\":\"openai/gpt-5-nano\",\"x\":\"\u00ed\u00a0\u0080\"}"));
+        cases.add(notUtf8(
+                "a code point past U+10FFFF", "{\"model\":\"openai/gpt-5-nano\",\"x\":\"\u00f4\u0090\u0080\u0080\"}"));
+        cases.add(notUtf8("a sequence cut short at the end", "{\"model\":\"openai/gpt-5-nano\"}\u00e2\u0082"));
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
         try (GZIPOutputStream zip = new GZIPOutputStream(gz)) {
             byte[] zeros = new byte[1024 * 1024];
