@@ -1,8 +1,10 @@
 package io.switchboard.exchange;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpMethod;
+import org.springframework.web.util.UriUtils;
 
 /** The data-plane operations, each served at {@code /v1/...} and at OpenRouter's {@code /api/v1/...}. */
 public enum ProxyEndpoint {
@@ -48,8 +50,14 @@ public enum ProxyEndpoint {
         return method == HttpMethod.POST;
     }
 
-    /** The endpoint served at {@code path}, whatever the method; null when none is. */
-    public static @Nullable ProxyEndpoint forPath(String path) {
+    /**
+     * The endpoint served at {@code path} (as sent: percent-encoded), whatever the method; null when
+     * none is. Decoded first when it holds an escape, as the routes match the decoded path: {@code
+     * /v1/chat/complet%69ons} is routed to the proxy, and was once served there without the
+     * endpoint's checks and limits.
+     */
+    public static @Nullable ProxyEndpoint forPath(String rawPath) {
+        String path = rawPath.indexOf('%') < 0 ? rawPath : UriUtils.decode(rawPath, StandardCharsets.UTF_8);
         String rest;
         if (path.startsWith(V1 + "/")) {
             rest = path.substring(V1.length());

@@ -275,6 +275,32 @@ class RateLimitIT {
     }
 
     @Test
+    void aPercentEncodedPathIsTheSameEndpointWithTheSameLimits() {
+        // "/v1/chat/complet%69ons" is routed to the proxy; it was once served there without the
+        // endpoint's checks, limits and usage (and answered 502: no provider picked).
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=1");
+        upstream.enqueue(FakeUpstream.json(200, "{\"id\":\"gen-1\",\"choices\":[]}", java.util.Map.of()));
+        TestGateway http = gateway.gateway();
+
+        HttpResponse<String> first = http.http()
+                .sendAsync(
+                        http.request("/v1/chat/complet%69ons")
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(CHAT))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .join();
+        HttpResponse<String> second = http.http()
+                .sendAsync(http.request("/v1/mod%65ls").GET().build(), HttpResponse.BodyHandlers.ofString())
+                .join();
+
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+        assertThat(upstream.takeRequest().path()).endsWith("/chat/completions");
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
+    }
+
+    @Test
     void aLimitedKeyNeverShowsTheUpstreamAccountsOwnRateLimits() {
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=10");
         upstream.enqueue(FakeUpstream.json(
