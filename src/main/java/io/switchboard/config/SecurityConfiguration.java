@@ -11,10 +11,12 @@ import io.switchboard.keys.BearerTokenConverter;
 import io.switchboard.keys.CallerKeySuccessHandler;
 import io.switchboard.keys.KeyAuthenticationFailures;
 import io.switchboard.keys.ModelListHandler;
+import java.util.Set;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
 import org.springframework.security.config.observation.SecurityObservationSettings;
@@ -90,14 +92,28 @@ class SecurityConfiguration {
      * What the firewall refuses (a path with {@code //}, {@code ;}, an encoded slash, ...) gets the
      * OpenAI-shaped 400 every other bad request gets, not Spring Security's bare status.
      */
+    /** The methods Spring Security's strict firewall lets through; it refuses every other. */
+    private static final Set<HttpMethod> FIREWALL_METHODS = Set.of(
+            HttpMethod.DELETE,
+            HttpMethod.GET,
+            HttpMethod.HEAD,
+            HttpMethod.OPTIONS,
+            HttpMethod.PATCH,
+            HttpMethod.POST,
+            HttpMethod.PUT);
+
     @Bean
     static ServerExchangeRejectedHandler rejectedRequests() {
         // A fixed message: Spring Security's reason may quote the refused header or path, which can
         // hold a secret.
         return (exchange, rejected) -> ErrorResponses.write(
                 exchange,
-                GatewayException.of(
-                        ErrorCode.INVALID_REQUEST, "The request URL or one of its headers is not allowed."));
+                FIREWALL_METHODS.contains(exchange.getRequest().getMethod())
+                        ? GatewayException.of(
+                                ErrorCode.INVALID_REQUEST, "The request URL or one of its headers is not allowed.")
+                        // TRACE, CONNECT or a made-up method: no path takes it, so the 405 every
+                        // wrong method gets (the firewall refuses it before the routes can say so).
+                        : GatewayException.of(ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed on this path."));
     }
 
     @Bean

@@ -187,6 +187,15 @@ class BadInputIT {
                 true,
                 false));
         cases.add(new Case(
+                "wrong method: TRACE, which the firewall refuses before the routes",
+                request(
+                        "TRACE " + CHAT + " HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n" + auth() + "\r\n",
+                        new byte[0]),
+                405,
+                405,
+                true,
+                false));
+        cases.add(new Case(
                 "path traversal",
                 request(
                         "GET /v1/../admin/keys HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n" + auth() + "\r\n",
