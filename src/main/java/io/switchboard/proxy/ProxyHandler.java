@@ -1,6 +1,5 @@
 package io.switchboard.proxy;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpMethod;
 import io.switchboard.errors.ErrorCode;
@@ -85,8 +84,10 @@ public class ProxyHandler {
                             length);
                     // The upstream's silence once it answers; the header deadline is below.
                     out.withConnection(connection -> UpstreamReadTimer.start(connection, provider));
-                    ByteBuf bytes = body == null ? null : body.retainedDuplicate();
-                    return bytes == null ? out : out.send(Mono.just(bytes));
+                    // Retained only once the send subscribes: on a connection already closed,
+                    // Reactor Netty refuses the send without subscribing, and a duplicate retained
+                    // up front was then never released.
+                    return body == null ? out : out.send(Mono.fromSupplier(body::retainedDuplicate));
                 })
                 .responseConnection((response, connection) -> Mono.just(new Upstream(response, connection)))
                 .next()
