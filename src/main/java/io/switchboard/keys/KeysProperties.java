@@ -7,6 +7,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.boot.context.properties.bind.Name;
+import org.springframework.util.Assert;
 
 /**
  * {@code gateway.keys.*}: how keys are hashed and cached, and the keys declared in configuration.
@@ -30,6 +31,13 @@ public record KeysProperties(
         @Name("static") @DefaultValue List<StaticKey> staticKeys,
         @DefaultValue("1s") Duration redisTimeout,
         @DefaultValue("5m") Duration modelListTtl) {
+
+    /** Refuses at start what would fail later: a lookup timeout under 1 ms answered every database key 503. */
+    public KeysProperties {
+        Assert.isTrue(lookupTimeout.toMillis() >= 1, "lookup-timeout must be at least 1ms");
+        Assert.isTrue(
+                lastUsedFlush.compareTo(Duration.ZERO) > 0, "last-used-flush must be more than 0 (0 is a busy loop)");
+    }
 
     /**
      * @param refresh age after which a cached key is re-read from the database in the background

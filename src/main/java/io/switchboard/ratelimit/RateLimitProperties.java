@@ -5,6 +5,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.Assert;
 
 /**
  * Limits per key, {@code gateway.ratelimit.*}.
@@ -33,6 +34,11 @@ public record RateLimitProperties(
         @DefaultValue("1024") long completionEstimate,
         @DefaultValue("4096") long budgetCompletionCap,
         @DefaultValue("switchboard:") String keyPrefix) {
+
+    /** Refuses at start a Redis command timeout of 0, which every command lost: fall-back for good. */
+    public RateLimitProperties {
+        Assert.isTrue(commandTimeout.compareTo(Duration.ZERO) > 0, "command-timeout must be more than 0");
+    }
 
     /**
      * Limits for keys that set none; each left out means unlimited.

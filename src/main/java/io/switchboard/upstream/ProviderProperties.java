@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.Assert;
 
 /**
  * One OpenAI-compatible upstream, {@code gateway.providers.<name>.*}.
@@ -32,6 +33,25 @@ public record ProviderProperties(
         @DefaultValue List<String> models,
         @DefaultValue("10000") int maxConnections,
         @DefaultValue("20s") Duration maxIdleTime) {
+
+    /**
+     * Refuses at start what would fail every request later: a timeout of 0 answered every call
+     * 504, and a base URL without a scheme (a {@code localhost:11434/v1} typo) every call 502.
+     */
+    public ProviderProperties {
+        Assert.isTrue(
+                baseUrl == null
+                        || (("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme()))
+                                && baseUrl.getHost() != null),
+                () -> "base-url must be an absolute http or https URL with a host, not '" + baseUrl + "'");
+        Assert.isTrue(isPositive(connectTimeout), "connect-timeout must be more than 0");
+        Assert.isTrue(isPositive(responseTimeout), "response-timeout must be more than 0");
+        Assert.isTrue(maxConnections > 0, "max-connections must be at least 1");
+    }
+
+    private static boolean isPositive(Duration duration) {
+        return duration.compareTo(Duration.ZERO) > 0;
+    }
 
     public boolean hasApiKey() {
         return apiKey != null && !apiKey.isBlank();

@@ -6,6 +6,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.Assert;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -50,6 +51,15 @@ public record UsageProperties(
         @DefaultValue("1h") Duration pricingRefresh,
         @DefaultValue("true") boolean fetchPricing,
         @DefaultValue Journal journal) {
+
+    /** Refuses at start periods of 0, which made the ledger's writer or the price refresh spin on a core. */
+    public UsageProperties {
+        Assert.isTrue(flushInterval.compareTo(Duration.ZERO) > 0, "flush-interval must be more than 0");
+        Assert.isTrue(retryBackoff.compareTo(Duration.ZERO) > 0, "retry-backoff must be more than 0");
+        Assert.isTrue(
+                pricingRefresh.compareTo(Duration.ZERO) > 0,
+                "pricing-refresh must be more than 0 (fetch-pricing=false turns the price list off)");
+    }
 
     /**
      * The crash journal: every admitted request and every ended record, appended to a local file so

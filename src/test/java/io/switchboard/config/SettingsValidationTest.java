@@ -1,0 +1,68 @@
+package io.switchboard.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.switchboard.keys.KeysProperties;
+import io.switchboard.ratelimit.RateLimitProperties;
+import io.switchboard.upstream.ProviderProperties;
+import io.switchboard.usage.UsageProperties;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/**
+ * Settings that would fail every request later are refused when the gateway starts, by the binding
+ * Spring Boot does, with a message naming the setting: each was once accepted and then answered
+ * every request 504 or 503, or spun a core.
+ */
+class SettingsValidationTest {
+
+    private static final Map<String, Class<?>> RECORDS = Map.of(
+            "gateway.providers.x", ProviderProperties.class,
+            "gateway.keys", KeysProperties.class,
+            "gateway.usage", UsageProperties.class,
+            "gateway.ratelimit", RateLimitProperties.class);
+
+    @ParameterizedTest
+    @CsvSource({
+        "gateway.providers.x, response-timeout, 0s",
+        "gateway.providers.x, connect-timeout, 0s",
+        "gateway.providers.x, base-url, localhost:11434/v1",
+        "gateway.providers.x, base-url, api.example.com/v1",
+        "gateway.providers.x, max-connections, 0",
+        "gateway.keys, lookup-timeout, 500us",
+        "gateway.keys, last-used-flush, 0s",
+        "gateway.usage, flush-interval, 0s",
+        "gateway.usage, retry-backoff, 0s",
+        "gateway.usage, pricing-refresh, 0s",
+        "gateway.ratelimit, command-timeout, 0s"
+    })
+    void aValueThatWouldFailEveryRequestIsRefusedNamingTheSetting(String prefix, String name, String value) {
+        assertThatThrownBy(() -> bind(prefix, Map.of(prefix + "." + name, value)))
+                .isInstanceOf(BindException.class)
+                .rootCause()
+                .hasMessageContaining(name);
+    }
+
+    @Test
+    void theDefaultsAndUsualValuesBind() {
+        assertThat(bind("gateway.providers.x", Map.of("gateway.providers.x.base-url", "http://127.0.0.1:8000/v1")))
+                .isNotNull();
+        assertThat(bind("gateway.providers.x", Map.of("gateway.providers.x.api-key", "sk-x")))
+                .as("no base URL: the registry warns and leaves the provider out")
+                .isNotNull();
+        assertThat(bind("gateway.keys", Map.of("gateway.keys.lookup-timeout", "1ms")))
+                .isNotNull();
+        assertThat(bind("gateway.usage", Map.of())).isNotNull();
+        assertThat(bind("gateway.ratelimit", Map.of())).isNotNull();
+    }
+
+    private static Object bind(String prefix, Map<String, String> settings) {
+        return new Binder(new MapConfigurationPropertySource(settings)).bindOrCreate(prefix, RECORDS.get(prefix));
+    }
+}
