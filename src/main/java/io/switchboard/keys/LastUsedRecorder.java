@@ -23,6 +23,8 @@ public final class LastUsedRecorder implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LastUsedRecorder.class);
 
+    private static final Duration LAST_FLUSH_WAIT = Duration.ofSeconds(2);
+
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private final BiFunction<Collection<String>, Instant, Mono<Long>> writer;
     private final Clock clock;
@@ -58,8 +60,18 @@ public final class LastUsedRecorder implements AutoCloseable {
         return writer.apply(batch, clock.instant());
     }
 
+    /**
+     * Stops the schedule and writes the keys used since the last flush, waiting a bounded time: a
+     * stop once left them with the use before. The pool is still open here, as this bean is closed
+     * before the repository it writes through; never called on an event loop.
+     */
     @Override
     public void close() {
         schedule.dispose();
+        try {
+            flush().block(LAST_FLUSH_WAIT);
+        } catch (RuntimeException e) {
+            log.warn("Could not record the last use of keys at stop: {}", e.toString());
+        }
     }
 }
