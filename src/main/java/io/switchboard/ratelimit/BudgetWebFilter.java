@@ -130,16 +130,16 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
     long worstCase(ProxyRequest request) {
         long prompt = request.promptTokenEstimate();
         long completion = request.completionCeiling(properties.budgetCompletionCap());
-        java.math.BigDecimal dearest = java.math.BigDecimal.ZERO;
+        BigDecimal dearest = BigDecimal.ZERO;
         for (String model : request.allModels()) {
             ModelPrice price = prices.priceOf(model);
             if (price != null) {
                 dearest = dearest.max(price.cost(prompt, completion));
             }
         }
-        java.math.BigDecimal nanos = dearest.multiply(NANOS);
+        BigDecimal nanos = dearest.multiply(NANOS);
         // An absurd n or max_tokens must not wrap around to a small (or negative) reservation.
-        return nanos.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : nanos.longValue();
+        return nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : nanos.longValue();
     }
 
     /** A constant: Spring's filter chain labels every call of every filter with it, on every request. */
