@@ -68,13 +68,23 @@ class RateLimitIT {
     }
 
     private static CompletableFuture<HttpResponse<String>> post(TestGateway gateway, String body) {
+        return post(gateway, "/v1/chat/completions", body);
+    }
+
+    private static CompletableFuture<HttpResponse<String>> post(TestGateway gateway, String path, String body) {
         return gateway.http()
                 .sendAsync(
-                        gateway.request("/v1/chat/completions")
+                        gateway.request(path)
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(TestGateway gateway, String path) {
+        return gateway.http()
+                .sendAsync(gateway.request(path).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .join();
     }
 
     private static List<HttpResponse<String>> all(List<CompletableFuture<HttpResponse<String>>> futures) {
@@ -258,14 +268,9 @@ class RateLimitIT {
     void requestsWithoutABodyTakeNoTokensAndGetTheirOwnStatus() {
         // A key with a token limit once got 500 here: a take of zero tokens, which Bucket4j refuses.
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.tpm=1000");
-        TestGateway http = gateway.gateway();
 
-        HttpResponse<String> models = http.http()
-                .sendAsync(http.request("/v1/models").GET().build(), HttpResponse.BodyHandlers.ofString())
-                .join();
-        HttpResponse<String> wrongMethod = http.http()
-                .sendAsync(http.request("/v1/chat/completions").GET().build(), HttpResponse.BodyHandlers.ofString())
-                .join();
+        HttpResponse<String> models = get(gateway.gateway(), "/v1/models");
+        HttpResponse<String> wrongMethod = get(gateway.gateway(), "/v1/chat/completions");
 
         assertThat(models.statusCode()).as(models.body()).isEqualTo(200);
         assertThat(models.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
@@ -280,19 +285,10 @@ class RateLimitIT {
         // endpoint's checks, limits and usage (and answered 502: no provider picked).
         GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=1");
         upstream.enqueue(FakeUpstream.json(200, "{\"id\":\"gen-1\",\"choices\":[]}", java.util.Map.of()));
-        TestGateway http = gateway.gateway();
 
-        HttpResponse<String> first = http.http()
-                .sendAsync(
-                        http.request("/v1/chat/complet%69ons")
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(CHAT))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .join();
-        HttpResponse<String> second = http.http()
-                .sendAsync(http.request("/v1/mod%65ls").GET().build(), HttpResponse.BodyHandlers.ofString())
-                .join();
+        HttpResponse<String> first =
+                post(gateway.gateway(), "/v1/chat/complet%69ons", CHAT).join();
+        HttpResponse<String> second = get(gateway.gateway(), "/v1/mod%65ls");
 
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
         assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");

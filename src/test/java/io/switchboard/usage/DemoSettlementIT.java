@@ -1,8 +1,10 @@
 package io.switchboard.usage;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.GatewayInstance;
+import java.math.BigDecimal;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.UUID;
@@ -25,16 +27,29 @@ class DemoSettlementIT {
                 "gateway.usage.settlement-delay=200ms")) {
             String requestId = UsageFixtures.leaveMidStream(gateway.gateway(), "demo/chat");
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> "settled".equals(costSource(database, requestId)));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Row row = row(database, requestId);
+                assertThat(row).as("the ledger's row").isNotNull();
+                assertThat(row.costSource()).isEqualTo("settled");
+                assertThat(row.outcome()).isEqualTo("client_closed");
+                assertThat(row.estimated()).as("estimated").isFalse();
+                // The demo prices demo/chat: the generation's cost, not an estimate's.
+                assertThat(row.costUsd()).isPositive();
+            });
         }
     }
 
-    private static String costSource(String database, String requestId) throws Exception {
+    private record Row(String costSource, String outcome, boolean estimated, BigDecimal costUsd) {}
+
+    private static Row row(String database, String requestId) throws Exception {
         try (var c = DriverManager.getConnection("jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1", "sa", "");
-                var query = c.prepareStatement("SELECT cost_source FROM usage WHERE request_id = ?")) {
+                var query = c.prepareStatement(
+                        "SELECT cost_source, outcome, estimated, cost_usd FROM usage WHERE request_id = ?")) {
             query.setString(1, requestId);
             try (var rows = query.executeQuery()) {
-                return rows.next() ? rows.getString(1) : null;
+                return rows.next()
+                        ? new Row(rows.getString(1), rows.getString(2), rows.getBoolean(3), rows.getBigDecimal(4))
+                        : null;
             }
         }
     }

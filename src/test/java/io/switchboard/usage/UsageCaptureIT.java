@@ -214,9 +214,7 @@ class UsageCaptureIT {
 
     @Test
     void aClientThatLeavesMidStreamGetsAnEstimatedRowThatSettlementCorrects() throws Exception {
-        upstream.enqueue(FakeUpstream.sse(
-                Map.of("X-Generation-Id", "gen-left-1"),
-                List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
+        streamWithoutEnd("gen-left-1");
         upstream.whenGet(
                 "/generation",
                 FakeUpstream.json(
@@ -249,10 +247,7 @@ class UsageCaptureIT {
         assertThat(number(settled, "completion_tokens")).isEqualTo(42);
         assertThat(number(settled, "reasoning_tokens")).isEqualTo(3);
         assertThat((BigDecimal) settled.get("cost_usd")).isEqualByComparingTo("0.0042");
-        FakeUpstream.Received lookup = upstream.requests().stream()
-                .filter(r -> r.path().equals("/api/v1/generation?id=gen-left-1"))
-                .findFirst()
-                .orElseThrow();
+        FakeUpstream.Received lookup = lookups("gen-left-1").get(0);
         assertThat(lookup.method()).isEqualTo("GET");
         assertThat(lookup.header("Authorization")).isEqualTo("Bearer " + TestGateway.UPSTREAM_KEY);
     }
@@ -261,16 +256,14 @@ class UsageCaptureIT {
     void settlementKeepsAskingWhileTheGenerationIsNotFoundYet() throws Exception {
         // OpenRouter answers 404 for a generation still running (a provider that keeps generating
         // after the client left): four look-ups over half a minute once gave up for good.
-        upstream.enqueue(FakeUpstream.sse(
-                Map.of("X-Generation-Id", "gen-late-1"),
-                List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
+        streamWithoutEnd("gen-late-1");
         upstream.whenGet(
                 "/generation",
                 FakeUpstream.json(404, "{\"error\":{\"message\":\"not found\",\"code\":404}}", Map.of()));
         String requestId = UsageFixtures.leaveMidStream(gateway);
         await().atMost(Duration.ofSeconds(30)).until(() -> LEDGER.row(requestId) != null);
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> lookups("gen-late-1") >= 5);
+        await().atMost(Duration.ofSeconds(30)).until(() -> lookups("gen-late-1").size() >= 5);
         upstream.whenGet(
                 "/generation",
                 FakeUpstream.json(
@@ -284,10 +277,18 @@ class UsageCaptureIT {
         assertThat(number(LEDGER.row(requestId), "completion_tokens")).isEqualTo(420);
     }
 
-    private long lookups(String generationId) {
+    /** The upstream's next answer: a stream of generation {@code generationId} that never ends. */
+    private void streamWithoutEnd(String generationId) {
+        upstream.enqueue(FakeUpstream.sse(
+                Map.of("X-Generation-Id", generationId),
+                List.of(FakeUpstream.endless(Duration.ofMillis(20), i -> chunk("t" + i)))));
+    }
+
+    /** The generation look-ups the upstream received for {@code generationId}, in order. */
+    private List<FakeUpstream.Received> lookups(String generationId) {
         return upstream.requests().stream()
                 .filter(r -> r.path().equals("/api/v1/generation?id=" + generationId))
-                .count();
+                .toList();
     }
 
     @Test

@@ -101,6 +101,13 @@ class UsageJournalTest {
      * Writes a journal as a run would have left it: admissions, generation ids, ended records, and
      * commits (lists of ids).
      */
+    /** A ledger writing through {@code rows}, journaled in {@link #file()}, stopped after the test. */
+    private UsageLedger journaledLedger(UsageRowWriter rows, UsageProperties properties) {
+        UsageLedger ledger = new UsageLedger(rows, properties, new UsageJournal(file(), properties.journal(), 1000));
+        ledgers.add(ledger);
+        return ledger;
+    }
+
     private void journalLeftBehind(Object... entries) throws IOException {
         ByteArrayOutputStream lines = new ByteArrayOutputStream();
         for (Object entry : entries) {
@@ -457,9 +464,7 @@ class UsageJournalTest {
 
         UsageProperties properties = UsageFixtures.properties(
                 dir.resolve("spill.jsonl"), "flush-interval", "20ms", "journal.commit-delay", "0s");
-        UsageJournal journal = new UsageJournal(file(), properties.journal(), 1000);
-        UsageLedger ledger = new UsageLedger(repository, properties, journal);
-        ledgers.add(ledger);
+        UsageLedger ledger = journaledLedger(UsageRowWriter.of(repository), properties);
         List<UsageRecord> toldOf = new ArrayList<>();
         ledger.onRecovered(toldOf::add);
         ledger.start();
@@ -488,11 +493,7 @@ class UsageJournalTest {
 
         UsageProperties properties =
                 UsageFixtures.properties(spillPath, "flush-interval", "20ms", "journal.commit-delay", "0s");
-        UsageLedger ledger = new UsageLedger(
-                new UsageRepository(db.connections()),
-                properties,
-                new UsageJournal(file(), properties.journal(), 1000));
-        ledgers.add(ledger);
+        UsageLedger ledger = journaledLedger(UsageRowWriter.of(new UsageRepository(db.connections())), properties);
         ledger.start();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> db.count("SELECT COUNT(*) FROM usage") == 2);
@@ -515,8 +516,7 @@ class UsageJournalTest {
                 () -> databaseAnswers.await(60, TimeUnit.SECONDS));
         UsageProperties properties = UsageFixtures.properties(
                 dir.resolve("spill.jsonl"), "flush-interval", "1h", "journal.commit-delay", "0s");
-        UsageLedger ledger = new UsageLedger(slow, properties, new UsageJournal(file(), properties.journal(), 1000));
-        ledgers.add(ledger);
+        UsageLedger ledger = journaledLedger(slow, properties);
 
         long begin = System.nanoTime();
         ledger.start();
@@ -557,11 +557,7 @@ class UsageJournalTest {
                 "1h",
                 "journal.commit-delay",
                 "0s");
-        UsageLedger ledger = new UsageLedger(
-                new UsageRepository(db.connections()),
-                properties,
-                new UsageJournal(file(), properties.journal(), 1000));
-        ledgers.add(ledger);
+        UsageLedger ledger = journaledLedger(UsageRowWriter.of(new UsageRepository(db.connections())), properties);
 
         ledger.start();
 

@@ -214,20 +214,25 @@ class UsageObserverTest {
         });
     }
 
+    /** A priced stream of one content event whose usage (10 + 20 tokens) reports {@code cost}, ended. */
+    private void streamReportingCost(String cost) {
+        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("some") + "\n\n");
+        send(
+                observer,
+                "data: {\"id\":\"gen-c\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
+                        + "\"total_tokens\":30,\"cost\":" + cost + "}}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+    }
+
     /**
      * A cost of 0 from the upstream (a free model, a key the company brings itself) is the cost:
      * never replaced by a price from the model list, which would charge the key's budget for it.
      */
     @Test
     void anUpstreamCostOfZeroIsKeptAndNotPriced() {
-        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
-        observer.onUpstreamResponse(200, new HttpHeaders());
-        send(observer, chunk("free") + "\n\n");
-        send(
-                observer,
-                "data: {\"id\":\"gen-0\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
-                        + "\"total_tokens\":30,\"cost\":0}}\n\n");
-        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        streamReportingCost("0");
 
         assertThat(records).singleElement().satisfies(r -> {
             assertThat(r.costUsd()).isEqualByComparingTo("0");
@@ -243,14 +248,7 @@ class UsageObserverTest {
     @ParameterizedTest
     @ValueSource(strings = {"1e13", "1000000000000", "-0.5"})
     void anUpstreamCostTheLedgerCannotHoldIsPricedInstead(String cost) {
-        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
-        observer.onUpstreamResponse(200, new HttpHeaders());
-        send(observer, chunk("dear") + "\n\n");
-        send(
-                observer,
-                "data: {\"id\":\"gen-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
-                        + "\"total_tokens\":30,\"cost\":" + cost + "}}\n\n");
-        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+        streamReportingCost(cost);
 
         assertThat(records).singleElement().satisfies(r -> {
             assertThat(r.costSource()).isEqualTo("priced");
