@@ -72,8 +72,8 @@ final class BudgetSeeding {
 
     void start() {
         store.onSpendLost(this::reseed);
+        // The first failed read also lets the start go on (seedAll's first retry says so).
         running = seedAll(cutoff, "before " + cutoff)
-                .doOnError(error -> firstAttempt.complete(null))
                 .doFinally(signal -> firstAttempt.complete(null))
                 .subscribe(null, error -> log.error("Budget seeding stopped; budgeted keys stay refused", error));
         awaitFirstAttempt();

@@ -162,6 +162,9 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     private final RedisClient client;
     private final RedisURI uri;
     private final String prefix;
+    /** The marker's key, built once: every budgeted reservation names it. */
+    private final String seededMarker;
+
     private volatile boolean markerSet;
     private volatile @Nullable Runnable spendLost;
     /** Slot tokens are this process's random prefix and a count: unique across replicas. */
@@ -191,6 +194,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         this.uri = RedisURI.create(url);
         this.uri.setTimeout(commandTimeout);
         this.prefix = prefix;
+        this.seededMarker = prefix + SEEDED_MARKER;
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder()
                 .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
@@ -290,7 +294,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                 eval(
                         RESERVE,
                         ScriptOutputType.INTEGER,
-                        new String[] {key, token, prefix + SEEDED_MARKER},
+                        new String[] {key, token, seededMarker},
                         Long.toString(limit),
                         Long.toString(amount),
                         markerSet ? "1" : "0"),
@@ -316,7 +320,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
      */
     @Override
     public Mono<Void> markSeeded() {
-        return command(c -> c.async().set(prefix + SEEDED_MARKER, "1"))
+        return command(c -> c.async().set(seededMarker, "1"))
                 .doOnSuccess(ok -> markerSet = true)
                 .then();
     }
