@@ -88,10 +88,6 @@ class SecurityConfiguration {
                 .getFirewalledExchange(exchange);
     }
 
-    /**
-     * What the firewall refuses (a path with {@code //}, {@code ;}, an encoded slash, ...) gets the
-     * OpenAI-shaped 400 every other bad request gets, not Spring Security's bare status.
-     */
     /** The methods Spring Security's strict firewall lets through; it refuses every other. */
     private static final Set<HttpMethod> FIREWALL_METHODS = Set.of(
             HttpMethod.DELETE,
@@ -102,6 +98,11 @@ class SecurityConfiguration {
             HttpMethod.POST,
             HttpMethod.PUT);
 
+    /**
+     * What the firewall refuses (a path with {@code //}, {@code ;}, an encoded slash, ...) gets the
+     * OpenAI-shaped 400 every other bad request gets, not Spring Security's bare status; a method it
+     * refuses, the 405 of a wrong method.
+     */
     @Bean
     static ServerExchangeRejectedHandler rejectedRequests() {
         // A fixed message: Spring Security's reason may quote the refused header or path, which can

@@ -6,6 +6,7 @@ import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.errors.InvalidKeyMessage;
 import io.switchboard.exchange.CallerKey;
+import io.switchboard.exchange.ProxyEndpoint;
 import org.springframework.http.MediaType;
 import org.springframework.security.core.context.ReactiveSecurityContextHolder;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -26,8 +27,8 @@ public final class ModelListHandler {
         this.catalog = catalog;
     }
 
-    private static final String ONE_MODEL = "/v1/models/";
-    private static final String ONE_MODEL_OPENROUTER = "/api/v1/models/";
+    private static final String ONE_MODEL = ProxyEndpoint.V1 + ProxyEndpoint.MODELS.upstreamPath() + "/";
+    private static final String ONE_MODEL_OPENROUTER = ProxyEndpoint.API_V1 + ProxyEndpoint.MODELS.upstreamPath() + "/";
 
     /**
      * Whether {@code path} names one model, {@code /v1/models/{id}}: the one path whose last part may
