@@ -7,13 +7,18 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -486,8 +491,31 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         if (current == null || !current.isOpen()) {
             return Mono.error(new IllegalStateException("Redis is not connected"));
         }
-        return Mono.fromCompletionStage(() -> call.apply(current));
+        return Mono.fromCompletionStage(() -> onCallersLoop(call.apply(current)));
     }
+
+    /**
+     * Lettuce completes every command on its own I/O thread, one per connection. Without this hop
+     * the rest of each request's filters and its proxying would run there: every request of the
+     * replica through one thread, beside the event loops meant to share them. The answer is handed
+     * back to the event loop that sent the command (the one serving the request), or run where it
+     * arrives when the command was sent from elsewhere or that loop no longer takes work.
+     */
+    private static <T> CompletionStage<T> onCallersLoop(CompletionStage<T> sent) {
+        EventExecutor caller = ThreadExecutorMap.currentExecutor();
+        if (caller == null) {
+            return sent;
+        }
+        return sent.whenCompleteAsync(NOTHING, task -> {
+            try {
+                caller.execute(task);
+            } catch (RejectedExecutionException shuttingDown) {
+                task.run();
+            }
+        });
+    }
+
+    private static final BiConsumer<Object, Throwable> NOTHING = (value, error) -> {};
 
     private static long asLong(Object value) {
         return value instanceof Number number ? number.longValue() : Long.parseLong(value.toString());

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.metrics.GatewayMeters;
 import io.switchboard.metrics.MetricsProperties;
 import io.switchboard.testing.FaultProxy;
@@ -13,6 +17,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** The Lua scripts against a real Redis, shared by two store instances as two replicas would. */
 class RedisLimitStoreIT {
@@ -462,6 +469,39 @@ class RedisLimitStoreIT {
             hold.settle(250).block(Duration.ofSeconds(5));
             assertThat(direct.sync().hget(prefix + "budget:evicted", "spent")).isEqualTo("250");
         });
+    }
+
+    /**
+     * Redis answers on Lettuce's own I/O thread; a request's next filters and its proxying must go
+     * on where the request is served, not on that one thread shared by every request.
+     */
+    @Test
+    void answersComeBackOnTheEventLoopThatAsked() throws Exception {
+        FailoverLimitStore store = new FailoverLimitStore(
+                replicaA,
+                new Binder(new MapConfigurationPropertySource(java.util.Map.of()))
+                        .bindOrCreate("gateway.ratelimit", RateLimitProperties.class),
+                null);
+        store.start();
+        EventLoopGroup serving =
+                new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("serving-loop"), NioIoHandler.newFactory());
+        try {
+            List<Mono<?>> calls = List.of(
+                    store.take("loop:rpm", 10, Duration.ofMinutes(1), 1),
+                    store.peek("loop:rpm", 10, Duration.ofMinutes(1)),
+                    store.acquire("loop", 5),
+                    store.reserve("loop", 1000, 10));
+            for (Mono<?> call : calls) {
+                CompletableFuture<String> answeredOn = new CompletableFuture<>();
+                serving.execute(() -> call.subscribe(
+                        answer -> answeredOn.complete(Thread.currentThread().getName()),
+                        answeredOn::completeExceptionally));
+                assertThat(answeredOn.get(5, TimeUnit.SECONDS)).startsWith("serving-loop");
+            }
+        } finally {
+            store.stop();
+            serving.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 
     @Test
