@@ -66,7 +66,8 @@ public final class UsageAdminHandler {
         Filter filter = Filter.of(request);
         UsageReport.GroupBy groupBy;
         try {
-            groupBy = UsageReport.GroupBy.parse(request.queryParam("group_by").orElse("model"));
+            String grouping = request.queryParam("group_by").orElse("");
+            groupBy = UsageReport.GroupBy.parse(grouping.isBlank() ? "model" : grouping.strip());
         } catch (IllegalArgumentException e) {
             throw GatewayException.of(
                     ErrorCode.INVALID_REQUEST, "group_by must be model, key, day or hour.", "group_by");

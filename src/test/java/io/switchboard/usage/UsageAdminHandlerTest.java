@@ -164,6 +164,21 @@ class UsageAdminHandlerTest {
                 .isEqualTo(100);
     }
 
+    /** The contract's template {@code ?key_id=&from=&to=&group_by=} filled with nothing: every default. */
+    @Test
+    void emptyParametersMeanTheirDefaults() {
+        client.get()
+                .uri("/admin/usage?key_id=&model=&from=2026-11-01&to=2026-11-03&group_by=")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody()
+                .jsonPath("$.data.length()")
+                .isEqualTo(2)
+                .jsonPath("$.data[?(@.group=='openai/gpt-5-nano')].requests")
+                .isEqualTo(10);
+    }
+
     @Test
     void timeToFirstTokenPercentilesCountOnlyStreams() {
         // A non-streaming answer's first token is its whole answer: it would pass for a slow stream.
