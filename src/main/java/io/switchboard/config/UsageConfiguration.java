@@ -80,7 +80,7 @@ class UsageConfiguration {
             StorageProperties storage) {
         UsageLedger ledger =
                 new UsageLedger(usageRowWriter(repository, database), properties, usageJournal(properties, storage));
-        meters.usageQueue(ledger::depth, ledger::lost, ledger::spilled);
+        meters.usageQueue(ledger, UsageLedger::depth, UsageLedger::lost, UsageLedger::spilled);
         return ledger;
     }
 

@@ -1,6 +1,7 @@
 package io.switchboard.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Every Switchboard meter, named once here (Prometheus names in brackets):
@@ -59,17 +60,21 @@ public final class GatewayMeters {
                 .register(registry);
     }
 
-    /** The usage queue's gauges, read from the ledger when scraped. */
-    public void usageQueue(Supplier<Number> depth, Supplier<Number> lost, Supplier<Number> spilled) {
-        Gauge.builder("switchboard.usage.queue.depth", depth)
+    /**
+     * The usage queue's gauges, read from {@code ledger} when scraped. Micrometer holds a function
+     * counter's object weakly, so the counters read the ledger itself (held by the application), not
+     * a method reference of it that nothing else holds: that one was collected, and the counters
+     * froze at their value of the first garbage collection.
+     */
+    public <T> void usageQueue(
+            T ledger, ToDoubleFunction<T> depth, ToDoubleFunction<T> lost, ToDoubleFunction<T> spilled) {
+        Gauge.builder("switchboard.usage.queue.depth", ledger, depth)
                 .description("Usage records waiting for the database")
                 .register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder(
-                        "switchboard.usage.lost", lost, s -> s.get().doubleValue())
+        FunctionCounter.builder("switchboard.usage.lost", ledger, lost)
                 .description("Usage records lost (queue full or spill failed)")
                 .register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder(
-                        "switchboard.usage.spilled", spilled, s -> s.get().doubleValue())
+        FunctionCounter.builder("switchboard.usage.spilled", ledger, spilled)
                 .description("Usage records moved to the spill file while the database failed")
                 .register(registry);
     }

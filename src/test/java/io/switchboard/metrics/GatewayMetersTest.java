@@ -5,12 +5,59 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class GatewayMetersTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final GatewayMeters meters = new GatewayMeters(registry, new MetricsProperties(true, 3, 2));
+
+    /** What the usage ledger offers the meters: its queue's depth and what it lost and spilled. */
+    static final class Ledger {
+        final AtomicLong depth = new AtomicLong();
+        final AtomicLong lost = new AtomicLong();
+        final AtomicLong spilled = new AtomicLong();
+
+        long depth() {
+            return depth.get();
+        }
+
+        long lost() {
+            return lost.get();
+        }
+
+        long spilled() {
+            return spilled.get();
+        }
+    }
+
+    /**
+     * Micrometer holds a function counter's object weakly: counters read through a method reference
+     * that nothing else held froze at their value of the first collection, and an alert on lost
+     * usage records never fired.
+     */
+    @Test
+    void usageLossAndSpillStillCountAfterAGarbageCollection() throws InterruptedException {
+        Ledger ledger = new Ledger();
+        meters.usageQueue(ledger, Ledger::depth, Ledger::lost, Ledger::spilled);
+        ledger.lost.set(3);
+        assertThat(registry.get("switchboard.usage.lost").functionCounter().count())
+                .isEqualTo(3);
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        ledger.depth.set(9);
+        ledger.lost.set(42);
+        ledger.spilled.set(7);
+        assertThat(registry.get("switchboard.usage.queue.depth").gauge().value())
+                .isEqualTo(9);
+        assertThat(registry.get("switchboard.usage.lost").functionCounter().count())
+                .isEqualTo(42);
+        assertThat(registry.get("switchboard.usage.spilled").functionCounter().count())
+                .isEqualTo(7);
+    }
 
     @Test
     void modelsPastTheBoundAreCountedAsOtherSoNoRequestCreatesMetersWithoutBound() {
