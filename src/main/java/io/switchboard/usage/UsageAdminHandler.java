@@ -25,6 +25,8 @@ import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The usage reports of the admin API (behind the admin key like all of {@code /admin/**}):
@@ -86,9 +88,7 @@ public final class UsageAdminHandler {
                     }
                 })
                 .reduce(new UsageReport(groupBy), UsageReport::add)
-                .flatMap(report -> ServerResponse.ok()
-                        .contentType(MediaType.APPLICATION_JSON)
-                        .bodyValue(report.render()));
+                .flatMap(report -> json(report.render()));
     }
 
     Mono<ServerResponse> recent(ServerRequest request) {
@@ -101,9 +101,7 @@ public final class UsageAdminHandler {
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("object", "list");
                     body.put("data", rows);
-                    return ServerResponse.ok()
-                            .contentType(MediaType.APPLICATION_JSON)
-                            .bodyValue(body);
+                    return json(body);
                 });
     }
 
@@ -122,6 +120,22 @@ public final class UsageAdminHandler {
                 .contentType(CSV)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\"")
                 .body(BodyInserters.fromDataBuffers(lines));
+    }
+
+    /**
+     * The reports' JSON, written here rather than by the application's codec: that one leaves out
+     * null values ({@code spring.jackson.default-property-inclusion=non_null}), and a report's null
+     * (no time to first token in a group without streams, no cost for an unpriced row) is a field
+     * scripts read, documented as null. Costs are written as plain decimals, never as {@code 3E+1}.
+     */
+    private static final JsonMapper REPORT_JSON = JsonMapper.builder()
+            .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .build();
+
+    private static Mono<ServerResponse> json(Object body) {
+        return ServerResponse.ok()
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(REPORT_JSON.writeValueAsBytes(body));
     }
 
     private static Map<String, Object> recentRow(UsageRecord r) {

@@ -164,6 +164,29 @@ class UsageAdminHandlerTest {
                 .isEqualTo(100);
     }
 
+    /** A sum of 30 dollars reads 30, not {@code 3E+1}; a hundredth of a micro-dollar not {@code 1E-8}. */
+    @Test
+    void costsAreWrittenAsPlainDecimals() {
+        Instant day = Instant.parse("2026-10-01T10:00:00Z");
+        repository
+                .insert(List.of(
+                        UsageFixtures.record("key-c", "pricey/model", 1, 1, "15", day),
+                        UsageFixtures.record("key-c", "pricey/model", 1, 1, "15", day),
+                        UsageFixtures.record("key-c", "cheap/model", 1, 1, "0.00000001", day)))
+                .block(Duration.ofSeconds(5));
+        String body = client.get()
+                .uri("/admin/usage?from=2026-10-01&to=2026-10-02&group_by=model")
+                .exchange()
+                .expectStatus()
+                .isOk()
+                .expectBody(String.class)
+                .returnResult()
+                .getResponseBody();
+        assertThat(body)
+                .contains("\"cost_usd\":30,", "\"cost_usd\":0.00000001,")
+                .doesNotContain("E+", "E-");
+    }
+
     /** The contract's template {@code ?key_id=&from=&to=&group_by=} filled with nothing: every default. */
     @Test
     void emptyParametersMeanTheirDefaults() {
