@@ -110,11 +110,12 @@ public final class UsageAdminHandler {
 
     Mono<ServerResponse> export(ServerRequest request) {
         Filter filter = Filter.of(request);
-        Flux<DataBuffer> lines = Flux.concat(
-                        Flux.just(UsageCsv.HEADER),
-                        repository
-                                .findAll(filter.keyId, filter.model, filter.from, filter.to, EXPORT_PAGE)
-                                .map(UsageCsv::line))
+        // The header waits for the first page's answer: a database that is down is then a 503, not
+        // a 200 with the header and a cut connection (which a scheduled export saves as no usage).
+        Flux<DataBuffer> lines = repository
+                .findAll(filter.keyId, filter.model, filter.from, filter.to, EXPORT_PAGE)
+                .map(UsageCsv::line)
+                .switchOnFirst((first, all) -> first.isOnError() ? all : Flux.concat(Flux.just(UsageCsv.HEADER), all))
                 .map(line -> buffers.wrap(line.getBytes(StandardCharsets.UTF_8)));
         return ServerResponse.ok()
                 .contentType(CSV)
