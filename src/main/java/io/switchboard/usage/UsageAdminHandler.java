@@ -181,7 +181,16 @@ public final class UsageAdminHandler {
             if (!from.isBefore(to)) {
                 throw GatewayException.of(ErrorCode.INVALID_REQUEST, "from must be before to.", "from");
             }
-            return new Filter(text(request, "key_id"), text(request, "model"), from, to);
+            return new Filter(name(request, "key_id"), name(request, "model"), from, to);
+        }
+
+        /** A key id or model: PostgreSQL refuses a NUL in a query (a 500), and no name holds a control. */
+        private static @Nullable String name(ServerRequest request, String parameter) {
+            if (request.queryParam(parameter).orElse("").chars().anyMatch(Character::isISOControl)) {
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST, parameter + " must not hold control characters.", parameter);
+            }
+            return text(request, parameter);
         }
 
         private static @Nullable String text(ServerRequest request, String name) {
