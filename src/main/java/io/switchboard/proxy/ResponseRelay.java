@@ -13,6 +13,7 @@ import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -156,35 +157,7 @@ public class ResponseRelay {
             Heartbeats heartbeats =
                     new Heartbeats(wheels.on(connection.channel().eventLoop()), heartbeatNanos, splitter::atBoundary);
             AtomicBoolean failed = new AtomicBoolean();
-            Flux<DataBuffer> events = in.concatMapIterable(
-                            chunk -> {
-                                heartbeats.touch();
-                                return kept(splitter.split(chunk), observers);
-                            },
-                            1)
-                    .concatWith(Mono.fromSupplier(() -> remainder(splitter, observers)))
-                    // A stream that ended without a byte answered nothing, yet would end cleanly:
-                    // the client is told, as for a non-streaming answer without a body. (One whose
-                    // only event the gateway kept back, an unasked-for usage event, did answer.)
-                    .switchIfEmpty(Mono.defer(() -> splitter.sawBytes()
-                            ? Mono.empty()
-                            : Mono.error(GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM))))
-                    .onErrorResume(error -> {
-                        GatewayException cut = UpstreamFailures.midway(error);
-                        failed.set(true);
-                        boolean midEvent = splitter.midEvent();
-                        splitter.discard();
-                        log.info("{} stream cut: {}", state.requestId(), cut.getMessage());
-                        byte[] event = OpenAiErrorBody.renderEvent(cut.code(), cut.getMessage(), state.requestId());
-                        // After part of an oversized event: end its line and the event (broken,
-                        // as it is) so the error is an event of its own.
-                        ByteBuf bytes =
-                                midEvent ? Unpooled.wrappedBuffer(EVENT_END, event) : Unpooled.wrappedBuffer(event);
-                        // Error after the event: the connection is aborted, so the client also
-                        // sees an incomplete response, never a clean end.
-                        return Flux.<DataBuffer>just(BUFFERS.wrap(bytes)).concatWith(Mono.error(cut));
-                    })
-                    .doOnNext(buffer -> observers.onFirstByte())
+            Flux<DataBuffer> events = events(in, splitter, heartbeats::touch, observers, state.requestId(), failed)
                     .doFinally(signal -> {
                         heartbeats.end();
                         splitter.discard();
@@ -202,6 +175,58 @@ public class ResponseRelay {
             // every open stream would otherwise keep.
             return message.writeWith(out);
         };
+    }
+
+    /**
+     * The upstream's chunks as the client's buffers: whole events (or pieces of an oversized one),
+     * then, if the upstream failed, an error event and the error. The upstream's failure waits
+     * behind the events already read: split from a chunk the upstream sent before it failed, they
+     * were held for a client that was not reading at that moment, and a plain error overtook and
+     * dropped them (the answer's last content, its finish reason, its usage).
+     */
+    static Flux<DataBuffer> events(
+            Flux<ByteBuf> in,
+            SseEventSplitter splitter,
+            Runnable onChunk,
+            ExchangeObservers observers,
+            String requestId,
+            AtomicBoolean failed) {
+        AtomicReference<Throwable> upstreamFailure = new AtomicReference<>();
+        return in.onErrorResume(error -> {
+                    upstreamFailure.set(error);
+                    return Mono.empty();
+                })
+                .concatMapIterable(
+                        chunk -> {
+                            onChunk.run();
+                            return kept(splitter.split(chunk), observers);
+                        },
+                        1)
+                .concatWith(Mono.defer(() -> {
+                    Throwable failure = upstreamFailure.get();
+                    return failure != null ? Mono.error(failure) : Mono.justOrEmpty(remainder(splitter, observers));
+                }))
+                // A stream that ended without a byte answered nothing, yet would end cleanly: the
+                // client is told, as for a non-streaming answer without a body. (One whose only
+                // event the gateway kept back, an unasked-for usage event, did answer.)
+                .switchIfEmpty(Mono.defer(() -> splitter.sawBytes()
+                        ? Mono.empty()
+                        : Mono.error(GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM))))
+                .onErrorResume(error -> {
+                    GatewayException cut = UpstreamFailures.midway(error);
+                    failed.set(true);
+                    boolean midEvent = splitter.midEvent();
+                    splitter.discard();
+                    log.info("{} stream cut: {}", requestId, cut.getMessage());
+                    byte[] event = OpenAiErrorBody.renderEvent(cut.code(), cut.getMessage(), requestId);
+                    // After part of an oversized event: end its line and the event (broken, as it
+                    // is) so the error is an event of its own.
+                    ByteBuf bytes = midEvent ? Unpooled.wrappedBuffer(EVENT_END, event) : Unpooled.wrappedBuffer(event);
+                    // Error after the event: the connection is aborted, so the client also sees an
+                    // incomplete response, never a clean end.
+                    return Flux.<DataBuffer>just(BUFFERS.wrap(bytes)).concatWith(Mono.error(cut));
+                })
+                .doOnNext(buffer -> observers.onFirstByte());
     }
 
     /** The pieces of one chunk that go to the client, as one buffer (one flush); empty if none. */

@@ -1,0 +1,63 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.ProxyEndpoint;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import reactor.test.StepVerifier;
+import reactor.test.publisher.TestPublisher;
+
+/** The relay's events from an upstream that fails while the client is not reading. */
+class ResponseRelayEventsTest {
+
+    private static final String FIRST = "data: {\"choices\":[{\"delta\":{\"content\":\"last words\"}}]}\n\n";
+    private static final String SECOND = "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+
+    /**
+     * The upstream sent two events, then reset its connection, while the client had asked for
+     * nothing: when it reads, it gets both events and then the error event, not the error alone.
+     */
+    @Test
+    void eventsReadBeforeAnUpstreamFailureReachTheClientBeforeItsErrorEvent() {
+        TestPublisher<ByteBuf> upstream = TestPublisher.create();
+        ExchangeObservers observers = ExchangeObservers.open(
+                List.of(),
+                new GatewayExchange(
+                        "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis()));
+        AtomicBoolean failed = new AtomicBoolean();
+        var events = ResponseRelay.events(
+                upstream.flux(), new SseEventSplitter(1024 * 1024), () -> {}, observers, "req-1", failed);
+
+        StepVerifier.create(events, 0)
+                .then(() -> {
+                    upstream.next(Unpooled.copiedBuffer(FIRST + SECOND, StandardCharsets.UTF_8));
+                    upstream.error(new IOException("Connection reset by peer"));
+                })
+                .thenRequest(10)
+                .assertNext(buffer -> assertThat(text(buffer)).isEqualTo(FIRST + SECOND))
+                .assertNext(buffer -> assertThat(text(buffer))
+                        .startsWith("data: {\"error\":{")
+                        .contains("req-1"))
+                .expectError()
+                .verify(Duration.ofSeconds(5));
+        assertThat(failed).isTrue();
+    }
+
+    private static String text(DataBuffer buffer) {
+        try {
+            return buffer.toString(StandardCharsets.UTF_8);
+        } finally {
+            DataBufferUtils.release(buffer);
+        }
+    }
+}
