@@ -5,11 +5,13 @@ import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import org.springframework.core.io.buffer.DataBuffer;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 
 /**
@@ -24,7 +26,7 @@ import reactor.core.publisher.Operators;
  * per stream, kept for as long as the stream is open; this is one small object per stream. Signals
  * are sent only from the wheel's loop, so they are serial as Reactive Streams requires.
  */
-final class Heartbeats implements Publisher<DataBuffer>, Subscription {
+final class Heartbeats implements Publisher<DataBuffer>, Subscription, Predicate<DataBuffer> {
 
     private static final ByteBuf COMMENT = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer().writeBytes(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII)));
@@ -40,6 +42,9 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
     private volatile boolean done;
     private boolean ended;
     private volatile @Nullable Subscriber<? super DataBuffer> actual;
+    private volatile @Nullable DataBuffer lastBeat;
+    /** Whether the last buffer that left for the client ended its event; read and written by {@link #test}. */
+    private boolean clientBetweenEvents = true;
 
     /** This stream's place in the wheel's list, or -1; read and written on the wheel's loop only. */
     int slot = -1;
@@ -103,7 +108,47 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription {
         }
         lastNanos = now;
         Operators.produced(DEMAND, this, 1);
-        subscriber.onNext(ResponseRelay.BUFFERS.wrap(COMMENT.duplicate()));
+        DataBuffer beat = ResponseRelay.BUFFERS.wrap(COMMENT.duplicate());
+        lastBeat = beat;
+        subscriber.onNext(beat);
+    }
+
+    /**
+     * The stream's events with these beats in their silences. Errors are delayed until both end
+     * (the beats end with the events): a plain merge passed the upstream's failure on at once and
+     * dropped the error event still queued for a client that had asked for nothing at that moment
+     * (one not reading). The filter is {@link #test}.
+     */
+    Flux<DataBuffer> mergedWith(Flux<DataBuffer> events) {
+        return Flux.mergeDelayError(1, events, this).filter(this);
+    }
+
+    /**
+     * Whether a buffer leaving the merge of events and beats goes to the client: an event's always
+     * (noting whether it ended its event), a beat only if the client's last buffer ended one. The
+     * check at the tick is not enough: it is about what was read from the upstream, and the merge
+     * keeps a beat for a client that is not reading, to hand it out later, possibly after a piece
+     * of an oversized event that the upstream's next chunk has not finished yet.
+     */
+    @Override
+    public boolean test(DataBuffer buffer) {
+        if (buffer == lastBeat) {
+            lastBeat = null;
+            return clientBetweenEvents;
+        }
+        clientBetweenEvents = endsAnEvent(buffer);
+        return true;
+    }
+
+    /** Ends with a blank line: LF LF (also CR LF LF), or LF CR LF (also CR LF CR LF). */
+    static boolean endsAnEvent(DataBuffer buffer) {
+        int end = buffer.writePosition();
+        int length = buffer.readableByteCount();
+        if (length < 2 || buffer.getByte(end - 1) != '\n') {
+            return false;
+        }
+        byte before = buffer.getByte(end - 2);
+        return before == '\n' || (before == '\r' && length >= 3 && buffer.getByte(end - 3) == '\n');
     }
 
     /** On the wheel's loop. */

@@ -162,10 +162,8 @@ public class ResponseRelay {
                         heartbeats.end();
                         splitter.discard();
                     });
-            // Errors delayed until both end (the heartbeats end with the events): a plain merge
-            // passed the upstream's failure on at once and dropped the error event still queued
-            // for a client that had asked for nothing at that moment (one not reading).
-            Flux<DataBuffer> out = Flux.mergeDelayError(1, events, heartbeats)
+            Flux<DataBuffer> out = heartbeats
+                    .mergedWith(events)
                     .doOnRequest(SentHeaders.of(message))
                     .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
