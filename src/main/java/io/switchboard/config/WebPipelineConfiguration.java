@@ -3,6 +3,7 @@ package io.switchboard.config;
 import io.switchboard.errors.GatewayErrorWebExceptionHandler;
 import io.switchboard.exchange.CheckpointFreeFilterChain;
 import io.switchboard.proxy.ClientSendTimeout;
+import io.switchboard.proxy.DecoderRefusals;
 import io.switchboard.proxy.ProxyDispatch;
 import io.switchboard.proxy.StreamingProperties;
 import java.util.ArrayList;
@@ -33,6 +34,11 @@ class WebPipelineConfiguration {
     @Bean
     NettyServerCustomizer clientSendTimeout(StreamingProperties streaming) {
         return new ClientSendTimeout(streaming.sendTimeout())::installOn;
+    }
+
+    @Bean
+    NettyServerCustomizer decoderRefusals() {
+        return DecoderRefusals::installOn;
     }
 
     @Bean

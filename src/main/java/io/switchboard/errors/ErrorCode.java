@@ -19,6 +19,8 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed"),
     CONFLICT(HttpStatus.CONFLICT, "invalid_request_error", "conflict"),
     BODY_TOO_LARGE(HttpStatus.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large"),
+    URI_TOO_LONG(HttpStatus.URI_TOO_LONG, "invalid_request_error", "uri_too_long"),
+    HEADERS_TOO_LARGE(HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error", "request_headers_too_large"),
     UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type"),
     RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_exceeded"),
     INTERNAL(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal_error"),

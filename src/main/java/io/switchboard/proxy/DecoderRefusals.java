@@ -1,0 +1,93 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.OpenAiErrorBody;
+import org.jspecify.annotations.Nullable;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * The answers Reactor Netty gives by itself, before any filter runs, to a request it cannot read: a
+ * header block over {@code server.max-http-request-header-size} (431), a request line too long
+ * (414), a malformed request (400). They come without a body or a request id; here they get the
+ * gateway's OpenAI-shaped error and an {@code X-Request-Id}, like every other refusal. Recognized as
+ * an error response without a body and without the request id that every answer of the gateway's
+ * own carries.
+ *
+ * <p>Why by hand: Reactor Netty offers no hook for these answers; this handler sits between its
+ * HTTP codec and its request handling, one instance shared by every connection.
+ */
+@ChannelHandler.Sharable
+public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
+
+    static final String NAME = "switchboard.decoderRefusals";
+    private static final DecoderRefusals INSTANCE = new DecoderRefusals();
+
+    private DecoderRefusals() {}
+
+    public static HttpServer installOn(HttpServer server) {
+        return server.doOnChannelInit((observer, channel, remoteAddress) -> {
+            ChannelPipeline pipeline = channel.pipeline();
+            if (pipeline.get(NettyPipeline.HttpCodec) != null) {
+                pipeline.addAfter(NettyPipeline.HttpCodec, NAME, INSTANCE);
+            }
+        });
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof FullHttpResponse refusal
+                && refusal.content().readableBytes() == 0
+                && !refusal.headers().contains(RequestIdWebFilter.HEADER)) {
+            ErrorCode code = codeOf(refusal.status().code());
+            if (code != null) {
+                ctx.write(shaped(refusal, code), promise);
+                return;
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    private static @Nullable ErrorCode codeOf(int status) {
+        return switch (status) {
+            case 400 -> ErrorCode.INVALID_REQUEST;
+            case 413 -> ErrorCode.BODY_TOO_LARGE;
+            case 414 -> ErrorCode.URI_TOO_LONG;
+            case 431 -> ErrorCode.HEADERS_TOO_LARGE;
+            default -> null;
+        };
+    }
+
+    private static FullHttpResponse shaped(FullHttpResponse refusal, ErrorCode code) {
+        String requestId = RequestIdWebFilter.newId();
+        byte[] body = OpenAiErrorBody.render(code, message(code), null, requestId);
+        FullHttpResponse shaped =
+                new DefaultFullHttpResponse(refusal.protocolVersion(), refusal.status(), Unpooled.wrappedBuffer(body));
+        shaped.headers().set(refusal.headers());
+        shaped.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(RequestIdWebFilter.HEADER, requestId);
+        refusal.release();
+        return shaped;
+    }
+
+    private static String message(ErrorCode code) {
+        return switch (code) {
+            case HEADERS_TOO_LARGE -> "The request's header fields are too large.";
+            case URI_TOO_LONG -> "The request's URL is too long.";
+            case BODY_TOO_LARGE -> "The request body is too large.";
+            default -> "The request could not be read as HTTP.";
+        };
+    }
+}
