@@ -37,9 +37,11 @@ public final class ProviderRegistry implements AutoCloseable {
         this.loops = loops;
         List<Provider> built = new ArrayList<>();
         configured.forEach((name, props) -> {
+            // Refused, not left out: the requests for its models would go to another provider
+            // (the catch-all, OpenRouter), with what they hold, instead of where they were meant to.
             if (props.baseUrl() == null) {
-                log.warn("Provider '{}' has no base-url and is ignored", name);
-                return;
+                throw new IllegalStateException("gateway.providers." + name
+                        + ".base-url is not set: every provider needs the URL of its API root");
             }
             built.add(build(name, props));
         });

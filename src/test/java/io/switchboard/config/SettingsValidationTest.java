@@ -54,7 +54,7 @@ class SettingsValidationTest {
         assertThat(bind("gateway.providers.x", Map.of("gateway.providers.x.base-url", "http://127.0.0.1:8000/v1")))
                 .isNotNull();
         assertThat(bind("gateway.providers.x", Map.of("gateway.providers.x.api-key", "sk-x")))
-                .as("no base URL: the registry warns and leaves the provider out")
+                .as("no base URL binds: the registry refuses it (ProviderRegistryTest)")
                 .isNotNull();
         assertThat(bind("gateway.keys", Map.of("gateway.keys.lookup-timeout", "1ms")))
                 .isNotNull();
