@@ -11,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
-import com.openai.errors.OpenAIException;
 import com.openai.errors.RateLimitException;
+import com.openai.errors.SseException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,8 @@ class OpenAiSdkIT {
                 .apiKey(TestGateway.clientKey)
                 .baseUrl(new TestGateway(port).baseUrl())
                 .maxRetries(0)
-                .timeout(Duration.ofSeconds(15))
+                // Longer than the 10 s silence of the idle-timeout test's upstream.
+                .timeout(Duration.ofSeconds(30))
                 .build();
     }
 
@@ -107,13 +109,21 @@ class OpenAiSdkIT {
 
     @Test
     void streamCutByIdleTimeoutIsAnErrorInTheSdk() {
-        upstream.enqueue(sse(List.of(send(chunk("partial")), pause(Duration.ofSeconds(30)))));
+        // The upstream goes silent for 10 s, far past strict's 700 ms idle timeout; the SDK's own
+        // timeout is longer than that silence, so only the gateway's error event can end the
+        // stream with an error (a stream left alone ends cleanly when the upstream's pause does).
+        upstream.enqueue(sse(List.of(send(chunk("partial")), pause(Duration.ofSeconds(10)))));
         assertThatThrownBy(() -> {
                     try (StreamResponse<ChatCompletionChunk> stream =
                             client.chat().completions().createStreaming(params("strict/model"))) {
                         stream.stream().forEach(chunk -> {});
                     }
                 })
-                .isInstanceOf(OpenAIException.class);
+                .asInstanceOf(InstanceOfAssertFactories.throwable(SseException.class))
+                .satisfies(error -> {
+                    assertThat(error.code()).hasValue("upstream_timeout");
+                    assertThat(error.type()).hasValue("upstream_error");
+                })
+                .hasMessageContaining("went silent");
     }
 }
