@@ -17,6 +17,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -170,7 +172,11 @@ class GracefulShutdownIT {
         }
     }
 
-    /** One GET on an open connection: the response head and body, or "" when the server closed it. */
+    /**
+     * One GET on an open connection: the response head and body, or "" when the server closed it
+     * (end of stream, or a reset). A server that neither answers nor closes within the socket's read
+     * timeout fails the test: a request left hanging was not refused.
+     */
     private static String exchange(Socket socket, int port, String id) throws IOException {
         OutputStream out = socket.getOutputStream();
         String request = "GET /v1/no-such-operation HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer "
@@ -178,7 +184,8 @@ class GracefulShutdownIT {
         try {
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
-        } catch (IOException closed) {
+        } catch (SocketException closed) {
+            // Reset or broken pipe: the server had closed the connection already.
             return "";
         }
         InputStream in = socket.getInputStream();
@@ -200,8 +207,13 @@ class GracefulShutdownIT {
             if (contentLength > 0) {
                 head.append(new String(in.readNBytes(contentLength), StandardCharsets.UTF_8));
             }
-        } catch (IOException reset) {
-            // closed by the server: whatever arrived
+        } catch (SocketTimeoutException silent) {
+            throw new AssertionError(
+                    "request " + id + " was neither answered nor its connection closed within " + socket.getSoTimeout()
+                            + " ms; received: '" + head + "'",
+                    silent);
+        } catch (SocketException reset) {
+            // Reset by the server: whatever arrived before it.
         }
         return head.toString();
     }
