@@ -89,16 +89,23 @@ class HeartbeatsTest {
 
     @Test
     void aBeatWithoutDemandIsSkippedNotQueued() throws Exception {
+        // A wheel that never ticks by itself: the test drives the beats' ticks, each a period apart.
+        HeartbeatWheel still = new HeartbeatWheel(loop, Duration.ZERO);
+        Heartbeats beats = new Heartbeats(still, PERIOD.toNanos(), () -> true);
+        long start = System.nanoTime();
         Recorder client = new Recorder(0);
-        beats(() -> true).subscribe(client);
+        beats.subscribe(client);
 
-        Thread.sleep(4 * PERIOD.toMillis());
-        assertThat(client.beats()).isZero();
+        for (int period = 1; period <= 5; period++) {
+            tick(beats, start + period * PERIOD.toNanos());
+        }
+        assertThat(client.beats()).as("beats due while nothing was asked").isZero();
 
-        client.subscription.request(1);
-        await().atMost(Duration.ofSeconds(2)).until(() -> client.beats() == 1);
-        Thread.sleep(3 * PERIOD.toMillis());
-        assertThat(client.beats()).as("one asked, one sent").isEqualTo(1);
+        client.subscription.request(5);
+        tick(beats, start + 6 * PERIOD.toNanos());
+        assertThat(client.beats())
+                .as("five asked after five skipped beats, one period of silence since")
+                .isEqualTo(1);
     }
 
     @Test
@@ -148,6 +155,11 @@ class HeartbeatsTest {
 
     private Heartbeats beats(java.util.function.BooleanSupplier betweenEvents) {
         return new Heartbeats(wheel, PERIOD.toNanos(), betweenEvents);
+    }
+
+    /** One tick of {@code beats} at {@code nanos}, on the loop, as its wheel would: returns once done. */
+    private void tick(Heartbeats beats, long nanos) throws Exception {
+        loop.submit(() -> beats.tick(nanos)).get(1, TimeUnit.SECONDS);
     }
 
     private int wheelSize() throws Exception {
