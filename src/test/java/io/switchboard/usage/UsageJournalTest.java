@@ -282,6 +282,8 @@ class UsageJournalTest {
         UsageJournal journal =
                 journal(100_000, "flush-interval", "1ms", "commit-delay", "0s", "max-size", "64KB", "fsync", "never");
         journal.recover();
+        java.util.concurrent.atomic.AtomicInteger replacements = new java.util.concurrent.atomic.AtomicInteger();
+        journal.beforeReplacementTakesAppends(replacements::incrementAndGet);
         int threads = 4;
         int perThread = 3000;
         List<String> open = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -311,7 +313,10 @@ class UsageJournalTest {
             pool.shutdownNow();
         }
 
-        // Four megabytes of lines through a 64 KB journal: it was replaced dozens of times meanwhile.
+        // Megabytes of lines through a 64 KB journal: it was replaced dozens of times meanwhile.
+        assertThat(replacements.get())
+                .as("replacements of the file while admitting")
+                .isGreaterThanOrEqualTo(10);
         // Every request still open is in the file (once), and nothing else once the commits are in.
         await().atMost(Duration.ofSeconds(10)).until(() -> afterAKill().size() == open.size());
         assertThat(afterAKill().unwritten()).extracting(UsageRecord::entryId).containsExactlyInAnyOrderElementsOf(open);
