@@ -151,28 +151,53 @@ class UsageLedgerTest {
     }
 
     @Test
-    void rowsLeftByAnEarlierRunCountAsWrittenWhileThisRunsBacklogIsStillQueued() {
+    void rowsLeftByAnEarlierRunCountAsWrittenWhileThisRunsBacklogIsStillQueued() throws Exception {
+        // The writer waits for the backlog to be queued before its first insert, and after the
+        // earlier run's 20 rows (two batches of 10) until the test has looked: whatever the threads'
+        // pace, the earlier rows are written while the whole backlog is still queued.
+        CountDownLatch backlogQueued = new CountDownLatch(1);
+        CountDownLatch looked = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger inserts = new java.util.concurrent.atomic.AtomicInteger();
+        UsageRowWriter held = UsageFixtures.beforeEachInsert(rowWriter(), () -> {
+            int insert = inserts.incrementAndGet();
+            CountDownLatch gate = insert == 1 ? backlogQueued : insert > 2 ? looked : null;
+            if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never opened the gate of insert " + insert);
+            }
+        });
         // A backlog the writer takes from the queue, not from the spill file (it stays below spill-threshold).
-        UsageLedger ledger = ledger(
-                "flush-interval", "1h", "batch-size", "10", "queue-capacity", "10000", "spill-threshold", "10000");
-        for (int i = 0; i < 20; i++) {
-            ledger.record(record(1, 1));
-        }
-        List<UsageRecord> backlog = new ArrayList<>();
-        for (int i = 0; i < 5000; i++) {
-            backlog.add(record(2, 2));
-        }
-        ledger.start();
-        backlog.forEach(ledger::record);
+        UsageLedger ledger = new UsageLedger(
+                held,
+                UsageFixtures.properties(
+                        dir.resolve("spill.jsonl"),
+                        "flush-interval",
+                        "1h",
+                        "batch-size",
+                        "10",
+                        "queue-capacity",
+                        "10000",
+                        "spill-threshold",
+                        "10000"),
+                null);
+        started.add(ledger);
+        try {
+            for (int i = 0; i < 20; i++) {
+                ledger.record(record(1, 1));
+            }
+            ledger.start();
+            for (int i = 0; i < 5000; i++) {
+                ledger.record(record(2, 2));
+            }
+            backlogQueued.countDown();
 
-        // Budgets answer 503 until this turns true: it must not wait for the whole backlog to drain.
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!ledger.earlierRunsWritten() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
+            // Budgets answer 503 until this turns true: it must not wait for the whole backlog to drain.
+            await().atMost(Duration.ofSeconds(10)).until(ledger::earlierRunsWritten);
+            assertThat(rows()).as("rows in the database").isEqualTo(20);
+            assertThat(ledger.depth()).as("backlog still queued").isGreaterThanOrEqualTo(5000 - 10);
+        } finally {
+            backlogQueued.countDown();
+            looked.countDown();
         }
-        long stillQueued = ledger.depth();
-        assertThat(ledger.earlierRunsWritten()).isTrue();
-        assertThat(stillQueued).isGreaterThan(1000);
         await().atMost(Duration.ofSeconds(30)).until(() -> rows() == 5020);
     }
 
