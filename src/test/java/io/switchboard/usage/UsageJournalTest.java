@@ -523,10 +523,11 @@ class UsageJournalTest {
                 dir.resolve("spill.jsonl"), "flush-interval", "1h", "journal.commit-delay", "0s");
         UsageLedger ledger = journaledLedger(slow, properties);
 
-        long begin = System.nanoTime();
-        ledger.start();
-        // The start waits for the database a few seconds, not for as long as it takes.
-        assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(10));
+        // The start waits for the database a few seconds, not for as long as it takes: it returns
+        // while every insert is still held (for up to 60 s, past this 30 s wait).
+        java.util.concurrent.CompletableFuture<Void> started =
+                java.util.concurrent.CompletableFuture.runAsync(ledger::start);
+        started.get(30, TimeUnit.SECONDS);
         assertThat(ledger.earlierRunsWritten()).isFalse();
         assertThat(db.count("SELECT COUNT(*) FROM usage")).isZero();
 
