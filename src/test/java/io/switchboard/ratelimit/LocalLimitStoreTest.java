@@ -6,9 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -16,16 +18,32 @@ class LocalLimitStoreTest {
 
     private final LocalLimitStore store = new LocalLimitStore();
 
+    /**
+     * Runs {@code task} on {@code n} threads released together: each waits at the start until all
+     * are ready, so the calls race as a burst of requests would.
+     */
     private static <T> List<T> concurrently(int n, Callable<T> task) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(16);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        CountDownLatch ready = new CountDownLatch(n);
+        CountDownLatch go = new CountDownLatch(1);
         try {
             List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                futures.add(pool.submit(task));
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    if (!go.await(10, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("never released");
+                    }
+                    return task.call();
+                }));
             }
+            assertThat(ready.await(10, TimeUnit.SECONDS))
+                    .as("all %d threads at the start", n)
+                    .isTrue();
+            go.countDown();
             List<T> results = new ArrayList<>();
             for (Future<T> future : futures) {
-                results.add(future.get());
+                results.add(future.get(10, TimeUnit.SECONDS));
             }
             return results;
         } finally {
