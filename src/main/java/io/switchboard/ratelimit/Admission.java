@@ -34,17 +34,39 @@ final class Admission {
         this.store = store;
     }
 
-    synchronized void tokens(LimitStore.Take take, long reserved) {
-        this.tokens = take;
-        this.reservedTokens = reserved;
+    // A reservation can arrive after its request ended: the store's answer (Redis, on another
+    // thread) lands after the client left and the chain's end ran. It is given back at once: nothing
+    // would end this admission again. (Ended before the proxy: the upstream saw nothing.)
+
+    void tokens(LimitStore.Take take, long reserved) {
+        synchronized (this) {
+            if (!ended) {
+                this.tokens = take;
+                this.reservedTokens = reserved;
+                return;
+            }
+        }
+        fire(take.adjust(-reserved), "late token refund");
     }
 
-    synchronized void slot(LimitStore.Slot slot) {
-        this.slot = slot;
+    void slot(LimitStore.Slot slot) {
+        synchronized (this) {
+            if (!ended) {
+                this.slot = slot;
+                return;
+            }
+        }
+        fire(slot.release(), "late concurrency release");
     }
 
-    synchronized void hold(LimitStore.Hold hold) {
-        this.hold = hold;
+    void hold(LimitStore.Hold hold) {
+        synchronized (this) {
+            if (!ended) {
+                this.hold = hold;
+                return;
+            }
+        }
+        fire(hold.settle(0), "late budget release");
     }
 
     /** The proxy opened its observers: a usage record will follow. */

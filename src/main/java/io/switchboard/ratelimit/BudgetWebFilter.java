@@ -79,6 +79,9 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
             return refuseUnknownSpend(exchange, limits);
         }
         long worstCase = worstCase(request);
+        // Opened before the store answers, so that the chain's end finds it: a hold answered after
+        // the client left then goes to an ended admission, which releases it at once.
+        Admission admission = admissions.open(state, limits);
         return store.reserve(limits.keyId(), budget, worstCase)
                 .flatMap(hold -> {
                     if (hold == LimitStore.Hold.UNAVAILABLE) {
@@ -97,7 +100,7 @@ public final class BudgetWebFilter implements WebFilter, Ordered {
                                         ErrorCode.BUDGET_EXCEEDED,
                                         "This key's budget is spent. Ask an administrator to raise budget_usd."));
                     }
-                    admissions.open(state, limits).hold(hold);
+                    admission.hold(hold);
                     return chain.filter(exchange);
                 })
                 .doFinally(signal -> admissions.ended(state));
