@@ -69,11 +69,17 @@ public class ResponseRelay {
         int status = response.status().code();
         HttpHeaders upstreamHeaders = new HttpHeaders(new Netty4HeadersAdapter(response.responseHeaders()));
         observers.onUpstreamResponse(status, upstreamHeaders);
-        if (status >= 300 && status < 400) {
-            // Redirects are not followed, and their Location is not the client's business.
+        // Redirects are not followed, and their Location is not the client's business. A status
+        // outside HTTP's final ones (a broken upstream) is no answer either: passed on, 1000 and up
+        // failed the response's writing with a 500, its body unreleased.
+        boolean redirect = status >= 300 && status < 400;
+        if (redirect || status < 200 || status > 599) {
             connection.dispose();
-            GatewayException error =
-                    GatewayException.of(ErrorCode.UPSTREAM_ERROR, "The upstream answered with a redirect.");
+            GatewayException error = GatewayException.of(
+                    ErrorCode.UPSTREAM_ERROR,
+                    redirect
+                            ? "The upstream answered with a redirect."
+                            : "The upstream answered with a status HTTP does not have.");
             observers.finish(new ExchangeOutcome(ExchangeOutcome.Kind.UPSTREAM_UNREACHABLE, 502, error.getMessage()));
             return Mono.error(error);
         }

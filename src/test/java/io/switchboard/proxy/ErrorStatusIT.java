@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -133,6 +134,20 @@ class ErrorStatusIT {
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(response.headers().firstValue("Location")).isEmpty();
         assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    /**
+     * A status HTTP does not have (a broken or hostile upstream): a 502 like any other answer that
+     * is not HTTP, not the 500 of a status the server cannot write (with its body left unreleased).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1000, 600, 199})
+    void anUpstreamStatusOutsideHttpsRangeIs502(int status) {
+        upstream.enqueue(FakeUpstream.json(status, "{\"error\":{\"message\":\"odd\"}}", Map.of()));
+        HttpResponse<String> response =
+                gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertOpenAiError(response.body(), "upstream_error");
     }
 
     /**
