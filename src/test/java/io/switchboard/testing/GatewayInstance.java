@@ -38,6 +38,11 @@ public final class GatewayInstance implements AutoCloseable {
         all.put("gateway.providers.openrouter.base-url", "http://127.0.0.1:9/api/v1");
         // Replicas of one test may share a storage directory: one journal each.
         all.put("gateway.usage.journal.path", "target/journal-" + UUID.randomUUID() + ".log");
+        // An embedded database and spill file of its own, never ./data: a gateway a developer runs
+        // from the same directory (./mvnw spring-boot:run) holds that database's file.
+        String own = UUID.randomUUID().toString();
+        all.put("gateway.storage.path", "target/storage-" + own);
+        all.put("gateway.usage.spill-file", "target/spill-" + own + ".jsonl");
         all.putAll(settings);
         List<String> args = new ArrayList<>();
         all.forEach((name, value) -> args.add("--" + name + "=" + value));
