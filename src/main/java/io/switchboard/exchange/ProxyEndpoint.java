@@ -19,6 +19,8 @@ public enum ProxyEndpoint {
     /** {@code values()} copies its array on every call; the path lookup runs once per request. */
     private static final ProxyEndpoint[] ALL = values();
 
+    private static final String ONE_MODEL = "/models/";
+
     private final HttpMethod method;
     private final String upstreamPath;
     private final String label;
@@ -52,7 +54,7 @@ public enum ProxyEndpoint {
 
     /**
      * The endpoint served at {@code path} (as sent: percent-encoded), whatever the method; null when
-     * none is. Decoded first when it holds an escape, as the routes match the decoded path: {@code
+     * none is. A model's own page ({@code /v1/models/{id}}) is {@link #MODELS}. Decoded first when it holds an escape, as the routes match the decoded path: {@code
      * /v1/chat/complet%69ons} is routed to the proxy, and was once served there without the
      * endpoint's checks and limits.
      */
@@ -71,6 +73,7 @@ public enum ProxyEndpoint {
                 return endpoint;
             }
         }
-        return null;
+        // One model's page, /v1/models/{id}: the model list's endpoint, with its key's limits.
+        return rest.length() > ONE_MODEL.length() && rest.startsWith(ONE_MODEL) ? MODELS : null;
     }
 }

@@ -279,6 +279,20 @@ class RateLimitIT {
         assertThat(wrongMethod.body()).contains("\"error\"");
     }
 
+    /** One model's page counts as a request of its key, as the model list does, and says what is left. */
+    @Test
+    void oneModelsPageIsARequestOfItsKey() {
+        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.rpm=1");
+
+        HttpResponse<String> first = get(gateway.gateway(), "/v1/models/openai/gpt-5-nano");
+        HttpResponse<String> second = get(gateway.gateway(), "/api/v1/models/openai%2Fgpt-5-nano");
+
+        assertThat(first.statusCode()).as(first.body()).isLessThan(429);
+        assertThat(first.headers().firstValue("x-ratelimit-limit-requests")).hasValue("1");
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
+    }
+
     @Test
     void aPercentEncodedPathIsTheSameEndpointWithTheSameLimits() {
         // "/v1/chat/complet%69ons" is routed to the proxy; it was once served there without the
