@@ -10,6 +10,26 @@ public record Attribution(
 
     public static final Attribution NONE = new Attribution(null, null, null);
 
+    /**
+     * A configured attribution value as it can be sent: stripped (a value pasted from a file often
+     * ends with a line break), null when blank, and refused, naming {@code setting}, unless it is
+     * printable ASCII. A line break in a header value failed every upstream call (502), and Netty
+     * writes other characters as single bytes, mangling the name shown on OpenRouter.
+     */
+    public static @Nullable String configured(String setting, @Nullable String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String stripped = value.strip();
+        for (int i = 0; i < stripped.length(); i++) {
+            char c = stripped.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                throw new IllegalArgumentException(setting + " must hold printable ASCII characters only");
+            }
+        }
+        return stripped;
+    }
+
     public boolean isEmpty() {
         return referer == null && title == null && categories == null;
     }

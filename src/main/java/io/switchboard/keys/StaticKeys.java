@@ -45,7 +45,10 @@ public final class StaticKeys {
                     key.tpm(),
                     key.maxConcurrency(),
                     key.budgetUsd(),
-                    new Attribution(key.referer(), key.title(), key.categories()));
+                    new Attribution(
+                            Attribution.configured(where + ".referer", key.referer()),
+                            Attribution.configured(where + ".title", key.title()),
+                            Attribution.configured(where + ".categories", key.categories())));
             if (keys.put(hash, caller) != null) {
                 throw new IllegalStateException(where + " repeats the secret of another static key");
             }

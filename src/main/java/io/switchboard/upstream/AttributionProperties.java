@@ -1,5 +1,6 @@
 package io.switchboard.upstream;
 
+import io.switchboard.exchange.Attribution;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -16,4 +17,11 @@ public record AttributionProperties(
         @Nullable String referer,
         @Nullable String title,
         @Nullable String categories,
-        boolean clientOverride) {}
+        boolean clientOverride) {
+
+    public AttributionProperties {
+        referer = Attribution.configured("gateway.attribution.referer", referer);
+        title = Attribution.configured("gateway.attribution.title", title);
+        categories = Attribution.configured("gateway.attribution.categories", categories);
+    }
+}

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.switchboard.keys.KeysProperties;
 import io.switchboard.ratelimit.RateLimitProperties;
+import io.switchboard.upstream.AttributionProperties;
 import io.switchboard.upstream.ProviderProperties;
 import io.switchboard.usage.UsageProperties;
 import java.util.Map;
@@ -26,7 +27,8 @@ class SettingsValidationTest {
             "gateway.providers.x", ProviderProperties.class,
             "gateway.keys", KeysProperties.class,
             "gateway.usage", UsageProperties.class,
-            "gateway.ratelimit", RateLimitProperties.class);
+            "gateway.ratelimit", RateLimitProperties.class,
+            "gateway.attribution", AttributionProperties.class);
 
     @ParameterizedTest
     @CsvSource({
@@ -40,7 +42,9 @@ class SettingsValidationTest {
         "gateway.usage, flush-interval, 0s",
         "gateway.usage, retry-backoff, 0s",
         "gateway.usage, pricing-refresh, 0s",
-        "gateway.ratelimit, command-timeout, 0s"
+        "gateway.ratelimit, command-timeout, 0s",
+        "gateway.attribution, title, Équipe",
+        "gateway.attribution, referer, https://example.com/a\u0007b"
     })
     void aValueThatWouldFailEveryRequestIsRefusedNamingTheSetting(String prefix, String name, String value) {
         assertThatThrownBy(() -> bind(prefix, Map.of(prefix + "." + name, value)))
@@ -60,6 +64,22 @@ class SettingsValidationTest {
                 .isNotNull();
         assertThat(bind("gateway.usage", Map.of())).isNotNull();
         assertThat(bind("gateway.ratelimit", Map.of())).isNotNull();
+    }
+
+    /**
+     * An attribution value pasted from a file with its line break was sent as a header value with
+     * a line break, and every upstream call failed (502); a blank one sent an empty header.
+     */
+    @Test
+    void attributionValuesAreStrippedAndABlankOneIsUnset() {
+        AttributionProperties attribution = (AttributionProperties) bind(
+                "gateway.attribution",
+                Map.of("gateway.attribution.title", "My App\r\n", "gateway.attribution.categories", " "));
+        assertThat(attribution.title()).isEqualTo("My App");
+        assertThat(attribution.categories()).isNull();
+        assertThatThrownBy(() -> bind("gateway.attribution", Map.of("gateway.attribution.title", "My\nApp")))
+                .rootCause()
+                .hasMessageContaining("gateway.attribution.title");
     }
 
     private static Object bind(String prefix, Map<String, String> settings) {
