@@ -44,6 +44,14 @@ public record ProviderProperties(
                         || (("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme()))
                                 && baseUrl.getHost() != null),
                 () -> "base-url must be an absolute http or https URL with a host, not '" + baseUrl + "'");
+        // Each call's URL is the base URL's origin and path and the operation: credentials in it were
+        // never sent (and were logged at start), a query or fragment never either. Not echoed.
+        Assert.isTrue(
+                baseUrl == null
+                        || (baseUrl.getRawUserInfo() == null
+                                && baseUrl.getRawQuery() == null
+                                && baseUrl.getRawFragment() == null),
+                "base-url must not hold credentials (set api-key), a query or a fragment");
         Assert.isTrue(isPositive(connectTimeout), "connect-timeout must be more than 0");
         Assert.isTrue(isPositive(responseTimeout), "response-timeout must be more than 0");
         Assert.isTrue(maxConnections > 0, "max-connections must be at least 1");

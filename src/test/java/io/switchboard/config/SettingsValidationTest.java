@@ -36,6 +36,8 @@ class SettingsValidationTest {
         "gateway.providers.x, connect-timeout, 0s",
         "gateway.providers.x, base-url, localhost:11434/v1",
         "gateway.providers.x, base-url, api.example.com/v1",
+        "gateway.providers.x, base-url, https://user:secret@llm.internal/v1",
+        "gateway.providers.x, base-url, https://x.example.com/openai?api-version=2024-10-21",
         "gateway.providers.x, max-connections, 0",
         "gateway.keys, lookup-timeout, 500us",
         "gateway.keys, last-used-flush, 0s",
