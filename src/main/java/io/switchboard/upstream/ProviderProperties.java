@@ -54,6 +54,9 @@ public record ProviderProperties(
                 "base-url must not hold credentials (set api-key), a query or a fragment");
         Assert.isTrue(isPositive(connectTimeout), "connect-timeout must be more than 0");
         Assert.isTrue(isPositive(responseTimeout), "response-timeout must be more than 0");
+        // 0 turned the limit off: a stream gone silent upstream was held open for good, its client
+        // kept waiting by the heartbeats.
+        Assert.isTrue(isPositive(idleTimeout), "idle-timeout must be more than 0");
         Assert.isTrue(maxConnections > 0, "max-connections must be at least 1");
     }
 

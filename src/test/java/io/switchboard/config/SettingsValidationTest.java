@@ -34,6 +34,7 @@ class SettingsValidationTest {
     @CsvSource({
         "gateway.providers.x, response-timeout, 0s",
         "gateway.providers.x, connect-timeout, 0s",
+        "gateway.providers.x, idle-timeout, 0s",
         "gateway.providers.x, base-url, localhost:11434/v1",
         "gateway.providers.x, base-url, api.example.com/v1",
         "gateway.providers.x, base-url, https://user:secret@llm.internal/v1",
