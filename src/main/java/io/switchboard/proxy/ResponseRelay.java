@@ -12,7 +12,6 @@ import io.switchboard.upstream.PerEventLoop;
 import io.switchboard.upstream.UpstreamResponseHeaders;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -162,8 +161,8 @@ public class ResponseRelay {
             // Heartbeats from the wheel of the upstream connection's loop, where its events arrive.
             Heartbeats heartbeats =
                     new Heartbeats(wheels.on(connection.channel().eventLoop()), heartbeatNanos, splitter::atBoundary);
-            AtomicBoolean failed = new AtomicBoolean();
-            Flux<DataBuffer> events = events(in, splitter, heartbeats::touch, observers, state.requestId(), failed)
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Flux<DataBuffer> events = events(in, splitter, heartbeats::touch, observers, state.requestId(), failure)
                     .doFinally(signal -> {
                         heartbeats.end();
                         splitter.discard();
@@ -171,7 +170,7 @@ public class ResponseRelay {
             Flux<DataBuffer> out = heartbeats
                     .mergedWith(events)
                     .doOnRequest(SentHeaders.of(message))
-                    .doFinally(signal -> finish(signal, status, connection, observers, failed.get()))
+                    .doFinally(signal -> finish(signal, status, connection, observers, failure.get() != null))
                     .doOnDiscard(Object.class, ResponseRelay::releaseDiscarded);
             // A plain write, not one flush group per event: the server's sender flushes as soon as
             // it has written all it was given, so each event still leaves at once, without the
@@ -183,7 +182,8 @@ public class ResponseRelay {
 
     /**
      * The upstream's chunks as the client's buffers: whole events (or pieces of an oversized one),
-     * then, if the upstream failed, an error event and the error. The upstream's failure waits
+     * then, if the upstream failed, an error event and the error ({@code failure} holds it from the
+     * moment it is known, also for a client that leaves before it is relayed). The upstream's failure waits
      * behind the events already read: split from a chunk the upstream sent before it failed, they
      * were held for a client that was not reading at that moment, and a plain error overtook and
      * dropped them (the answer's last content, its finish reason, its usage).
@@ -194,10 +194,9 @@ public class ResponseRelay {
             Runnable onChunk,
             ExchangeObservers observers,
             String requestId,
-            AtomicBoolean failed) {
-        AtomicReference<Throwable> upstreamFailure = new AtomicReference<>();
+            AtomicReference<Throwable> failure) {
         return in.onErrorResume(error -> {
-                    upstreamFailure.set(error);
+                    failure.set(error);
                     return Mono.empty();
                 })
                 .concatMapIterable(
@@ -207,8 +206,10 @@ public class ResponseRelay {
                         },
                         1)
                 .concatWith(Mono.defer(() -> {
-                    Throwable failure = upstreamFailure.get();
-                    return failure != null ? Mono.error(failure) : Mono.justOrEmpty(remainder(splitter, observers));
+                    Throwable upstreamFailure = failure.get();
+                    return upstreamFailure != null
+                            ? Mono.error(upstreamFailure)
+                            : Mono.justOrEmpty(remainder(splitter, observers));
                 }))
                 // A stream that ended without a byte answered nothing, yet would end cleanly: the
                 // client is told, as for a non-streaming answer without a body. (One whose only
@@ -218,7 +219,7 @@ public class ResponseRelay {
                         : Mono.error(GatewayException.of(ErrorCode.UPSTREAM_ERROR, EMPTY_STREAM))))
                 .onErrorResume(error -> {
                     GatewayException cut = UpstreamFailures.midway(error);
-                    failed.set(true);
+                    failure.compareAndSet(null, cut);
                     boolean midEvent = splitter.midEvent();
                     splitter.discard();
                     log.info("{} stream cut: {}", requestId, cut.getMessage());

@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -34,9 +34,9 @@ class ResponseRelayEventsTest {
                 List.of(),
                 new GatewayExchange(
                         "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis()));
-        AtomicBoolean failed = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         var events = ResponseRelay.events(
-                upstream.flux(), new SseEventSplitter(1024 * 1024), () -> {}, observers, "req-1", failed);
+                upstream.flux(), new SseEventSplitter(1024 * 1024), () -> {}, observers, "req-1", failure);
 
         StepVerifier.create(events, 0)
                 .then(() -> {
@@ -50,7 +50,7 @@ class ResponseRelayEventsTest {
                         .contains("req-1"))
                 .expectError()
                 .verify(Duration.ofSeconds(5));
-        assertThat(failed).isTrue();
+        assertThat(failure.get()).isInstanceOf(IOException.class);
     }
 
     private static String text(DataBuffer buffer) {
