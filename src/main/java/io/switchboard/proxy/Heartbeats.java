@@ -15,11 +15,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 
 /**
- * The heartbeat comments of one event stream, as a publisher merged with its events: one
- * {@code ": keep-alive"} comment whenever the upstream has been silent for a period, the client's
- * side has asked for more, and the stream is between two events. Driven by its loop's
+ * The heartbeat comments of one event stream, as a publisher merged with its events
+ * ({@link #mergedWith}): one {@code ": keep-alive"} comment whenever the upstream has been silent for
+ * a period, the merge has room for it, and the stream is between two events. Driven by its loop's
  * {@link HeartbeatWheel}; ends when {@link #end()} is called (the events ended) or its subscriber
- * cancels. A beat that finds no demand is skipped, not queued.
+ * cancels. A beat that finds no demand is skipped, not queued; the one beat the merge may keep for a
+ * client that is not reading goes out only after a buffer that ended its event ({@link #test}).
  *
  * <p>Why by hand: Reactor's {@code Flux.interval} with {@code filter}, {@code map},
  * {@code onBackpressureDrop} and {@code takeUntilOther} did the same with a timer and six operators
@@ -140,15 +141,30 @@ final class Heartbeats implements Publisher<DataBuffer>, Subscription, Predicate
         return true;
     }
 
-    /** Ends with a blank line: LF LF (also CR LF LF), or LF CR LF (also CR LF CR LF). */
+    /**
+     * Ends with a blank line, in any of SSE's line endings (LF, CR LF, CR): the last line break
+     * follows another one. As the splitter ends an event, also at a CR whose LF is still to come.
+     */
     static boolean endsAnEvent(DataBuffer buffer) {
+        int start = buffer.readPosition();
         int end = buffer.writePosition();
-        int length = buffer.readableByteCount();
-        if (length < 2 || buffer.getByte(end - 1) != '\n') {
+        if (end - start < 2) {
             return false;
         }
-        byte before = buffer.getByte(end - 2);
-        return before == '\n' || (before == '\r' && length >= 3 && buffer.getByte(end - 3) == '\n');
+        byte last = buffer.getByte(end - 1);
+        int before;
+        if (last == '\n') {
+            before = end - 2 >= start && buffer.getByte(end - 2) == '\r' ? end - 3 : end - 2;
+        } else if (last == '\r') {
+            before = end - 2;
+        } else {
+            return false;
+        }
+        if (before < start) {
+            return false;
+        }
+        byte previous = buffer.getByte(before);
+        return previous == '\n' || previous == '\r';
     }
 
     /** On the wheel's loop. */

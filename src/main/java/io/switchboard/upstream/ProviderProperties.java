@@ -43,7 +43,8 @@ public record ProviderProperties(
                 baseUrl == null
                         || (("http".equals(baseUrl.getScheme()) || "https".equals(baseUrl.getScheme()))
                                 && baseUrl.getHost() != null),
-                () -> "base-url must be an absolute http or https URL with a host, not '" + baseUrl + "'");
+                // Not echoed: the value may hold credentials (user:secret@) or a key in its query.
+                "base-url must be an absolute http or https URL with a host");
         // Each call's URL is the base URL's origin and path and the operation: credentials in it were
         // never sent (and were logged at start), a query or fragment never either. Not echoed.
         Assert.isTrue(

@@ -186,7 +186,7 @@ public final class UsageAdminHandler {
 
         /** A key id or model: PostgreSQL refuses a NUL in a query (a 500), and no name holds a control. */
         private static @Nullable String name(ServerRequest request, String parameter) {
-            if (request.queryParam(parameter).orElse("").chars().anyMatch(Character::isISOControl)) {
+            if (request.queryParam(parameter).orElse("").strip().chars().anyMatch(Character::isISOControl)) {
                 throw GatewayException.of(
                         ErrorCode.INVALID_REQUEST, parameter + " must not hold control characters.", parameter);
             }

@@ -65,6 +65,10 @@ class HeartbeatsInTheMergeTest {
         assertThat(endsAnEvent("data: x\n\n")).isTrue();
         assertThat(endsAnEvent("data: x\r\n\r\n")).isTrue();
         assertThat(endsAnEvent("data: x\r\n\n")).isTrue();
+        assertThat(endsAnEvent("data: x\r\r")).isTrue();
+        assertThat(endsAnEvent("data: x\n\r")).isTrue();
+        assertThat(endsAnEvent("data: x\r\n\r")).as("its LF still to come").isTrue();
+        assertThat(endsAnEvent("data: x\r")).isFalse();
         assertThat(endsAnEvent("data: x\n")).isFalse();
         assertThat(endsAnEvent("data: x\r\n")).isFalse();
         assertThat(endsAnEvent("data: x")).isFalse();

@@ -200,6 +200,12 @@ class UsageAdminHandlerTest {
                     .jsonPath("$.error.param")
                     .isEqualTo(query.substring(0, query.indexOf('=')));
         }
+        // A trailing line break (an id sent from a file) is stripped, as before.
+        client.get()
+                .uri(URI.create("/admin/usage?from=2026-11-01&to=2026-11-03&key_id=key-a%0A"))
+                .exchange()
+                .expectStatus()
+                .isOk();
     }
 
     /** The contract's template {@code ?key_id=&from=&to=&group_by=} filled with nothing: every default. */
