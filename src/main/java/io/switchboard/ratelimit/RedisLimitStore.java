@@ -228,7 +228,14 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         String key = prefix + "rl:" + bucket;
         String periodMs = Long.toString(period.toMillis());
         String cap = Long.toString(capacity);
-        return eval(TAKE, ScriptOutputType.MULTI, key, cap, periodMs, Long.toString(Math.min(amount, capacity)), "0")
+        return awaited(
+                        TAKE,
+                        ScriptOutputType.MULTI,
+                        new String[] {key},
+                        cap,
+                        periodMs,
+                        Long.toString(Math.min(amount, capacity)),
+                        "0")
                 .map(result -> {
                     List<?> values = (List<?>) result;
                     return (Take) new RedisTake(
@@ -245,10 +252,10 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     @Override
     public Mono<Take> peek(String bucket, long capacity, Duration period) {
         String key = prefix + "rl:" + bucket;
-        return eval(
+        return awaited(
                         TAKE,
                         ScriptOutputType.MULTI,
-                        key,
+                        new String[] {key},
                         Long.toString(capacity),
                         Long.toString(period.toMillis()),
                         "0",
@@ -284,7 +291,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         String key = prefix + "cc:" + slots;
         String token = newToken(key);
         return undoneIfUnanswered(
-                eval(ACQUIRE, ScriptOutputType.INTEGER, new String[] {key, token}, Integer.toString(max)),
+                awaited(ACQUIRE, ScriptOutputType.INTEGER, new String[] {key, token}, Integer.toString(max)),
                 granted -> asLong(granted) == 1 ? new RedisSlot(this, key, token) : Slot.REFUSED,
                 () -> giveBack(unreleased, token, key, release(key, token)));
     }
@@ -296,7 +303,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         String key = prefix + "budget:" + account;
         String token = newToken(key);
         return undoneIfUnanswered(
-                eval(
+                awaited(
                         RESERVE,
                         ScriptOutputType.INTEGER,
                         new String[] {key, token, seededMarker},
@@ -325,7 +332,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
      */
     @Override
     public Mono<Void> markSeeded() {
-        return command(c -> c.async().set(seededMarker, "1"))
+        return command(c -> c.async().set(seededMarker, "1"), false)
                 .doOnSuccess(ok -> markerSet = true)
                 .then();
     }
@@ -455,7 +462,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
 
     @Override
     public Mono<Void> spend(String account, long delta) {
-        return command(c -> c.async().hincrby(prefix + "budget:" + account, "spent", delta))
+        return command(c -> c.async().hincrby(prefix + "budget:" + account, "spent", delta), false)
                 .then();
     }
 
@@ -480,18 +487,26 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     private Mono<Object> eval(String script, ScriptOutputType type, String[] keys, String... args) {
-        return command(c -> c.async().eval(script, type, keys, args));
+        return command(c -> c.async().eval(script, type, keys, args), false);
+    }
+
+    /** A script whose answer a request waits for: the answer comes back on the request's event loop. */
+    private Mono<Object> awaited(String script, ScriptOutputType type, String[] keys, String... args) {
+        return command(c -> c.async().eval(script, type, keys, args), true);
     }
 
     private <T> Mono<T> command(
             java.util.function.Function<
                             StatefulRedisConnection<String, String>, java.util.concurrent.CompletionStage<T>>
-                    call) {
+                    call,
+            boolean answerOnCallersLoop) {
         StatefulRedisConnection<String, String> current = connection;
         if (current == null || !current.isOpen()) {
             return Mono.error(new IllegalStateException("Redis is not connected"));
         }
-        return Mono.fromCompletionStage(() -> onCallersLoop(call.apply(current)));
+        return answerOnCallersLoop
+                ? Mono.fromCompletionStage(() -> onCallersLoop(call.apply(current)))
+                : Mono.fromCompletionStage(() -> call.apply(current));
     }
 
     /**
