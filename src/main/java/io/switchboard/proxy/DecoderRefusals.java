@@ -13,13 +13,15 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.OpenAiErrorBody;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.HttpServer;
 
 /**
  * The answers Reactor Netty gives by itself, before any filter runs, to a request it cannot read: a
  * header block over {@code server.max-http-request-header-size} (431), a request line too long
- * (414), a malformed request (400). They come without a body or a request id; here they get the
+ * (414), a malformed request (400); Reactor Netty answers no other status this way. They come without a body or a request id; here they get the
  * gateway's OpenAI-shaped error and an {@code X-Request-Id}, like every other refusal. Recognized as
  * an error response without a body and without the request id that every answer of the gateway's
  * own carries.
@@ -29,6 +31,8 @@ import reactor.netty.http.server.HttpServer;
  */
 @ChannelHandler.Sharable
 public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(DecoderRefusals.class);
 
     static final String NAME = "switchboard.decoderRefusals";
     private static final DecoderRefusals INSTANCE = new DecoderRefusals();
@@ -61,7 +65,6 @@ public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
     private static @Nullable ErrorCode codeOf(int status) {
         return switch (status) {
             case 400 -> ErrorCode.INVALID_REQUEST;
-            case 413 -> ErrorCode.BODY_TOO_LARGE;
             case 414 -> ErrorCode.URI_TOO_LONG;
             case 431 -> ErrorCode.HEADERS_TOO_LARGE;
             default -> null;
@@ -70,7 +73,14 @@ public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
 
     private static FullHttpResponse shaped(FullHttpResponse refusal, ErrorCode code) {
         String requestId = RequestIdWebFilter.newId();
-        byte[] body = OpenAiErrorBody.render(code, message(code), null, requestId);
+        String message = message(code);
+        // The request's one log line, as the access log writes for every other request.
+        log.info(
+                "{} refused by the HTTP server: {} {}",
+                requestId,
+                refusal.status().code(),
+                message);
+        byte[] body = OpenAiErrorBody.render(code, message, null, requestId);
         FullHttpResponse shaped =
                 new DefaultFullHttpResponse(refusal.protocolVersion(), refusal.status(), Unpooled.wrappedBuffer(body));
         shaped.headers().set(refusal.headers());
@@ -86,7 +96,6 @@ public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
         return switch (code) {
             case HEADERS_TOO_LARGE -> "The request's header fields are too large.";
             case URI_TOO_LONG -> "The request's URL is too long.";
-            case BODY_TOO_LARGE -> "The request body is too large.";
             default -> "The request could not be read as HTTP.";
         };
     }
