@@ -289,11 +289,14 @@ final class KeyRequestReader {
         return text;
     }
 
-    /** No control characters, and only ASCII when {@code asciiOnly}. */
+    /** No control characters, and only ASCII when {@code asciiOnly} (an attribution's header value). */
     private static boolean isPrintable(String text, boolean asciiOnly) {
+        if (asciiOnly) {
+            return Attribution.isHeaderSafe(text);
+        }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f || (asciiOnly && c > 0x7e)) {
+            if (c < 0x20 || c == 0x7f) {
                 return false;
             }
         }

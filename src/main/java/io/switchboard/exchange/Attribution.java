@@ -21,13 +21,21 @@ public record Attribution(
             return null;
         }
         String stripped = value.strip();
-        for (int i = 0; i < stripped.length(); i++) {
-            char c = stripped.charAt(i);
-            if (c < 0x20 || c > 0x7e) {
-                throw new IllegalArgumentException(setting + " must hold printable ASCII characters only");
-            }
+        if (!isHeaderSafe(stripped)) {
+            throw new IllegalArgumentException(setting + " must hold printable ASCII characters only");
         }
         return stripped;
+    }
+
+    /** Printable ASCII only: what an upstream header value can carry unchanged, with no line break. */
+    public static boolean isHeaderSafe(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public boolean isEmpty() {
