@@ -53,6 +53,40 @@ class ResponseRelayEventsTest {
         assertThat(failure.get()).isInstanceOf(IOException.class);
     }
 
+    /**
+     * The client leaves before it read what the upstream sent before failing: the stream's outcome
+     * is still the upstream's failure (the usage row, the metrics), not a client that closed.
+     */
+    @Test
+    void aClientLeavingBeforeTheFailureReachedItStillSeesItRecorded() {
+        TestPublisher<ByteBuf> upstream = TestPublisher.create();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        var events = ResponseRelay.events(
+                        upstream.flux(),
+                        new SseEventSplitter(1024 * 1024),
+                        () -> {},
+                        ExchangeObservers.open(
+                                List.of(),
+                                new GatewayExchange(
+                                        "req-2",
+                                        ProxyEndpoint.CHAT_COMPLETIONS,
+                                        System.nanoTime(),
+                                        System.currentTimeMillis())),
+                        "req-2",
+                        failure)
+                // What the relay's discard hook does for the events never sent.
+                .doOnDiscard(DataBuffer.class, DataBufferUtils::release);
+
+        StepVerifier.create(events, 0)
+                .then(() -> {
+                    upstream.next(Unpooled.copiedBuffer(FIRST, StandardCharsets.UTF_8));
+                    upstream.error(new IOException("Connection reset by peer"));
+                })
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+        assertThat(failure.get()).isInstanceOf(IOException.class);
+    }
+
     private static String text(DataBuffer buffer) {
         try {
             return buffer.toString(StandardCharsets.UTF_8);
