@@ -3,6 +3,7 @@ package io.switchboard.keys;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.netty.channel.ConnectTimeoutException;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.CallerKey;
@@ -11,6 +12,7 @@ import io.switchboard.upstream.ProviderRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -76,8 +78,11 @@ public final class ModelCatalog {
         return Mono.fromFuture(cache.get("models"), true)
                 .onErrorMap(
                         error -> !(error instanceof GatewayException),
-                        error -> GatewayException.of(
-                                ErrorCode.UPSTREAM_UNREACHABLE, "The upstream's model list is not available."));
+                        error -> error instanceof TimeoutException || error instanceof ConnectTimeoutException
+                                ? GatewayException.of(
+                                        ErrorCode.UPSTREAM_TIMEOUT, "The upstream's model list did not come in time.")
+                                : GatewayException.of(
+                                        ErrorCode.UPSTREAM_UNREACHABLE, "The upstream's model list is not available."));
     }
 
     private static byte[] render(List<JsonNode> models, CallerKey caller) {

@@ -7,6 +7,8 @@ import com.openai.models.models.Model;
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.TestGateway;
+import io.switchboard.testing.UnansweredConnectPort;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +89,23 @@ class ModelListProvidersIT {
         openrouter.whenGet("/models", FakeUpstream.json(500, "{\"error\":{\"message\":\"down\"}}", Map.of()));
         try (GatewayInstance gateway = gatewayWithBoth()) {
             assertThat(listedIds(gateway)).containsExactly("local/llama-3-8b");
+        }
+    }
+
+    /** An upstream that does not answer in time is a timeout, 504, as for the data plane: not a 502. */
+    @Test
+    void aModelListThatDoesNotComeInTimeIs504() {
+        try (UnansweredConnectPort silent = UnansweredConnectPort.open()) {
+            Map<String, String> settings = new LinkedHashMap<>(
+                    GatewayInstance.upstreamAndKeys("http://127.0.0.1:" + silent.port() + "/api/v1"));
+            settings.put("gateway.providers.openrouter.connect-timeout", "300ms");
+            settings.put("gateway.demo.enabled", "false");
+            try (GatewayInstance gateway = GatewayInstance.start(settings)) {
+                HttpResponse<String> models = gateway.gateway()
+                        .send(gateway.gateway().request("/v1/models").GET().build());
+                assertThat(models.statusCode()).as(models.body()).isEqualTo(504);
+                assertThat(models.body()).contains("\"code\":\"upstream_timeout\"");
+            }
         }
     }
 
