@@ -228,14 +228,11 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         String key = prefix + "rl:" + bucket;
         String periodMs = Long.toString(period.toMillis());
         String cap = Long.toString(capacity);
-        return awaited(
-                        TAKE,
-                        ScriptOutputType.MULTI,
-                        new String[] {key},
-                        cap,
-                        periodMs,
-                        Long.toString(Math.min(amount, capacity)),
-                        "0")
+        long taken = Math.min(amount, capacity);
+        java.util.function.LongFunction<Mono<Void>> adjuster =
+                delta -> eval(TAKE, ScriptOutputType.MULTI, key, cap, periodMs, Long.toString(delta), "1")
+                        .then();
+        return awaited(TAKE, ScriptOutputType.MULTI, new String[] {key}, cap, periodMs, Long.toString(taken), "0")
                 .map(result -> {
                     List<?> values = (List<?>) result;
                     return (Take) new RedisTake(
@@ -243,8 +240,15 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                             asLong(values.get(1)),
                             asLong(values.get(2)) * 1_000_000,
                             asLong(values.get(3)) * 1_000_000,
-                            delta -> eval(TAKE, ScriptOutputType.MULTI, key, cap, periodMs, Long.toString(delta), "1")
-                                    .then());
+                            adjuster);
+                })
+                // An answer that came after its caller left (a client that disconnected while Redis
+                // ran the take) is dropped unseen: what it took is given back, or the key's bucket
+                // stayed short until its refill.
+                .doOnDiscard(List.class, answer -> {
+                    if (asLong(answer.get(0)) == 1) {
+                        adjuster.apply(-taken).subscribe(null, error -> {});
+                    }
                 });
     }
 
@@ -504,8 +508,11 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         if (current == null || !current.isOpen()) {
             return Mono.error(new IllegalStateException("Redis is not connected"));
         }
+        // An awaited answer is not cancelled with its caller: a command once sent runs in Redis
+        // anyway, and its answer, dropped unseen, goes to the discard hooks (see take) instead of
+        // being lost with a cancelled future.
         return answerOnCallersLoop
-                ? Mono.fromCompletionStage(() -> onCallersLoop(call.apply(current)))
+                ? Mono.fromFuture(() -> onCallersLoop(call.apply(current)).toCompletableFuture(), true)
                 : Mono.fromCompletionStage(() -> call.apply(current));
     }
 

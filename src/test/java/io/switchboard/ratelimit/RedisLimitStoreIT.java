@@ -504,6 +504,34 @@ class RedisLimitStoreIT {
         }
     }
 
+    /**
+     * A client that leaves while Redis runs its take: the answer comes after the caller stopped
+     * waiting, and what the take took is given back, not kept until the bucket's refill.
+     */
+    @Test
+    void tokensTakenForACallerThatLeftAreGivenBack() throws Exception {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        EventLoopGroup serving =
+                new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("serving-loop"), NioIoHandler.newFactory());
+        try {
+            // Sent and abandoned in one task of the serving loop: the answer, handed back to that
+            // loop, can only come after the caller left.
+            serving.submit(() -> replicaA.take("left:tpm", 1000, Duration.ofMinutes(1), 400)
+                            .subscribe()
+                            .dispose())
+                    .get(5, TimeUnit.SECONDS);
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> replicaB.peek("left:tpm", 1000, Duration.ofMinutes(1))
+                                    .block(Duration.ofSeconds(5))
+                                    .remaining()
+                            == 1000);
+        } finally {
+            serving.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void failModeOpenAdmitsAndFailModeClosedRefusesWhileRedisIsUnreachable() {
         for (String mode : List.of("open", "closed")) {
