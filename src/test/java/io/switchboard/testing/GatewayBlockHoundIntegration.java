@@ -26,6 +26,9 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
+        // The same lock taken exclusively when a connection drops (notifyChannelInactive), contended
+        // by a command being written from another thread at that instant: seen in an outage test.
+        builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
         // A Redis client's shutdown (a test's gateway closing) stops its Netty executors from one of
         // their own threads; Netty's shutdownGracefully wakes each executor through a queue whose lock
         // another thread may hold for an instant. Shutdown only, never a request's path.
