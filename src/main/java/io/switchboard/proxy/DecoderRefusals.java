@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.switchboard.errors.ErrorCode;
+import io.switchboard.errors.GatewayException;
 import io.switchboard.errors.OpenAiErrorBody;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -53,34 +54,35 @@ public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
         if (msg instanceof FullHttpResponse refusal
                 && refusal.content().readableBytes() == 0
                 && !refusal.headers().contains(RequestIdWebFilter.HEADER)) {
-            ErrorCode code = codeOf(refusal.status().code());
-            if (code != null) {
-                ctx.write(shaped(refusal, code), promise);
+            GatewayException error = errorFor(refusal.status().code());
+            if (error != null) {
+                ctx.write(shaped(refusal, error), promise);
                 return;
             }
         }
         ctx.write(msg, promise);
     }
 
-    private static @Nullable ErrorCode codeOf(int status) {
+    /** The answer to each status Reactor Netty refuses a request with; null for any other. */
+    private static @Nullable GatewayException errorFor(int status) {
         return switch (status) {
-            case 400 -> ErrorCode.INVALID_REQUEST;
-            case 414 -> ErrorCode.URI_TOO_LONG;
-            case 431 -> ErrorCode.HEADERS_TOO_LARGE;
+            case 400 -> GatewayException.of(ErrorCode.INVALID_REQUEST, "The request could not be read as HTTP.");
+            case 414 -> GatewayException.of(ErrorCode.URI_TOO_LONG, "The request's URL is too long.");
+            case 431 -> GatewayException.of(ErrorCode.HEADERS_TOO_LARGE, "The request's header fields are too large.");
             default -> null;
         };
     }
 
-    private static FullHttpResponse shaped(FullHttpResponse refusal, ErrorCode code) {
+    private static FullHttpResponse shaped(FullHttpResponse refusal, GatewayException error) {
         String requestId = RequestIdWebFilter.newId();
-        String message = message(code);
+        String message = error.getMessage();
         // The request's one log line, as the access log writes for every other request.
         log.info(
                 "{} refused by the HTTP server: {} {}",
                 requestId,
                 refusal.status().code(),
                 message);
-        byte[] body = OpenAiErrorBody.render(code, message, null, requestId);
+        byte[] body = OpenAiErrorBody.render(error.code(), message, null, requestId);
         FullHttpResponse shaped =
                 new DefaultFullHttpResponse(refusal.protocolVersion(), refusal.status(), Unpooled.wrappedBuffer(body));
         shaped.headers().set(refusal.headers());
@@ -90,13 +92,5 @@ public final class DecoderRefusals extends ChannelOutboundHandlerAdapter {
                 .set(RequestIdWebFilter.HEADER, requestId);
         refusal.release();
         return shaped;
-    }
-
-    private static String message(ErrorCode code) {
-        return switch (code) {
-            case HEADERS_TOO_LARGE -> "The request's header fields are too large.";
-            case URI_TOO_LONG -> "The request's URL is too long.";
-            default -> "The request could not be read as HTTP.";
-        };
     }
 }
