@@ -19,7 +19,8 @@ public enum ProxyEndpoint {
     /** {@code values()} copies its array on every call; the path lookup runs once per request. */
     private static final ProxyEndpoint[] ALL = values();
 
-    private static final String ONE_MODEL = "/models/";
+    /** Below it, one model's page: {@code /models/{id}}. */
+    public static final String ONE_MODEL = MODELS.upstreamPath + "/";
 
     private final HttpMethod method;
     private final String upstreamPath;

@@ -27,8 +27,8 @@ public final class ModelListHandler {
         this.catalog = catalog;
     }
 
-    private static final String ONE_MODEL = ProxyEndpoint.V1 + ProxyEndpoint.MODELS.upstreamPath() + "/";
-    private static final String ONE_MODEL_OPENROUTER = ProxyEndpoint.API_V1 + ProxyEndpoint.MODELS.upstreamPath() + "/";
+    private static final String ONE_MODEL = ProxyEndpoint.V1 + ProxyEndpoint.ONE_MODEL;
+    private static final String ONE_MODEL_OPENROUTER = ProxyEndpoint.API_V1 + ProxyEndpoint.ONE_MODEL;
 
     /**
      * Whether {@code path} names one model, {@code /v1/models/{id}}: the one path whose last part may
