@@ -3,6 +3,7 @@ package io.switchboard.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.errors.GatewayErrorWebExceptionHandler;
+import io.switchboard.testing.HttpText;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -174,14 +175,7 @@ class UsageAdminHandlerTest {
                         UsageFixtures.record("key-c", "pricey/model", 1, 1, "15", day),
                         UsageFixtures.record("key-c", "cheap/model", 1, 1, "0.00000001", day)))
                 .block(Duration.ofSeconds(5));
-        String body = client.get()
-                .uri("/admin/usage?from=2026-10-01&to=2026-10-02&group_by=model")
-                .exchange()
-                .expectStatus()
-                .isOk()
-                .expectBody(String.class)
-                .returnResult()
-                .getResponseBody();
+        String body = HttpText.get(client, "/admin/usage?from=2026-10-01&to=2026-10-02&group_by=model");
         assertThat(body)
                 .contains("\"cost_usd\":30,", "\"cost_usd\":0.00000001,")
                 .doesNotContain("E+", "E-");
