@@ -1,6 +1,7 @@
 package io.switchboard.keys;
 
 import static org.springframework.web.reactive.function.server.RequestPredicates.GET;
+import static org.springframework.web.reactive.function.server.RequestPredicates.path;
 
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.GatewayException;
@@ -42,7 +43,13 @@ public final class ModelListHandler {
         return RouterFunctions.route(GET("/v1/models").or(GET("/api/v1/models")), this::list)
                 // OpenAI's "retrieve model": the rest of the path is the id, slashes included
                 // (openai/gpt-5-nano), as OpenRouter's ids have them.
-                .andRoute(GET(ONE_MODEL + "{*id}").or(GET(ONE_MODEL_OPENROUTER + "{*id}")), this::retrieve);
+                .andRoute(GET(ONE_MODEL + "{*id}").or(GET(ONE_MODEL_OPENROUTER + "{*id}")), this::retrieve)
+                // As every other known path: another method is 405 (OpenAI's SDKs have models.delete,
+                // which OpenRouter does not serve), not the 404 of a path that does not exist.
+                .andRoute(
+                        path(ONE_MODEL + "{*id}").or(path(ONE_MODEL_OPENROUTER + "{*id}")),
+                        request -> Mono.error(
+                                GatewayException.of(ErrorCode.METHOD_NOT_ALLOWED, "Use GET on /v1/models/{id}.")));
     }
 
     private Mono<ServerResponse> list(ServerRequest request) {

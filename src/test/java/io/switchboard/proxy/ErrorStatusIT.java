@@ -102,6 +102,10 @@ class ErrorStatusIT {
         HttpResponse<String> wrongModels =
                 gateway.send(gateway.request("/api/v1/models").DELETE().build());
         assertThat(wrongModels.statusCode()).isEqualTo(405);
+        HttpResponse<String> deleteOneModel = gateway.send(
+                gateway.request("/v1/models/openai/gpt-5-nano").DELETE().build());
+        assertThat(deleteOneModel.statusCode()).isEqualTo(405);
+        assertOpenAiError(deleteOneModel.body(), "method_not_allowed");
     }
 
     /**
