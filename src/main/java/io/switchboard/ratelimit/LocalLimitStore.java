@@ -208,8 +208,10 @@ final class LocalLimitStore implements LimitStore {
             return Hold.REFUSED;
         }
         return Hold.granted(actual -> {
-            account.reserved.addAndGet(-amount);
+            // Spent before the reservation goes: tryReserve reads reserved then spent, and in the
+            // other order a reservation between the two steps saw the amount in neither.
             account.spent.addAndGet(actual);
+            account.reserved.addAndGet(-amount);
             return Mono.empty();
         });
     }

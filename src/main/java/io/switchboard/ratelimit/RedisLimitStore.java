@@ -129,8 +129,12 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             local held = redis.call('GET', KEYS[2])
             if held then
               redis.call('DEL', KEYS[2])
-              local left = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(held))
-              if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+              -- The increment as the hold's own text: a Lua number goes to Redis before 7.2 as
+              -- %.17g ("-0", "-2.3e+18"), which HINCRBY refuses, and a script is not rolled back.
+              if held ~= '0' then
+                local left = redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. held)
+                if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
+              end
             elseif ARGV[2] == '1' then
               return 0
             end

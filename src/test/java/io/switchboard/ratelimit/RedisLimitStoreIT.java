@@ -186,6 +186,35 @@ class RedisLimitStoreIT {
     }
 
     /**
+     * A hold of nothing (a free model, or a request before the first price list arrived) and a hold
+     * of a whole huge budget settle like any other: the script once gave their reservation back
+     * through a Lua number, which Redis before 7.2 writes as "-0" or "-2.3e+18" and HINCRBY refuses,
+     * so the spend was lost and every such settlement failed the store over.
+     */
+    @Test
+    void holdsOfNothingAndOfAWholeHugeBudgetSettleTheirSpend() {
+        replicaA.ping().block(Duration.ofSeconds(5));
+        replicaB.ping().block(Duration.ofSeconds(5));
+        LimitStore.Hold free = replicaA.reserve("free", 1000, 0).block(Duration.ofSeconds(5));
+        assertThat(free.granted()).isTrue();
+        free.settle(300).block(Duration.ofSeconds(5));
+        assertThat(granted(replicaA, "free", 300, 1)).as("300 spent of 300").isFalse();
+        assertThat(granted(replicaB, "free", 302, 1))
+                .as("300 spent, 1 held, of 302")
+                .isTrue();
+
+        long unlimited = KeyLimits.nanos(new java.math.BigDecimal("100000000000"));
+        LimitStore.Hold whole =
+                replicaA.reserve("huge", unlimited, Long.MAX_VALUE).block(Duration.ofSeconds(5));
+        assertThat(whole.granted()).isTrue();
+        assertThat(granted(replicaB, "huge", unlimited, 1)).isFalse();
+        whole.settle(0).block(Duration.ofSeconds(5));
+        assertThat(granted(replicaB, "huge", unlimited, 1))
+                .as("the whole reservation given back")
+                .isTrue();
+    }
+
+    /**
      * A budget written as unlimited, half of it reserved, and a request with an absurd max_tokens:
      * it is judged (half the budget is still free) rather than overflowing Redis's increment, an
      * error that failed the whole store over for every key.
