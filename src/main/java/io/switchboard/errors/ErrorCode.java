@@ -17,6 +17,7 @@ public enum ErrorCode {
     NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error", "not_found"),
     MODEL_NOT_FOUND(HttpStatus.NOT_FOUND, "invalid_request_error", "model_not_found"),
     METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed"),
+    REQUEST_TIMEOUT(HttpStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout"),
     CONFLICT(HttpStatus.CONFLICT, "invalid_request_error", "conflict"),
     BODY_TOO_LARGE(HttpStatus.PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large"),
     URI_TOO_LONG(HttpStatus.URI_TOO_LONG, "invalid_request_error", "uri_too_long"),

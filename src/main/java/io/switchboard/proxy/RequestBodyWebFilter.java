@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
+import io.switchboard.errors.ClosedConnection;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
@@ -13,18 +14,23 @@ import io.switchboard.exchange.ProxyRequest;
 import io.switchboard.upstream.Provider;
 import io.switchboard.upstream.ProviderRegistry;
 import io.switchboard.upstream.StreamUsage;
+import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.NettyDataBuffer;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.channel.AbortedException;
 import tools.jackson.core.json.JsonFactory;
 
 /**
@@ -42,12 +48,22 @@ public class RequestBodyWebFilter implements WebFilter {
     private static final byte[] USAGE_OPTIONS = BodySplice.ascii("{\"include_usage\":true}");
 
     private final long maxBodySize;
+    private final Duration bodyIdleTimeout;
     private final JsonFactory json;
     private final ModelRewrite models;
     private final ProviderRegistry providers;
+    private final ByteBufAllocator alloc;
 
+    @Autowired
     public RequestBodyWebFilter(BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers) {
+        this(limits, models, providers, ByteBufAllocator.DEFAULT);
+    }
+
+    RequestBodyWebFilter(
+            BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers, ByteBufAllocator alloc) {
+        this.alloc = alloc;
         this.maxBodySize = limits.maxBodySize().toBytes();
+        this.bodyIdleTimeout = limits.bodyIdleTimeout();
         this.json = RequestBodyScanner.factory(limits);
         this.models = models;
         this.providers = providers;
@@ -65,6 +81,12 @@ public class RequestBodyWebFilter implements WebFilter {
             return ErrorResponses.write(exchange, tooLarge());
         }
         return read(exchange)
+                // A client that hung up while sending its body: nothing to answer, and not the
+                // gateway's failure (it was an "Unhandled error", a 500 in the metrics).
+                .onErrorResume(RequestBodyWebFilter::clientLeft, gone -> {
+                    state.clientClosed(true);
+                    return Mono.empty();
+                })
                 // Let go of the read's operators once the body is in: the flatMaps below keep their
                 // finished source for as long as the exchange lasts (a stream: minutes).
                 .onTerminateDetach()
@@ -74,11 +96,17 @@ public class RequestBodyWebFilter implements WebFilter {
 
     /** The whole body, parsed as it arrives; each chunk is kept (not copied) for the splice. */
     private Mono<ScannedBody> read(ServerWebExchange exchange) {
-        ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
         return Mono.defer(() -> {
-            ScannedBody scanned = new ScannedBody(new RequestBodyScanner(json), alloc.compositeBuffer(64));
+            // No limit on the pieces: past its limit Netty copies the whole composite into one buffer,
+            // each time, which a body sent in tiny chunks made quadratic; ScannedBody.add keeps the
+            // number of pieces in proportion to the body's size instead.
+            ScannedBody scanned =
+                    new ScannedBody(new RequestBodyScanner(json), alloc.compositeBuffer(Integer.MAX_VALUE), alloc);
             return exchange.getRequest()
                     .getBody()
+                    // A client that stops sending its body: the server's own idle timeout runs only
+                    // between requests, so its exchange and what it sent were held for good.
+                    .timeout(bodyIdleTimeout, Mono.error(this::stalled), Schedulers.parallel())
                     .doOnNext(chunk -> scanned.add(chunk, maxBodySize))
                     .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
                     .then(Mono.fromCallable(scanned::finish))
@@ -217,6 +245,21 @@ public class RequestBodyWebFilter implements WebFilter {
         return out;
     }
 
+    /** The answer to a body that stopped arriving; the connection closes after it, the rest unread. */
+    private GatewayException stalled() {
+        HttpHeaders close = new HttpHeaders();
+        close.setConnection("close");
+        return GatewayException.withHeaders(
+                ErrorCode.REQUEST_TIMEOUT,
+                "The request body stopped arriving: nothing came for " + bodyIdleTimeout.toSeconds() + " s.",
+                close);
+    }
+
+    /** Reactor Netty ends the body of a client that hung up with a plain {@link AbortedException}. */
+    private static boolean clientLeft(Throwable error) {
+        return error instanceof AbortedException || ClosedConnection.is(error);
+    }
+
     private static GatewayException tooLarge() {
         return GatewayException.of(ErrorCode.BODY_TOO_LARGE, "Request body is too large.");
     }
@@ -228,12 +271,24 @@ public class RequestBodyWebFilter implements WebFilter {
      */
     private static final class ScannedBody {
 
+        /** A chunk smaller than this, past the first pieces, is copied in with its neighbours. */
+        private static final int SMALL_CHUNK = 4096;
+
+        /** Pieces kept as they came before small ones are copied together: a body usually has one to three. */
+        private static final int PIECES_AS_THEY_CAME = 16;
+
+        private static final int COPY_CAPACITY = 16 * 1024;
+
+        private final ByteBufAllocator alloc;
         private @Nullable RequestBodyScanner scanner;
         private @Nullable CompositeByteBuf chunks;
+        /** Small chunks copied together, not yet a piece of {@link #chunks}. */
+        private @Nullable ByteBuf copied;
 
-        ScannedBody(RequestBodyScanner scanner, CompositeByteBuf chunks) {
+        ScannedBody(RequestBodyScanner scanner, CompositeByteBuf chunks, ByteBufAllocator alloc) {
             this.scanner = scanner;
             this.chunks = chunks;
+            this.alloc = alloc;
         }
 
         synchronized RequestBodyScanner scanner() {
@@ -252,12 +307,52 @@ public class RequestBodyWebFilter implements WebFilter {
                 DataBufferUtils.release(chunk);
                 return;
             }
-            if ((long) chunks.readableBytes() + buf.readableBytes() > max) {
+            long size = (long) chunks.readableBytes() + (copied == null ? 0 : copied.readableBytes());
+            if (size + buf.readableBytes() > max) {
                 DataBufferUtils.release(chunk);
                 throw tooLarge();
             }
+            // Parsed before it is kept: a piece added to the composite is the composite's to free.
+            try {
+                scanner().feed(buf.nioBuffer());
+            } catch (RuntimeException e) {
+                DataBufferUtils.release(chunk);
+                throw e;
+            }
+            if (buf.readableBytes() < SMALL_CHUNK && chunks.numComponents() >= PIECES_AS_THEY_CAME) {
+                // A body in many small chunks (a client writing a byte at a time) becomes pieces
+                // of 16 KiB, so the pieces stay in proportion to the body's size.
+                try {
+                    copyIn(buf);
+                } finally {
+                    DataBufferUtils.release(chunk);
+                }
+                return;
+            }
+            endCopy();
             chunks.addComponent(true, buf);
-            scanner().feed(buf.nioBuffer());
+        }
+
+        private void copyIn(ByteBuf small) {
+            ByteBuf into = copied;
+            if (into != null && into.writableBytes() < small.readableBytes()) {
+                endCopy();
+                into = null;
+            }
+            if (into == null) {
+                into = alloc.buffer(COPY_CAPACITY, COPY_CAPACITY);
+                copied = into;
+            }
+            into.writeBytes(small, small.readerIndex(), small.readableBytes());
+        }
+
+        /** The small chunks copied so far become the body's next piece. */
+        private void endCopy() {
+            ByteBuf done = copied;
+            if (done != null && chunks != null) {
+                copied = null;
+                chunks.addComponent(true, done);
+            }
         }
 
         /**
@@ -284,6 +379,7 @@ public class RequestBodyWebFilter implements WebFilter {
 
         synchronized ScannedBody finish() {
             scanner().finish();
+            endCopy();
             return this;
         }
 
@@ -310,6 +406,10 @@ public class RequestBodyWebFilter implements WebFilter {
             if (chunks != null) {
                 chunks.release();
                 chunks = null;
+            }
+            if (copied != null) {
+                copied.release();
+                copied = null;
             }
         }
     }

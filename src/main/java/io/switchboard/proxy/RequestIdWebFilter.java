@@ -54,7 +54,9 @@ public class RequestIdWebFilter implements WebFilter {
                 state.requestId(),
                 exchange.getRequest().getMethod().name(),
                 exchange.getRequest().getPath().value(),
-                signal == SignalType.CANCEL ? "client_closed" : (status == null ? "-" : status.value()),
+                signal == SignalType.CANCEL || (status == null && state.clientClosed())
+                        ? "client_closed"
+                        : (status == null ? "-" : status.value()),
                 (System.nanoTime() - state.startNanos()) / 1_000_000,
                 state.request() == null ? "" : " model=" + state.request().model(),
                 state.caller() == null ? "" : " key=" + state.caller().name());

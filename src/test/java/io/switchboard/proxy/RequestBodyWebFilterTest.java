@@ -2,7 +2,12 @@ package io.switchboard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.GatewayExchange;
 import io.switchboard.exchange.ProxyEndpoint;
@@ -15,12 +20,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.util.unit.DataSize;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** The body filter on its own: default model, aliases in the fallback array, the parsed request. */
@@ -41,7 +50,7 @@ class RequestBodyWebFilterTest {
 
     private String run(String body, String defaultModel, AtomicReference<ProxyRequest> parsed) {
         RequestBodyWebFilter filter = new RequestBodyWebFilter(
-                new BodyLimitProperties(DataSize.ofKilobytes(64), 16),
+                new BodyLimitProperties(DataSize.ofKilobytes(64), 16, java.time.Duration.ofSeconds(30)),
                 new ModelRewrite(new ModelProperties(Map.of("fast", "openai/gpt-5-nano"), defaultModel)),
                 providers);
         MockServerWebExchange exchange = MockServerWebExchange.from(
@@ -59,6 +68,63 @@ class RequestBodyWebFilterTest {
                 })
                 .block(Duration.ofSeconds(5));
         return upstreamBody.get();
+    }
+
+    /**
+     * A body sent a byte at a time (1-byte HTTP chunks) is copied about once: held as pieces of at
+     * most 64, Netty copied the whole body into one buffer each time the pieces passed 64, which
+     * made reading such a body quadratic (a few megabytes took an event loop minutes).
+     */
+    @Test
+    void aBodyInOneByteChunksIsCopiedAboutOnceNotOverAndOver() {
+        AtomicLong allocated = new AtomicLong();
+        ByteBufAllocator counting = new AbstractByteBufAllocator(false) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                allocated.addAndGet(initialCapacity);
+                return new UnpooledHeapByteBuf(this, initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                allocated.addAndGet(initialCapacity);
+                return new UnpooledHeapByteBuf(this, initialCapacity, maxCapacity);
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+        };
+        String body = "{\"model\":\"openai/gpt-5-nano\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(60_000) + "\"}]}";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        NettyDataBufferFactory buffers = new NettyDataBufferFactory(UnpooledByteBufAllocator.DEFAULT);
+        Flux<DataBuffer> oneByteChunks =
+                Flux.range(0, bytes.length).map(i -> buffers.wrap(Unpooled.wrappedBuffer(bytes, i, 1)));
+        RequestBodyWebFilter filter = new RequestBodyWebFilter(
+                new BodyLimitProperties(DataSize.ofKilobytes(64), 16, Duration.ofSeconds(30)),
+                new ModelRewrite(new ModelProperties(Map.of(), null)),
+                providers,
+                counting);
+        MockServerWebExchange exchange = MockServerWebExchange.from(
+                MockServerHttpRequest.post("/v1/chat/completions").body(oneByteChunks));
+        GatewayExchange.attach(
+                exchange,
+                new GatewayExchange(
+                        "req-1", ProxyEndpoint.CHAT_COMPLETIONS, System.nanoTime(), System.currentTimeMillis()));
+        AtomicReference<String> upstreamBody = new AtomicReference<>();
+        filter.filter(exchange, ex -> {
+                    ByteBuf prepared = UpstreamBody.find(ex).retainedDuplicate();
+                    upstreamBody.set(prepared.toString(StandardCharsets.UTF_8));
+                    prepared.release();
+                    return Mono.empty();
+                })
+                .block(Duration.ofSeconds(30));
+        assertThat(upstreamBody.get()).isEqualTo(body);
+        assertThat(allocated.get())
+                .as("bytes allocated to hold a body of %d bytes", bytes.length)
+                .isLessThan(2L * bytes.length + 64 * 1024);
     }
 
     @Test

@@ -46,6 +46,8 @@ import org.springframework.test.context.ContextConfiguration;
             // Longer than any test's client pauses on purpose (the slow client's 1 byte/s included).
             "gateway.streaming.send-timeout=12s",
             "gateway.limits.max-body-size=1MB",
+            // Short, for RequestBodyReadIT; longer than any other test pauses mid-body.
+            "gateway.limits.body-idle-timeout=2s",
             "gateway.keys.static[0].name=test-client",
             "gateway.keys.static[0].secret=" + TestGateway.CLIENT_KEY,
             "gateway.admin.key=" + TestGateway.ADMIN_KEY,
