@@ -1,7 +1,6 @@
 package io.switchboard.ratelimit;
 
 import io.switchboard.usage.UsageRecord;
-import java.math.BigDecimal;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +16,6 @@ import reactor.core.publisher.Mono;
 final class Admission {
 
     private static final Logger log = LoggerFactory.getLogger(Admission.class);
-    private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
 
     final KeyLimits limits;
     private final LimitStore store;
@@ -93,8 +91,7 @@ final class Admission {
         if (take != null) {
             fire(take.adjust(record.totalTokens() - reserved), "token reconciliation");
         }
-        long cost =
-                record.costUsd() == null ? 0 : record.costUsd().multiply(NANOS).longValue();
+        long cost = record.costUsd() == null ? 0 : KeyLimits.spentNanos(record.costUsd());
         if (held != null) {
             fire(held.settle(cost), "budget settlement");
         } else if (cost > 0) {

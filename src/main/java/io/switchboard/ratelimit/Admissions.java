@@ -14,8 +14,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class Admissions implements UsageListener {
 
-    private static final BigDecimal NANOS = BigDecimal.valueOf(1_000_000_000L);
-
     private final ConcurrentHashMap<GatewayExchange, Admission> inFlight = new ConcurrentHashMap<>();
     private final LimitStore store;
 
@@ -57,7 +55,7 @@ final class Admissions implements UsageListener {
         if (admission == null) {
             // No limit applied to this key: still count its spend, for a budget set later.
             if (record.costUsd() != null && record.costUsd().signum() > 0) {
-                store.spend(record.keyId(), record.costUsd().multiply(NANOS).longValue())
+                store.spend(record.keyId(), KeyLimits.spentNanos(record.costUsd()))
                         .subscribe(null, error -> {});
             }
             return;
@@ -71,7 +69,7 @@ final class Admissions implements UsageListener {
     public void onSettled(UsageRecord before, UsageRecord after) {
         BigDecimal was = before.costUsd() == null ? BigDecimal.ZERO : before.costUsd();
         BigDecimal now = after.costUsd() == null ? BigDecimal.ZERO : after.costUsd();
-        long delta = now.subtract(was).multiply(NANOS).longValue();
+        long delta = KeyLimits.spentNanos(now.subtract(was));
         if (delta != 0) {
             // Once per row across replicas: after a restart two of them may settle the same row.
             store.spendOnce(after.keyId(), delta, after.entryId()).subscribe(null, error -> {});

@@ -235,7 +235,9 @@ final class UsageObserver implements ExchangeObserver {
             if (price == null && servedModel != null) {
                 price = prices.priceOf(request.model());
             }
-            costUsd = price == null || prompt + completion == 0 ? null : price.cost(prompt, completion);
+            costUsd = price == null || prompt + completion == 0
+                    ? null
+                    : UsageRecord.pricedCost(price.cost(prompt, completion));
             costSource = costUsd == null ? "none" : "priced";
         }
         CallerKey caller = exchange.caller();

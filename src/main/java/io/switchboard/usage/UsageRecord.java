@@ -46,17 +46,20 @@ public record UsageRecord(
         @Nullable Long ttftMs,
         Instant createdAt) {
 
-    /**
-     * A time-ordered (version 7, RFC 9562) UUID: the current Unix time in milliseconds, then random
-     * bits from ThreadLocalRandom, which unlike {@code UUID.randomUUID()} never waits on the system's
-     * entropy source on an event loop. Time first, so that each new row lands at the end of the
-     * {@code entry_id} unique index: a random (version 4) id put every insert on a random index page,
-     * and the embedded database's writer spent most of its time reading and rewriting those pages
-     * (see docs/benchmarks.md). Java 17 has no version-7 generator; a library for these three lines
-     * was not worth the dependency.
-     */
     /** Ten to the twelfth USD: the ledger's {@code cost_usd NUMERIC(24, 12)} holds less. */
     private static final BigDecimal COST_BOUND = BigDecimal.TEN.pow(12);
+
+    /** The largest cost the ledger holds: just under {@link #COST_BOUND}. */
+    private static final BigDecimal MAX_COST = COST_BOUND.subtract(BigDecimal.ONE.movePointLeft(12));
+
+    /**
+     * A cost the gateway priced itself, at most what the ledger holds: counts the upstream reports
+     * times a price can be any size, and a row the ledger refuses stopped PostgreSQL's ledger (every
+     * retry of its batch failed). So large a cost spends any budget either way.
+     */
+    static BigDecimal pricedCost(BigDecimal cost) {
+        return cost.compareTo(MAX_COST) > 0 ? MAX_COST : cost;
+    }
 
     /**
      * A cost an upstream reported, if the ledger can store it and it is one: null for a negative cost
@@ -67,6 +70,15 @@ public record UsageRecord(
         return cost == null || cost.signum() < 0 || cost.abs().compareTo(COST_BOUND) >= 0 ? null : cost;
     }
 
+    /**
+     * A time-ordered (version 7, RFC 9562) UUID: the current Unix time in milliseconds, then random
+     * bits from ThreadLocalRandom, which unlike {@code UUID.randomUUID()} never waits on the system's
+     * entropy source on an event loop. Time first, so that each new row lands at the end of the
+     * {@code entry_id} unique index: a random (version 4) id put every insert on a random index page,
+     * and the embedded database's writer spent most of its time reading and rewriting those pages
+     * (see docs/benchmarks.md). Java 17 has no version-7 generator; a library for these three lines
+     * was not worth the dependency.
+     */
     public static String newEntryId() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         long high = (System.currentTimeMillis() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);

@@ -258,6 +258,28 @@ class UsageObserverTest {
     }
 
     /**
+     * Token counts of any size times the model's price: a cost past what the ledger's column holds
+     * (10^12 USD) stopped PostgreSQL's ledger, every retry of its batch refused. It is kept at the
+     * largest cost the ledger holds, which spends any budget.
+     */
+    @Test
+    void aPricedCostPastWhatTheLedgerHoldsIsKeptAtItsLargest() {
+        UsageObserver observer = priced(UsageFixtures.exchange(true, false));
+        observer.onUpstreamResponse(200, new HttpHeaders());
+        send(observer, chunk("some") + "\n\n");
+        send(
+                observer,
+                "data: {\"id\":\"gen-c\",\"choices\":[],\"usage\":{\"prompt_tokens\":100000000000000000,"
+                        + "\"completion_tokens\":20,\"total_tokens\":100000000000000020}}\n\n");
+        observer.onFinish(new ExchangeOutcome(ExchangeOutcome.Kind.COMPLETED, 200, null));
+
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.costSource()).isEqualTo("priced");
+            assertThat(r.costUsd()).isEqualByComparingTo("999999999999.999999999999");
+        });
+    }
+
+    /**
      * A usage object without counts, or a usage event cut short, reports nothing: the row stays an
      * estimate (to be settled), and the cut event reaches the client unchanged even when the gateway
      * asked for usage on the client's behalf.
