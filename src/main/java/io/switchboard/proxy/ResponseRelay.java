@@ -122,6 +122,17 @@ public class ResponseRelay {
                     // Named for the client: before the first chunk nothing is committed yet, and the
                     // client gets a 502 rather than an unhandled 500 (after it, the answer is cut).
                     .onErrorMap(UpstreamFailures::midway)
+                    .doOnError(error -> {
+                        // Before the first chunk the client gets this error's status (502, 504),
+                        // not the upstream's 200: the ledger and the metrics must say the same.
+                        if (!observers.sawFirstByte() && error instanceof GatewayException failed) {
+                            connection.dispose();
+                            observers.finish(new ExchangeOutcome(
+                                    ExchangeOutcome.Kind.UPSTREAM_FAILED_MIDWAY,
+                                    failed.code().status().value(),
+                                    failed.getMessage()));
+                        }
+                    })
                     .doFinally(signal -> {
                         if (signal == SignalType.ON_COMPLETE && !observers.sawFirstByte()) {
                             observers.finish(

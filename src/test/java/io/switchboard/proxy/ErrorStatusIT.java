@@ -1,14 +1,17 @@
 package io.switchboard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.switchboard.testing.FakeUpstream;
 import io.switchboard.testing.FakeUpstreamInitializer;
 import io.switchboard.testing.GatewayIntegrationTest;
+import io.switchboard.testing.LedgerRows;
 import io.switchboard.testing.RawHttp;
 import io.switchboard.testing.TestGateway;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -156,7 +159,8 @@ class ErrorStatusIT {
 
     /**
      * Headers, then a reset before the first byte of the body: nothing was sent to the client yet,
-     * so it gets a 502 with an OpenAI-shaped body, not the 500 of an unhandled error.
+     * so it gets a 502 with an OpenAI-shaped body, not the 500 of an unhandled error; and its ledger
+     * row says 502 too (it said the upstream's 200).
      */
     @Test
     void upstreamResetBeforeTheFirstByteOfABodyIs502() {
@@ -166,6 +170,12 @@ class ErrorStatusIT {
                 gateway.postJson("/v1/chat/completions", "{\"model\":\"openai/gpt-5-nano\",\"messages\":[]}");
         assertThat(response.statusCode()).isEqualTo(502);
         assertOpenAiError(response.body(), "upstream_error");
+        String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !LedgerRows.of(gateway, TestGateway.ADMIN_KEY, requestId)
+                        .isEmpty());
+        JsonNode row = LedgerRows.of(gateway, TestGateway.ADMIN_KEY, requestId).get(0);
+        assertThat(row.get("status").asInt()).as(row.toString()).isEqualTo(502);
     }
 
     /**
