@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.switchboard.storage.BoundedReads;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -67,9 +68,21 @@ public final class KeyCache {
     /**
      * Reads every cached key again in the background, the cached answers served meanwhile (and kept
      * if a read fails): after this replica's change channel was down, when announcements were lost.
+     * A hash known to have no key is forgotten instead, read again only if it is asked for: a flood
+     * of made-up keys fills the cache with them, and reading them all at once after a channel's
+     * blip competed with real requests for the database.
      */
     public void refreshAll() {
-        cache.synchronous().refreshAll(List.copyOf(cache.asMap().keySet()));
+        List<String> found = new ArrayList<>();
+        List<String> absent = new ArrayList<>();
+        cache.asMap().forEach((hash, answer) -> {
+            boolean knownAbsent = answer.isDone()
+                    && !answer.isCompletedExceptionally()
+                    && answer.join().isEmpty();
+            (knownAbsent ? absent : found).add(hash);
+        });
+        cache.synchronous().invalidateAll(absent);
+        cache.synchronous().refreshAll(found);
     }
 
     /** Forgets one hash: a newly issued secret may have been looked up (and found absent) before it existed. */

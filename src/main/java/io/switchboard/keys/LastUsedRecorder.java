@@ -50,14 +50,18 @@ public final class LastUsedRecorder implements AutoCloseable {
         pending.add(keyId);
     }
 
-    /** Writes what was recorded since the last flush. */
+    /**
+     * Writes what was recorded since the last flush. A batch whose write fails (the database down or
+     * slow) is recorded again for the next flush, which stamps it with its own, later time: a key
+     * used only during an outage showed "never used", and could be taken for one to revoke.
+     */
     public Mono<Long> flush() {
         if (pending.isEmpty()) {
             return Mono.just(0L);
         }
         List<String> batch = List.copyOf(pending);
         pending.removeAll(batch);
-        return writer.apply(batch, clock.instant());
+        return Mono.defer(() -> writer.apply(batch, clock.instant())).doOnError(error -> pending.addAll(batch));
     }
 
     /**

@@ -7,7 +7,6 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Wrapped;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -35,7 +34,6 @@ public final class PostgresKeyChangeBus implements KeyChangeBus, AutoCloseable {
     private final Duration timeout;
     private final Disposable subscription;
     private volatile boolean listening;
-    private final AtomicBoolean listenedBefore = new AtomicBoolean();
 
     /**
      * @param connections the application's connection factory: its pool is unwrapped, so the
@@ -76,10 +74,9 @@ public final class PostgresKeyChangeBus implements KeyChangeBus, AutoCloseable {
                 .then(Mono.fromRunnable(() -> {
                     listening = true;
                     log.info("Listening for key changes on PostgreSQL channel {}", CHANNEL);
-                    if (listenedBefore.getAndSet(true)) {
-                        // Changes announced while the connection was down were lost: read every key again.
-                        cache.refreshAll();
-                    }
+                    // Changes announced while the connection was down (or before the first LISTEN,
+                    // while this replica already served keys) were lost: read every key again.
+                    cache.refreshAll();
                 }));
         return keyIds.mergeWith(listened).doFinally(signal -> listening = false);
     }

@@ -66,8 +66,12 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
         connection.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void subscribed(String channel, long count) {
-                if (CHANNEL.equals(channel) && subscribedBefore.getAndSet(true)) {
-                    log.info("Key change channel: subscribed again on Redis, reading every cached key again");
+                // The first subscription too: a replica that started while Redis was down served
+                // (and cached) keys before it, and changes announced meanwhile were lost.
+                if (CHANNEL.equals(channel)) {
+                    if (subscribedBefore.getAndSet(true)) {
+                        log.info("Key change channel: subscribed again on Redis, reading every cached key again");
+                    }
                     cache.refreshAll();
                 }
             }

@@ -73,6 +73,35 @@ class KeyCacheTest {
         assertThat(next.orElseThrow().key().revokedAt()).isNotNull();
     }
 
+    /**
+     * After a channel outage every cached key is read again, but not the hashes known to have no
+     * key (a flood of made-up keys leaves many): they are forgotten, and read again only when asked.
+     */
+    @Test
+    void readingEveryKeyAgainSkipsHashesKnownToHaveNoKey() {
+        AtomicInteger reads = new AtomicInteger();
+        KeyCache cache = new KeyCache(
+                new KeysProperties.Cache(Duration.ofMinutes(10), Duration.ofMinutes(15), 10_000),
+                Duration.ofSeconds(5),
+                hash -> {
+                    reads.incrementAndGet();
+                    return hash.equals("real") ? Mono.just(new KeyMatch(key(null), null)) : Mono.empty();
+                });
+        cache.get("real").block(Duration.ofSeconds(5));
+        for (int i = 0; i < 1000; i++) {
+            cache.get("made-up-" + i).block(Duration.ofSeconds(5));
+        }
+        assertThat(reads).hasValue(1001);
+
+        cache.refreshAll();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> reads.get() == 1002);
+        assertThat(cache.get("real").block(Duration.ofSeconds(5))).isPresent();
+        assertThat(reads).as("only the key found is read again").hasValue(1002);
+        assertThat(cache.get("made-up-1").block(Duration.ofSeconds(5))).isEmpty();
+        assertThat(reads).as("a forgotten hash is read when asked for").hasValue(1003);
+    }
+
     private static ApiKey key(Instant revokedAt) {
         Instant now = Instant.now();
         return new ApiKey(

@@ -5,9 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.switchboard.testing.AdminApi;
+import io.switchboard.testing.FaultProxy;
+import io.switchboard.testing.GatewayInstance;
 import io.switchboard.testing.RedisTestServer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +48,38 @@ class PostgresKeysIT {
     void aChangeMissedWhileSubscribedToNothingIsReadOnceSubscribedAgain() {
         replicas.assertMissedRevocationReadOnceTheChannelIsBack(
                 "missed-on-redis", PostgresKeysIT::awaitSubscribed, PostgresKeysIT::dropEverySubscriber);
+    }
+
+    /**
+     * A replica that started while Redis was down serves (and caches) keys before its first
+     * subscription; a change announced meanwhile was lost, and the first subscription read nothing
+     * again, so a revoked key kept working there until the cache's refresh (ten minutes here).
+     */
+    @Test
+    void aReplicaStartedWhileRedisWasDownReadsItsCachedKeysAgainOnceSubscribed() {
+        RedisURI target = RedisURI.create(RedisTestServer.url());
+        try (FaultProxy redis = FaultProxy.to(target.getHost(), target.getPort())) {
+            redis.refuse();
+            Map<String, String> settings = new HashMap<>(replicas.database.springProperties());
+            settings.put("gateway.admin.key", SharedDatabaseReplicas.ADMIN_KEY);
+            settings.put("gateway.keys.cache.refresh", "10m");
+            settings.put("gateway.keys.lookup-timeout", "10s");
+            settings.put("gateway.ratelimit.redis-url", "redis://127.0.0.1:" + redis.port());
+            try (GatewayInstance late = GatewayInstance.start(settings)) {
+                AdminApi onLate = new AdminApi(late.gateway(), SharedDatabaseReplicas.ADMIN_KEY);
+                JsonNode created = replicas.adminOnFirst().createKey("{\"name\":\"before-redis\"}");
+                String secret = created.get("key").asString();
+                assertThat(onLate.probe(secret)).isEqualTo(404); // now cached there
+                replicas.database.execute("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE id = '"
+                        + created.get("id").asString() + "'");
+
+                redis.pass();
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> ((RedisKeyChangeBus) late.bean(KeyChangeBus.class)).listening());
+
+                await().atMost(Duration.ofSeconds(5)).until(() -> onLate.probe(secret) == 401);
+            }
+        }
     }
 
     private static void awaitSubscribed() {
