@@ -33,7 +33,7 @@ import reactor.core.publisher.Mono;
  * reservation, so that the local fall-back starts from the whole spend this replica knows of; a
  * settlement made in the fall-back is kept for Redis like any spend. A concurrency slot or a budget
  * reservation taken in Redis whose release fails is kept too and given back when Redis answers,
- * instead of holding the key's slot (an hour) or a part of its budget (for good) in Redis.
+ * instead of holding the key's slot or a part of its budget in Redis until they lapse (an hour, a day).
  */
 final class FailoverLimitStore implements LimitStore, SmartLifecycle {
 

@@ -29,9 +29,11 @@ import reactor.core.publisher.Mono;
  * token). Commands time out after {@code command-timeout} (Lettuce's default of 60 s would stall
  * every request while Redis hangs), and fail at once while disconnected instead of queueing.
  *
- * <p>A concurrency slot and a budget reservation each leave a token key in Redis (kept at most a
- * day) by which it is given back, exactly once: a timed-out acquire that Redis ran after all, a
- * release sent twice or replayed after an outage, all come out right.
+ * <p>A concurrency slot and a budget reservation each leave a token in Redis by which it is given
+ * back, exactly once: a timed-out acquire that Redis ran after all, a release sent twice or replayed
+ * after an outage, all come out right. Each lapses on its own ({@code slot-ttl}, {@code hold-ttl}):
+ * a replica that dies (killed, out of memory) never gives back what it held, and its slots and
+ * reservations once stayed taken in Redis for good.
  */
 final class RedisLimitStore implements LimitStore, AutoCloseable {
 
@@ -78,66 +80,82 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             return {allowed, math.max(tokens, 0), reset, retry}
             """;
 
+    /** Redis's clock in milliseconds, for the scripts that expire what they hold. */
+    private static final String NOW = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
     /**
-     * Takes a slot (KEYS[1] counts them) and leaves its token (KEYS[2]), which {@link #RELEASE}
-     * needs: a slot is given back once, by its token, whatever asks for it and however often.
+     * Takes a slot if fewer than ARGV[1] are held: its token ARGV[2] joins the set KEYS[1], scored
+     * with when it lapses (ARGV[3] ms on). A slot is given back once, by its token, whatever asks
+     * for it and however often; one whose replica died without giving it back lapses, where a
+     * counter kept it taken for as long as the key was used.
      */
-    private static final String ACQUIRE = """
-            local n = redis.call('INCR', KEYS[1])
-            if n > tonumber(ARGV[1]) then
-              redis.call('DECR', KEYS[1])
-              return 0
-            end
-            redis.call('PEXPIRE', KEYS[1], 3600000)
-            redis.call('SET', KEYS[2], '1', 'PX', 86400000)
+    private static final String ACQUIRE = NOW + """
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+            if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+            redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
             return 1
             """;
 
-    /** Gives back the slot of the token KEYS[2], if it was taken and not given back yet. */
+    /** Gives back the slot of the token ARGV[1], if it was taken and not given back yet. */
     private static final String RELEASE = """
-            if redis.call('DEL', KEYS[2]) == 0 then return 0 end
-            local n = redis.call('DECR', KEYS[1])
-            if n <= 0 then redis.call('DEL', KEYS[1]) end
-            return 1
+            return redis.call('ZREM', KEYS[1], ARGV[1])
             """;
 
     /**
-     * Reserves ARGV[2] of the budget KEYS[1] and leaves the hold's token KEYS[2] with the amount; -1,
-     * with nothing reserved, when ARGV[3] = 1 and the marker KEYS[3] that the budgets were seeded is
-     * gone: Redis lost its data (a restart without persistence, a fail-over to an empty replica), and
-     * with it every key's spend.
+     * Gives back the reservation of the hold ARGV[1] of the budget KEYS[1] (its amount in the field
+     * {@code hold:<token>}, its token in the set KEYS[2]), if still held. The reservation goes back
+     * as the hold's own text: a Lua number goes to Redis before 7.2 as %.17g ("-0", "-2.3e+18"),
+     * which HINCRBY refuses, and a script is not rolled back.
      */
-    private static final String RESERVE = """
-            if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
-            local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-            local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-            if spent + reserved >= tonumber(ARGV[1]) then return 0 end
-            redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[2])
-            redis.call('SET', KEYS[2], ARGV[2], 'PX', 86400000)
-            return 1
-            """;
-
-    /**
-     * Gives back the reservation of the hold KEYS[2] if it is still held (once, however often this
-     * runs for it) and adds ARGV[1] to what was spent. A replay (ARGV[2] = 1: a settlement whose
-     * answer was lost, written again when Redis answers) adds nothing once the hold is gone, since
-     * the first run most likely took it: counting it twice would refuse the key early. A first
-     * settlement whose hold is gone (its token evicted under memory pressure, or lost with Redis's
-     * data) still counts: a budget may refuse early, never late.
-     */
-    private static final String SETTLE = """
-            local held = redis.call('GET', KEYS[2])
-            if held then
-              redis.call('DEL', KEYS[2])
-              -- The increment as the hold's own text: a Lua number goes to Redis before 7.2 as
-              -- %.17g ("-0", "-2.3e+18"), which HINCRBY refuses, and a script is not rolled back.
+    private static final String GIVE_BACK = """
+            local function give_back(token)
+              local field = 'hold:' .. token
+              local held = redis.call('HGET', KEYS[1], field)
+              redis.call('ZREM', KEYS[2], token)
+              if not held then return false end
+              redis.call('HDEL', KEYS[1], field)
               if held ~= '0' then
                 local left = redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. held)
                 if left < 0 then redis.call('HSET', KEYS[1], 'reserved', 0) end
               end
-            elseif ARGV[2] == '1' then
-              return 0
+              return true
             end
+            """;
+
+    /**
+     * Reserves ARGV[2] of the budget KEYS[1] as the hold ARGV[4], lapsing ARGV[5] ms on; -1, with
+     * nothing reserved, when ARGV[3] = 1 and the marker KEYS[3] that the budgets were seeded is gone:
+     * Redis lost its data (a restart without persistence, a fail-over to an empty replica), and with
+     * it every key's spend. Holds that lapsed (their replica died before settling them) are given
+     * back first, a hundred at a time: they held part of the budget for good.
+     */
+    private static final String RESERVE = NOW + GIVE_BACK + """
+            if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+            for _, lapsed in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+              give_back(lapsed)
+            end
+            local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
+            local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
+            if spent + reserved >= tonumber(ARGV[1]) then return 0 end
+            redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[2])
+            redis.call('HSET', KEYS[1], 'hold:' .. ARGV[4], ARGV[2])
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[4])
+            return 1
+            """;
+
+    /**
+     * Gives back the reservation of the hold ARGV[3] of the budget KEYS[1] (KEYS[2] its set of holds)
+     * if it is still held (once, however often this runs for it) and adds ARGV[1] to what was spent. A replay (ARGV[2] = 1: a settlement whose
+     * answer was lost, written again when Redis answers) adds nothing once the hold is gone, since
+     * the first run most likely took it: counting it twice would refuse the key early. A first
+     * settlement whose hold is gone (lapsed after a day, or lost with Redis's data) still counts: a budget may refuse early, never late.
+     */
+    private static final String SETTLE = GIVE_BACK + """
+            if not give_back(ARGV[3]) and ARGV[2] == '1' then return 0 end
             redis.call('HINCRBY', KEYS[1], 'spent', ARGV[1])
             return 1
             """;
@@ -199,7 +217,23 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
 
     private volatile @Nullable StatefulRedisConnection<String, String> connection;
 
+    /** How long a slot counts if never given back: a stream longer than this stops counting. */
+    static final Duration SLOT_TTL = Duration.ofHours(1);
+
+    /** How long a reservation counts if never settled; a day, as a settlement is replayed for a day. */
+    static final Duration HOLD_TTL = Duration.ofDays(1);
+
+    private final String slotTtlMillis;
+    private final String holdTtlMillis;
+
     RedisLimitStore(String url, Duration commandTimeout, String prefix) {
+        this(url, commandTimeout, prefix, SLOT_TTL, HOLD_TTL);
+    }
+
+    /** With the lapse times of slots and holds given (the tests' are short). */
+    RedisLimitStore(String url, Duration commandTimeout, String prefix, Duration slotTtl, Duration holdTtl) {
+        this.slotTtlMillis = Long.toString(slotTtl.toMillis());
+        this.holdTtlMillis = Long.toString(holdTtl.toMillis());
         this.uri = RedisURI.create(url);
         this.uri.setTimeout(commandTimeout);
         this.prefix = prefix;
@@ -296,10 +330,17 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
      */
     @Override
     public Mono<Slot> acquire(String slots, int max) {
-        String key = prefix + "cc:" + slots;
-        String token = newToken(key);
+        // Not "cc:", the counter's key before slots lapsed: an old counter there has another type.
+        String key = prefix + "slots:" + slots;
+        String token = newToken();
         return undoneIfUnanswered(
-                awaited(ACQUIRE, ScriptOutputType.INTEGER, new String[] {key, token}, Integer.toString(max)),
+                awaited(
+                        ACQUIRE,
+                        ScriptOutputType.INTEGER,
+                        new String[] {key},
+                        Integer.toString(max),
+                        token,
+                        slotTtlMillis),
                 granted -> asLong(granted) == 1 ? new RedisSlot(this, key, token) : Slot.REFUSED,
                 () -> giveBack(unreleased, token, key, release(key, token)));
     }
@@ -309,15 +350,17 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     public Mono<Hold> reserve(String account, long limit, long requested) {
         long amount = LimitStore.reservable(limit, requested);
         String key = prefix + "budget:" + account;
-        String token = newToken(key);
+        String token = newToken();
         return undoneIfUnanswered(
                 awaited(
                         RESERVE,
                         ScriptOutputType.INTEGER,
-                        new String[] {key, token, seededMarker},
+                        new String[] {key, holdsOf(key), seededMarker},
                         Long.toString(limit),
                         Long.toString(amount),
-                        markerSet ? "1" : "0"),
+                        markerSet ? "1" : "0",
+                        token,
+                        holdTtlMillis),
                 answer -> held(answer, key, token),
                 () -> giveBack(unsettled, token, new Unsettled(key, 0), settle(key, token, 0)));
     }
@@ -350,8 +393,13 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         this.spendLost = listener;
     }
 
-    private String newToken(String key) {
-        return key + ":" + tokenPrefix + tokens.incrementAndGet();
+    private String newToken() {
+        return tokenPrefix + tokens.incrementAndGet();
+    }
+
+    /** The set of a budget's holds, named by the budget's account as its hash is. */
+    private String holdsOf(String budgetKey) {
+        return prefix + "holds:" + budgetKey.substring(prefix.length() + "budget:".length());
     }
 
     /** {@code call}'s answer as {@code answer} says; {@code undo} when it fails or is given up unanswered. */
@@ -399,7 +447,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     private Mono<Void> release(String key, String token) {
-        return eval(RELEASE, ScriptOutputType.INTEGER, new String[] {key, token})
+        return eval(RELEASE, ScriptOutputType.INTEGER, new String[] {key}, token)
                 .then();
     }
 
@@ -411,9 +459,10 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         return eval(
                         SETTLE,
                         ScriptOutputType.INTEGER,
-                        new String[] {key, token},
+                        new String[] {key, holdsOf(key)},
                         Long.toString(actual),
-                        replay ? "1" : "0")
+                        replay ? "1" : "0",
+                        token)
                 .then();
     }
 

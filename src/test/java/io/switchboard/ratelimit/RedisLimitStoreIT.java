@@ -186,6 +186,68 @@ class RedisLimitStoreIT {
     }
 
     /**
+     * A replica that dies (killed, out of memory) never gives back its slots or settles its holds:
+     * they lapse, and the key's other replicas get them back. A slot counter kept them for as long
+     * as the key was used, and a reservation held its part of the budget for good (a whole-budget
+     * worst case: 402 on every replica from then on).
+     */
+    @Test
+    void slotsAndHoldsOfAReplicaThatDiedLapse() {
+        RedisLimitStore dying = new RedisLimitStore(
+                RedisTestServer.url(), Duration.ofSeconds(3), prefix, Duration.ofMillis(300), Duration.ofMillis(300));
+        try {
+            dying.ping().block(Duration.ofSeconds(5));
+            replicaB.ping().block(Duration.ofSeconds(5));
+            assertThat(dying.acquire("crash", 1).block(Duration.ofSeconds(5)).granted())
+                    .isTrue();
+            assertThat(dying.reserve("crash", 1000, 1000)
+                            .block(Duration.ofSeconds(5))
+                            .granted())
+                    .isTrue();
+            assertThat(replicaB.acquire("crash", 1).block(Duration.ofSeconds(5)).granted())
+                    .isFalse();
+            assertThat(granted(replicaB, "crash", 1000, 1)).isFalse();
+        } finally {
+            dying.close(); // without a release or a settlement, as a killed process
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(replicaB.acquire("crash", 1).block(Duration.ofSeconds(5)).granted())
+                    .as("the dead replica's slot lapsed")
+                    .isTrue();
+        });
+        assertThat(granted(replicaB, "crash", 1000, 1))
+                .as("the dead replica's reservation lapsed")
+                .isTrue();
+    }
+
+    /** A settlement of a hold that lapsed meanwhile counts its spend and gives nothing back twice. */
+    @Test
+    void aHoldSettledAfterItLapsedCountsItsSpendOnce() throws Exception {
+        RedisLimitStore slow = new RedisLimitStore(
+                RedisTestServer.url(), Duration.ofSeconds(3), prefix, Duration.ofMillis(300), Duration.ofMillis(300));
+        try {
+            slow.ping().block(Duration.ofSeconds(5));
+            LimitStore.Hold hold = slow.reserve("lapsed", 1000, 400).block(Duration.ofSeconds(5));
+            assertThat(hold.granted()).isTrue();
+            Thread.sleep(500);
+            assertThat(granted(slow, "lapsed", 1000, 100))
+                    .as("the lapsed 400 given back")
+                    .isTrue();
+            hold.settle(250).block(Duration.ofSeconds(5));
+            try (StatefulRedisConnection<String, String> direct =
+                    RedisClient.create(RedisTestServer.url()).connect()) {
+                assertThat(direct.sync().hget(prefix + "budget:lapsed", "spent"))
+                        .isEqualTo("250");
+                assertThat(direct.sync().hget(prefix + "budget:lapsed", "reserved"))
+                        .as("only the 100 still held")
+                        .isEqualTo("100");
+            }
+        } finally {
+            slow.close();
+        }
+    }
+
+    /**
      * A hold of nothing (a free model, or a request before the first price list arrived) and a hold
      * of a whole huge budget settle like any other: the script once gave their reservation back
      * through a Lua number, which Redis before 7.2 writes as "-0" or "-2.3e+18" and HINCRBY refuses,
@@ -328,7 +390,7 @@ class RedisLimitStoreIT {
             assertThat(direct.sync().hget(prefix + "budget:acct", "reserved"))
                     .as("no reservation left behind")
                     .isEqualTo("0");
-            assertThat(direct.sync().exists(prefix + "cc:acct"))
+            assertThat(direct.sync().exists(prefix + "slots:acct"))
                     .as("the slot given back")
                     .isZero();
             assertThat(store.acquire("acct", 1).block(Duration.ofSeconds(5)).granted())
@@ -407,12 +469,9 @@ class RedisLimitStoreIT {
             Awaitility.await()
                     .pollDelay(Duration.ofMillis(1500))
                     .atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(direct.sync().get(prefix + "cc:late"))
+                    .untilAsserted(() -> assertThat(direct.sync().zcard(prefix + "slots:late"))
                             .as("the slot the late acquire took in Redis")
-                            .isNull());
-            assertThat(direct.sync().keys(prefix + "cc:late:*"))
-                    .as("slot tokens left")
-                    .isEmpty();
+                            .isZero());
             slot.release().block(Duration.ofSeconds(5));
         });
     }
@@ -431,9 +490,9 @@ class RedisLimitStoreIT {
                     .untilAsserted(() -> assertThat(direct.sync().hget(prefix + "budget:late", "reserved"))
                             .as("the reservation the late command made in Redis")
                             .isEqualTo("0"));
-            assertThat(direct.sync().keys(prefix + "budget:late:*"))
+            assertThat(direct.sync().zcard(prefix + "holds:late"))
                     .as("hold tokens left")
-                    .isEmpty();
+                    .isZero();
             hold.settle(0).block(Duration.ofSeconds(5));
         });
     }
@@ -492,9 +551,12 @@ class RedisLimitStoreIT {
         throughAFaultProxy((proxy, store, direct) -> {
             LimitStore.Hold hold = store.reserve("evicted", 1000, 300).block(Duration.ofSeconds(5));
             assertThat(hold.granted()).isTrue();
-            assertThat(direct.sync()
-                            .del(direct.sync().keys(prefix + "budget:evicted:*").toArray(String[]::new)))
+            // Redis lost the hold (its data lost, or the hold lapsed and was given back).
+            List<String> holds = direct.sync().zrange(prefix + "holds:evicted", 0, -1);
+            assertThat(holds).hasSize(1);
+            assertThat(direct.sync().hdel(prefix + "budget:evicted", "hold:" + holds.get(0)))
                     .isEqualTo(1);
+            direct.sync().del(prefix + "holds:evicted");
             hold.settle(250).block(Duration.ofSeconds(5));
             assertThat(direct.sync().hget(prefix + "budget:evicted", "spent")).isEqualTo("250");
         });
