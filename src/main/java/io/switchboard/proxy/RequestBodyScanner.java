@@ -41,6 +41,8 @@ final class RequestBodyScanner {
     private static final Set<String> SINGLE_USE_FIELDS =
             Set.of("model", "models", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n");
 
+    private static final int LONGEST_SINGLE_USE_FIELD = "max_completion_tokens".length();
+
     private final JsonParser parser;
     private final ByteBufferFeeder feeder;
     private final Set<String> seenTopLevel = new HashSet<>(8);
@@ -185,9 +187,13 @@ final class RequestBodyScanner {
         if (token == JsonToken.PROPERTY_NAME) {
             String name = parser.currentName();
             rootMembers++;
-            if (SINGLE_USE_FIELDS.contains(name) && !seenTopLevel.add(name)) {
-                throw GatewayException.of(
-                        ErrorCode.INVALID_REQUEST, "The field '" + name + "' appears more than once.", name);
+            if (SINGLE_USE_FIELDS.contains(name)) {
+                if (!seenTopLevel.add(name)) {
+                    throw GatewayException.of(
+                            ErrorCode.INVALID_REQUEST, "The field '" + name + "' appears more than once.", name);
+                }
+            } else {
+                refuseOtherCase(name);
             }
             field = name;
             return;
@@ -299,6 +305,25 @@ final class RequestBodyScanner {
         track(token);
     }
 
+    /**
+     * A field the gateway reads, spelled in another case ({@code "Model"}): Go's JSON decoder, which
+     * upstreams such as Ollama use, matches field names in any case and keeps the last, so the
+     * upstream would serve (and bill) a model the gateway never checked or priced.
+     */
+    private static void refuseOtherCase(String name) {
+        if (name.length() > LONGEST_SINGLE_USE_FIELD) {
+            return;
+        }
+        for (String field : SINGLE_USE_FIELDS) {
+            if (field.equalsIgnoreCase(name)) {
+                throw GatewayException.of(
+                        ErrorCode.INVALID_REQUEST,
+                        "Field names are case-sensitive: use '" + field + "', not '" + name + "'.",
+                        field);
+            }
+        }
+    }
+
     private void readMaxTokens(String name, JsonToken token) {
         if (token == JsonToken.VALUE_NULL) {
             return;
@@ -320,8 +345,10 @@ final class RequestBodyScanner {
     }
 
     /**
-     * {@code n}: how many choices the answer holds, each up to the completion limit. Anything but a
-     * positive integer is left for the upstream to judge (as 1 here).
+     * {@code n}: how many choices the answer holds, each up to the completion limit; 0 or less is
+     * left for the upstream to judge (as 1 here). Anything but an integer is refused, as for
+     * {@code max_tokens}: lenient upstreams serve {@code 4.0} or {@code "4"} as four choices, which
+     * the limits and the budget had reserved as one.
      */
     private void readChoices(JsonToken token) {
         if (token == JsonToken.VALUE_NUMBER_INT) {
@@ -330,6 +357,8 @@ final class RequestBodyScanner {
             } catch (JacksonException tooLarge) {
                 choices = Integer.MAX_VALUE;
             }
+        } else if (token != JsonToken.VALUE_NULL) {
+            throw GatewayException.of(ErrorCode.INVALID_REQUEST, "'n' must be an integer.", "n");
         }
         track(token);
     }

@@ -98,6 +98,14 @@ class BadInputIT {
         cases.add(bad("stream as number", "{\"model\":\"openai/gpt-5-nano\",\"stream\":1}"));
         cases.add(bad("duplicate model", "{\"model\":\"openai/gpt-5-nano\",\"model\":\"anthropic/claude-3.5-haiku\"}"));
         cases.add(bad("duplicate stream", "{\"model\":\"openai/gpt-5-nano\",\"stream\":false,\"stream\":true}"));
+        // Go's JSON decoder (Ollama, LocalAI) matches names in any case and keeps the last one.
+        cases.add(bad(
+                "model again in another case",
+                "{\"model\":\"openai/gpt-5-nano\",\"Model\":\"anthropic/claude-opus\"}"));
+        cases.add(bad("model only in another case", "{\"MODEL\":\"anthropic/claude-opus\",\"messages\":[]}"));
+        cases.add(bad("stream in another case", "{\"model\":\"openai/gpt-5-nano\",\"Stream\":true}"));
+        cases.add(bad("n as a fraction", "{\"model\":\"openai/gpt-5-nano\",\"n\":4.0}"));
+        cases.add(bad("n as a string", "{\"model\":\"openai/gpt-5-nano\",\"n\":\"4\"}"));
         cases.add(bad("model as object", "{\"model\":{\"name\":\"x\"}}"));
         cases.add(bad("model as array", "{\"model\":[\"x\"]}"));
         cases.add(bad("empty model", "{\"model\":\"\"}"));
