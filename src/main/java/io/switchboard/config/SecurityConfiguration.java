@@ -6,6 +6,7 @@ import io.switchboard.admin.AdminProperties;
 import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
+import io.switchboard.exchange.HeaderCharacterRules;
 import io.switchboard.keys.ApiKeyAuthenticationManager;
 import io.switchboard.keys.BearerTokenConverter;
 import io.switchboard.keys.CallerKeySuccessHandler;

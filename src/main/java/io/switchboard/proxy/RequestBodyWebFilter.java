@@ -8,6 +8,7 @@ import io.switchboard.errors.ErrorCode;
 import io.switchboard.errors.ErrorResponses;
 import io.switchboard.errors.GatewayException;
 import io.switchboard.exchange.GatewayExchange;
+import io.switchboard.exchange.HeaderCharacterRules;
 import io.switchboard.exchange.PipelineOrder;
 import io.switchboard.exchange.ProxyEndpoint;
 import io.switchboard.exchange.ProxyRequest;
@@ -76,9 +77,15 @@ public class RequestBodyWebFilter implements WebFilter {
         if (endpoint == null || !endpoint.hasBody() || exchange.getRequest().getMethod() != HttpMethod.POST) {
             return chain.filter(exchange);
         }
-        long declared = exchange.getRequest().getHeaders().getContentLength();
+        HttpHeaders headers = exchange.getRequest().getHeaders();
+        long declared = headers.getContentLength();
         if (declared > maxBodySize) {
             return ErrorResponses.write(exchange, tooLarge());
+        }
+        if (!forwardable(headers)) {
+            return ErrorResponses.write(
+                    exchange,
+                    GatewayException.of(ErrorCode.INVALID_REQUEST, "A request header holds control characters."));
         }
         return read(exchange)
                 // A client that hung up while sending its body: nothing to answer, and not the
@@ -253,6 +260,22 @@ public class RequestBodyWebFilter implements WebFilter {
                 ErrorCode.REQUEST_TIMEOUT,
                 "The request body stopped arriving: nothing came for " + bodyIdleTimeout.toSeconds() + " s.",
                 close);
+    }
+
+    /**
+     * Whether every header value passes the security firewall's rule. The proxy copies the headers
+     * through the underlying map, which the firewall does not watch: a value it would refuse
+     * reached the upstream, or (read later for the attribution) failed the upstream call with a 502.
+     */
+    private static boolean forwardable(HttpHeaders headers) {
+        for (List<String> values : headers.asMultiValueMap().values()) {
+            for (String value : values) {
+                if (!HeaderCharacterRules.VALUES.test(value)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Reactor Netty ends the body of a client that hung up with a plain {@link AbortedException}. */

@@ -256,6 +256,10 @@ class BadInputIT {
                 false));
         cases.add(new Case(
                 "bare CR in a header value", post(VALID, "X-Note: a\rInjected: b\r\n"), 200, 400, false, true));
+        // C1 control characters (0x80-0x9F), which Netty lets through and the firewall refuses:
+        // forwarded unchecked, or failing the upstream call (502) once read for the attribution.
+        cases.add(new Case("C1 control in a header", post(VALID, "X-Note: caf\u0085\r\n"), 400, 400, true, false));
+        cases.add(new Case("C1 control in the title", post(VALID, "X-Title: caf\u0085\r\n"), 400, 400, true, false));
         // Paths the security firewall refuses: the same OpenAI-shaped 400 as any other bad request.
         for (String path : List.of("/v1//chat/completions", "/v1/chat/completions;x=1", "/v1%2Fchat/completions")) {
             cases.add(new Case(

@@ -1,4 +1,4 @@
-package io.switchboard.config;
+package io.switchboard.exchange;
 
 import java.util.function.Predicate;
 import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
@@ -9,20 +9,21 @@ import org.springframework.security.web.server.firewall.StrictServerWebExchangeF
  * the tab. The firewall checks every header of every request, and the two expressions were a third
  * of its cost (1.1% of the gateway's CPU per request in an async-profiler run, docs/benchmarks.md).
  * Written by hand because the firewall takes only a predicate; {@code HeaderCharacterRulesTest}
- * checks that it accepts exactly what the expressions accept.
+ * checks that it accepts exactly what the expressions accept. The proxy applies the value rule to
+ * every header it forwards, which it copies without the firewall's view of them.
  */
-final class HeaderCharacterRules {
+public final class HeaderCharacterRules {
 
     /** Header names: every character assigned in Unicode and not a control character; null passes. */
-    static final Predicate<String> NAMES = name -> allowed(name, false);
+    public static final Predicate<String> NAMES = name -> allowed(name, false);
 
     /** Header values: as names, and the tab too; null passes. */
-    static final Predicate<String> VALUES = value -> allowed(value, true);
+    public static final Predicate<String> VALUES = value -> allowed(value, true);
 
     private HeaderCharacterRules() {}
 
     /** Spring's strict firewall with these rules in place of its expressions. */
-    static StrictServerWebExchangeFirewall firewall() {
+    public static StrictServerWebExchangeFirewall firewall() {
         StrictServerWebExchangeFirewall firewall = new StrictServerWebExchangeFirewall();
         firewall.setAllowedHeaderNames(NAMES);
         firewall.setAllowedHeaderValues(VALUES);

@@ -1,4 +1,4 @@
-package io.switchboard.config;
+package io.switchboard.exchange;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
