@@ -67,13 +67,18 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
                         RateLimitHeadersWebFilter.taken(exchange, requests, tokens);
                         if (!tokens.allowed()) {
                             requests.adjust(-1).subscribe(null, e -> {});
+                            RateLimitHeadersWebFilter.taken(exchange, givenBack(requests, 1), tokens);
                             return refuse(exchange, state, limits, "tpm", requests, tokens, tokens.retryAfterNanos());
                         }
-                        admission.tokens(
-                                tokens, limits.tpm() == null ? 0 : tokens.taken(Math.min(estimate, limits.tpm())));
+                        long tokensTaken = limits.tpm() == null ? 0 : tokens.taken(Math.min(estimate, limits.tpm()));
+                        admission.tokens(tokens, tokensTaken);
                         return slot(limits).flatMap(slot -> {
                             if (!slot.granted()) {
+                                // The request and its tokens are given back (the tokens when the
+                                // admission ends): the 429's headers count them as back.
                                 requests.adjust(-1).subscribe(null, e -> {});
+                                RateLimitHeadersWebFilter.taken(
+                                        exchange, givenBack(requests, 1), givenBack(tokens, tokensTaken));
                                 return refuse(exchange, state, limits, "concurrency", requests, tokens, 1_000_000_000L);
                             }
                             admission.slot(slot);
@@ -82,6 +87,39 @@ public final class RateLimitWebFilter implements WebFilter, Ordered {
                     });
                 })
                 .doFinally(signal -> admissions.ended(state));
+    }
+
+    /** A take as the headers report it once {@code back} of what it took was given back. */
+    private static LimitStore.Take givenBack(LimitStore.Take take, long back) {
+        if (back == 0) {
+            return take;
+        }
+        return new LimitStore.Take() {
+            @Override
+            public boolean allowed() {
+                return take.allowed();
+            }
+
+            @Override
+            public long remaining() {
+                return saturatingAdd(take.remaining(), back);
+            }
+
+            @Override
+            public long resetNanos() {
+                return take.resetNanos();
+            }
+
+            @Override
+            public long retryAfterNanos() {
+                return take.retryAfterNanos();
+            }
+
+            @Override
+            public Mono<Void> adjust(long delta) {
+                return take.adjust(delta);
+            }
+        };
     }
 
     private long tokenEstimate(@Nullable ProxyRequest request) {

@@ -479,7 +479,8 @@ class RateLimitIT {
 
     @Test
     void concurrentRequestsPastMaxConcurrencyAreRefusedAndSlotsComeBackWhenStreamsEnd() {
-        GatewayInstance gateway = startAlone("gateway.ratelimit.defaults.max-concurrency=2");
+        GatewayInstance gateway =
+                startAlone("gateway.ratelimit.defaults.max-concurrency=2", "gateway.ratelimit.defaults.rpm=10");
         CompletableFuture<Void> release = new CompletableFuture<>();
         for (int i = 0; i < 2; i++) {
             upstream.enqueue(
@@ -492,6 +493,8 @@ class RateLimitIT {
         HttpResponse<String> third = post(gateway.gateway(), body).join();
         assertThat(third.statusCode()).isEqualTo(429);
         assertThat(third.body()).contains("concurrent");
+        // Its request was given back: 8 of 10 left, as after the two streams (it said 7).
+        assertThat(third.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("8");
         release.complete(null);
         assertThat(first.join().statusCode()).isEqualTo(200);
         assertThat(second.join().statusCode()).isEqualTo(200);
