@@ -47,6 +47,9 @@ public final class GenerationSettler implements SmartLifecycle {
     /** Look-ups in flight at most: a flood of disconnects must not pile up timers without bound. */
     private static final int MAX_PENDING = 10_000;
 
+    /** Rows a start resumes at most: half the look-ups, so that new settlements still find room. */
+    private static final int RESUMED_AT_MOST = MAX_PENDING / 2;
+
     private final ProviderRegistry providers;
     private final UsageLedger ledger;
     private final List<UsageListener> listeners;
@@ -54,6 +57,9 @@ public final class GenerationSettler implements SmartLifecycle {
     private final Duration delay;
     private final int attempts;
     private final AtomicInteger pending = new AtomicInteger();
+    /** Whether the look-ups being full was logged since they last had room: once per episode. */
+    private final java.util.concurrent.atomic.AtomicBoolean fullLogged =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** Generations asked for by this process: asked once (in flight or done), for an hour. */
     private final Cache<String, Boolean> asked = Caffeine.newBuilder()
             .maximumSize(MAX_PENDING * 10L)
@@ -122,8 +128,12 @@ public final class GenerationSettler implements SmartLifecycle {
         if (pending.incrementAndGet() > MAX_PENDING) {
             pending.decrementAndGet();
             asked.invalidate(generationId);
+            if (!fullLogged.getAndSet(true)) {
+                log.warn("{} usage settlements are waiting already: more rows stay estimated", MAX_PENDING);
+            }
             return;
         }
+        fullLogged.set(false);
         Mono.delay(delay)
                 .then(Mono.defer(() -> lookup(provider, generationId)))
                 .retryWhen(Retry.backoff(attempts - 1, delay).maxBackoff(delay.multipliedBy(20)))
@@ -173,7 +183,7 @@ public final class GenerationSettler implements SmartLifecycle {
                     }
                     settleEarlierRows();
                     return resume
-                            ? rows.unsettled(startedAt.minus(resumeWindow), startedAt, MAX_PENDING)
+                            ? rows.unsettled(startedAt.minus(resumeWindow), startedAt, settled, RESUMED_AT_MOST)
                                     .collectList()
                             : Mono.just(List.<UsageRecord>of());
                 })

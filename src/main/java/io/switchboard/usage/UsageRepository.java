@@ -158,21 +158,36 @@ public final class UsageRepository {
     }
 
     /**
-     * Rows created in {@code [from, to)} whose numbers still wait for the upstream's accounting (an
-     * estimate, or a client that left, with a generation id, not settled yet), oldest first: the
-     * settlements a stop interrupted, resumed by the next start.
+     * Rows of {@code providers} created in {@code [from, to)} whose numbers still wait for the
+     * upstream's accounting (an estimate, or a client that left, with a generation id, not settled
+     * yet), newest first: the settlements a stop interrupted, resumed by the next start. Only the
+     * providers that settle: rows of others (OpenAI's, a vLLM's response ids) filled the limit, and
+     * oldest first the same unsettleable rows came back at every start, crowding out the rest.
      */
-    public Flux<UsageRecord> unsettled(Instant from, Instant to, int limit) {
+    public Flux<UsageRecord> unsettled(Instant from, Instant to, java.util.Collection<String> providers, int limit) {
+        if (providers.isEmpty()) {
+            return Flux.empty();
+        }
+        List<String> names = List.copyOf(providers);
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < names.size(); i++) {
+            in.append(i == 0 ? "$" : ", $").append(i + 3);
+        }
         String sql = "SELECT " + UsageColumns.NAMES + " FROM usage WHERE created_at >= $1 AND created_at < $2"
+                + " AND provider IN (" + in + ")"
                 + " AND generation_id IS NOT NULL AND (cost_source IS NULL OR cost_source <> 'settled')"
-                + " AND (estimated = TRUE OR outcome = 'client_closed') ORDER BY created_at, id LIMIT "
+                + " AND (estimated = TRUE OR outcome = 'client_closed') ORDER BY created_at DESC, id DESC LIMIT "
                 + Math.max(1, limit);
-        return many(connection -> Flux.from(connection
-                        .createStatement(sql)
-                        .bind(0, UsageColumns.utc(from))
-                        .bind(1, UsageColumns.utc(to))
-                        .execute())
-                .concatMap(result -> result.map(UsageRepository::read)));
+        return many(connection -> {
+            Statement statement = connection
+                    .createStatement(sql)
+                    .bind(0, UsageColumns.utc(from))
+                    .bind(1, UsageColumns.utc(to));
+            for (int i = 0; i < names.size(); i++) {
+                statement.bind(i + 2, names.get(i));
+            }
+            return Flux.from(statement.execute()).concatMap(result -> result.map(UsageRepository::read));
+        });
     }
 
     /** The latest {@code limit} rows, newest first. */

@@ -71,7 +71,7 @@ class UsageRepositoryPostgresIT {
                 .hasSize(3);
         // The start's search for settlements to resume runs here too; none of these rows waits for one.
         assertThat(repository
-                        .unsettled(now.minusSeconds(5), now.plusSeconds(5), 10)
+                        .unsettled(now.minusSeconds(5), now.plusSeconds(5), List.of("openrouter"), 10)
                         .collectList()
                         .block(Duration.ofSeconds(10)))
                 .isEmpty();

@@ -90,6 +90,70 @@ class UsageRepositoryTest {
         assertThat(read).containsExactlyElementsOf(expected);
     }
 
+    /**
+     * The rows a start resumes the settlement of: only the providers that settle, newest first.
+     * Rows of other providers (OpenAI's, a vLLM's) filled the limit, and oldest first the same rows
+     * that never settle came back at every start while newer ones waited.
+     */
+    @Test
+    void theRowsToSettleAreThoseOfProvidersThatSettleNewestFirst() {
+        UsageRepository repository = new UsageRepository(db.connections());
+        Instant at = Instant.parse("2026-11-02T10:00:00Z");
+        List<UsageRecord> rows = List.of(
+                estimated("openrouter", at.plusSeconds(1)),
+                estimated("openai", at.plusSeconds(2)),
+                estimated("openrouter", at.plusSeconds(3)),
+                estimated("openai", at.plusSeconds(4)),
+                estimated("openai", at.plusSeconds(5)),
+                estimated("openai", at.plusSeconds(6)));
+        repository.insert(rows).block(Duration.ofSeconds(5));
+
+        List<String> found = repository
+                .unsettled(at, at.plusSeconds(60), List.of("openrouter"), 2)
+                .map(UsageRecord::entryId)
+                .collectList()
+                .block(Duration.ofSeconds(5));
+
+        assertThat(found).containsExactly(rows.get(2).entryId(), rows.get(0).entryId());
+        assertThat(repository
+                        .unsettled(at, at.plusSeconds(60), List.of(), 10)
+                        .collectList()
+                        .block(Duration.ofSeconds(5)))
+                .isEmpty();
+    }
+
+    /** A streamed row of {@code provider} a client left, its numbers an estimate to be settled. */
+    private static UsageRecord estimated(String provider, Instant at) {
+        UsageRecord done = UsageFixtures.record("key-1", "openai/gpt-5-nano", 5, 2, null, at);
+        return new UsageRecord(
+                done.entryId(),
+                done.requestId(),
+                done.keyId(),
+                done.keyName(),
+                done.endpoint(),
+                done.requestedModel(),
+                done.model(),
+                done.servedModel(),
+                provider,
+                done.upstreamProvider(),
+                done.generationId(),
+                true,
+                200,
+                UsageOutcome.CLIENT_CLOSED,
+                5,
+                2,
+                7,
+                0,
+                0,
+                true,
+                null,
+                "none",
+                100,
+                10L,
+                20L,
+                at);
+    }
+
     /** The real database, counting the connections open at any moment in {@code open}. */
     private static ConnectionFactory countingOpen(ConnectionFactory real, AtomicInteger open) {
         return delegate(
