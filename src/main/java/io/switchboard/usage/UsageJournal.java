@@ -89,6 +89,8 @@ public final class UsageJournal {
     /** Tests only: runs on the writer when a replacement file holds the live entries, before it takes appends. */
     private volatile Runnable beforeReplacementTakesAppends = () -> {};
 
+    private volatile Runnable afterReplacementCreated = () -> {};
+
     public UsageJournal(Path file, UsageProperties.Journal properties, int capacity) {
         this.file = file.toAbsolutePath();
         this.nextFile = replacementOf(this.file);
@@ -135,13 +137,27 @@ public final class UsageJournal {
         }
         lockChannel = locking;
         lock = taken;
-        int skipped = read(file, live);
-        if (skipped > 0) {
-            log.warn("Usage journal {}: {} unreadable lines skipped", file, skipped);
+        List<UsageRecord> unwritten;
+        try {
+            // A replacement a kill left beside the file is moved aside first: the rewrite below
+            // truncates the replacement's name, and a second kill before the rewrite was whole
+            // lost the lines only it held. Aside already (a kill during an earlier start), the
+            // replacement there is a rewrite of the file and what is aside, and is read anyway.
+            Path leftover = leftoverOf(file);
+            if (Files.exists(nextFile) && !Files.exists(leftover)) {
+                Files.move(nextFile, leftover, StandardCopyOption.ATOMIC_MOVE);
+            }
+            int skipped = read(file, live);
+            if (skipped > 0) {
+                log.warn("Usage journal {}: {} unreadable lines skipped", file, skipped);
+            }
+            unwritten = live.unwritten();
+            roll(new ArrayList<>());
+            Files.deleteIfExists(leftover);
+        } catch (IOException | RuntimeException e) {
+            closeFiles(); // the lock too: a start that tries again must be able to take it
+            throw e;
         }
-        List<UsageRecord> unwritten = live.unwritten();
-        List<CompletableFuture<Void>> none = new ArrayList<>();
-        roll(none);
         running = true;
         Thread thread = new Thread(this::run, "usage-journal-writer");
         thread.setDaemon(true);
@@ -157,7 +173,15 @@ public final class UsageJournal {
      * @return the number of lines that could not be read
      */
     static int read(Path file, LiveEntries entries) throws IOException {
-        return JournalFormat.read(file, entries) + JournalFormat.read(replacementOf(file), entries);
+        return JournalFormat.read(file, entries)
+                + JournalFormat.read(leftoverOf(file), entries)
+                + JournalFormat.read(replacementOf(file), entries);
+    }
+
+    /** Where a start moves a replacement a kill left behind, until its own rewrite is in place. */
+    private static Path leftoverOf(Path file) {
+        Path absolute = file.toAbsolutePath();
+        return absolute.resolveSibling(absolute.getFileName() + ".recovering");
     }
 
     /** Where the file that replaces {@code file} is written before it is moved over it. */
@@ -416,6 +440,7 @@ public final class UsageJournal {
         live.writeTo(lines);
         byte[] entries = lines.toByteArray();
         JournalSegment next = JournalSegment.create(nextFile, entries.length + 2 * maxBytes);
+        afterReplacementCreated.run();
         next.appendLines(entries); // sized for them, and no one else appends to it yet
         beforeReplacementTakesAppends.run();
         JournalSegment old = segment;
@@ -451,6 +476,11 @@ public final class UsageJournal {
      */
     void beforeReplacementTakesAppends(Runnable hook) {
         beforeReplacementTakesAppends = hook;
+    }
+
+    /** For tests: {@code hook} runs in each replacement once its file is created, before anything is in it. */
+    void afterReplacementCreated(Runnable hook) {
+        afterReplacementCreated = hook;
     }
 
     private void closeFiles() {

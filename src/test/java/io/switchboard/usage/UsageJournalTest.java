@@ -392,6 +392,34 @@ class UsageJournalTest {
         assertThat(afterAKill().size()).isEqualTo(3);
     }
 
+    /**
+     * A second kill while a start rewrites the journal a first kill left in two files: what only the
+     * replacement held is still read by the start after it. The rewrite truncated the replacement's
+     * file before it held anything, and those requests had no row at all.
+     */
+    @Test
+    void aKillWhileAStartRewritesTheJournalLosesNothingOnlyTheReplacementHeld() throws IOException {
+        JournalAdmission older = admission("req-older");
+        JournalAdmission newer = admission("req-newer");
+        journalLeftBehind(older);
+        ByteArrayOutputStream next = new ByteArrayOutputStream();
+        JournalFormat.admitted(newer, next);
+        Files.write(dir.resolve("journal.log.next"), next.toByteArray());
+
+        UsageJournal killed = journal();
+        killed.afterReplacementCreated(() -> {
+            throw new IllegalStateException("killed while rewriting");
+        });
+        org.assertj.core.api.Assertions.assertThatThrownBy(killed::recover).hasMessageContaining("killed");
+
+        assertThat(journal().recover())
+                .extracting(UsageRecord::requestId, UsageRecord::outcome)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("req-older", UsageOutcome.INTERRUPTED),
+                        org.assertj.core.groups.Tuple.tuple("req-newer", UsageOutcome.INTERRUPTED));
+        assertThat(dir.resolve("journal.log.recovering")).doesNotExist();
+    }
+
     @Test
     void aLineCutShortByAKillBeforeTheZeroBytesItReservedIsSkippedAndTheLinesAfterItAreRead() throws IOException {
         JournalAdmission first = admission("req-1");
