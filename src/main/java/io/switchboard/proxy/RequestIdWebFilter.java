@@ -54,7 +54,7 @@ public class RequestIdWebFilter implements WebFilter {
                 state.requestId(),
                 exchange.getRequest().getMethod().name(),
                 exchange.getRequest().getPath().value(),
-                signal == SignalType.CANCEL || (status == null && state.clientClosed())
+                signal == SignalType.CANCEL || state.clientClosed()
                         ? "client_closed"
                         : (status == null ? "-" : status.value()),
                 (System.nanoTime() - state.startNanos()) / 1_000_000,

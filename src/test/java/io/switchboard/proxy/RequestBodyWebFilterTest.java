@@ -166,9 +166,14 @@ class RequestBodyWebFilterTest {
         run("{\"model\":\"x/y\",\"n\":2}", null, parsed);
         assertThat(parsed.get().completionCeiling(4096)).isEqualTo(8192);
 
-        // Not a positive integer: the upstream judges it; the ceiling counts one choice.
-        run("{\"model\":\"x/y\",\"max_tokens\":10,\"n\":\"two\"}", null, parsed);
+        // Zero or less: the upstream judges it; the ceiling counts one choice.
+        run("{\"model\":\"x/y\",\"max_tokens\":10,\"n\":0}", null, parsed);
         assertThat(parsed.get().completionCeiling(4096)).isEqualTo(10);
+        // Not an integer: refused, as lenient upstreams serve "2" or 2.0 as two choices.
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> run("{\"model\":\"x/y\",\"max_tokens\":10,\"n\":\"two\"}", null, parsed))
+                .isInstanceOf(GatewayException.class)
+                .hasMessageContaining("'n' must be an integer");
 
         run("{\"model\":\"x/y\",\"max_tokens\":9223372036854775807,\"n\":4}", null, parsed);
         assertThat(parsed.get().completionCeiling(4096)).isEqualTo(Long.MAX_VALUE);
