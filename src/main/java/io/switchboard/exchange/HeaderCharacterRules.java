@@ -30,7 +30,12 @@ public final class HeaderCharacterRules {
         return firewall;
     }
 
-    private static boolean allowed(String text, boolean tab) {
+    /** A header value as {@link #VALUES} judges it, for a value Netty holds as a {@code CharSequence}. */
+    public static boolean allowedValue(CharSequence value) {
+        return allowed(value, true);
+    }
+
+    private static boolean allowed(CharSequence text, boolean tab) {
         if (text == null) {
             return true;
         }
@@ -41,7 +46,7 @@ public final class HeaderCharacterRules {
                 i++;
                 continue;
             }
-            int codePoint = text.codePointAt(i);
+            int codePoint = Character.codePointAt(text, i);
             boolean control = Character.getType(codePoint) == Character.CONTROL;
             if (!Character.isDefined(codePoint) || (control && !(tab && codePoint == '\t'))) {
                 return false;
