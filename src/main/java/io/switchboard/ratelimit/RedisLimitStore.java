@@ -31,7 +31,7 @@ import reactor.core.publisher.Mono;
  *
  * <p>A concurrency slot and a budget reservation each leave a token in Redis by which it is given
  * back, exactly once: a timed-out acquire that Redis ran after all, a release sent twice or replayed
- * after an outage, all come out right. Each lapses on its own ({@code slot-ttl}, {@code hold-ttl}):
+ * after an outage, all come out right. Each lapses on its own ({@link #SLOT_TTL}, {@link #HOLD_TTL}):
  * a replica that dies (killed, out of memory) never gives back what it held, and its slots and
  * reservations once stayed taken in Redis for good.
  */

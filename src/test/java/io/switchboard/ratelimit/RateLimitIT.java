@@ -248,6 +248,27 @@ class RateLimitIT {
         assertThat(four.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("0");
     }
 
+    /** A 429 for tokens gives its request back, and its headers count it as back (they said 8). */
+    @Test
+    void aTokensLimit429ReportsTheRequestItGaveBack() {
+        GatewayInstance gateway =
+                startAlone("gateway.ratelimit.defaults.rpm=10", "gateway.ratelimit.defaults.tpm=1000");
+        HttpResponse<String> first = post(
+                        gateway.gateway(), "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":600}")
+                .join();
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("9");
+
+        HttpResponse<String> refused = post(
+                        gateway.gateway(), "{\"model\":\"openai/gpt-5-nano\",\"messages\":[],\"max_tokens\":990}")
+                .join();
+
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        assertThat(refused.body()).contains("tokens per minute");
+        assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests"))
+                .hasValue("9");
+    }
+
     @Test
     void aRequestsLimit429StillReportsTheTokenBucket() {
         GatewayInstance gateway =
