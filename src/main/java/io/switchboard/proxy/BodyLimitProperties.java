@@ -20,6 +20,10 @@ public record BodyLimitProperties(
         @DefaultValue("30s") Duration bodyIdleTimeout) {
 
     public BodyLimitProperties {
+        if (maxBodySize.toBytes() <= 0) {
+            // 0 is nginx's "unlimited"; here it refused every request body with 413.
+            throw new IllegalArgumentException("gateway.limits.max-body-size must be positive");
+        }
         if (bodyIdleTimeout.isNegative() || bodyIdleTimeout.isZero()) {
             throw new IllegalArgumentException("gateway.limits.body-idle-timeout must be positive");
         }

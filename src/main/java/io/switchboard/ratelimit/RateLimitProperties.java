@@ -52,7 +52,26 @@ public record RateLimitProperties(
             @Nullable Long rpm,
             @Nullable Long tpm,
             @Nullable Integer maxConcurrency,
-            @Nullable BigDecimal budgetUsd) {}
+            @Nullable BigDecimal budgetUsd) {
+
+        /**
+         * A negative limit (a way to write "unlimited" elsewhere) refused every request without its
+         * own limit, 429 or 402, for good; unset means no limit. The admin API refuses them too.
+         */
+        public Defaults {
+            notNegative("rpm", rpm);
+            notNegative("tpm", tpm);
+            notNegative("max-concurrency", maxConcurrency);
+            notNegative("budget-usd", budgetUsd == null ? null : budgetUsd.signum());
+        }
+
+        private static void notNegative(String name, @Nullable Number value) {
+            if (value != null && value.longValue() < 0) {
+                throw new IllegalArgumentException(
+                        "gateway.ratelimit.defaults." + name + " must not be negative; leave it unset for no limit");
+            }
+        }
+    }
 
     public enum FailMode {
         LOCAL,

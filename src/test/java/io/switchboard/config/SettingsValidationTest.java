@@ -28,7 +28,8 @@ class SettingsValidationTest {
             "gateway.keys", KeysProperties.class,
             "gateway.usage", UsageProperties.class,
             "gateway.ratelimit", RateLimitProperties.class,
-            "gateway.attribution", AttributionProperties.class);
+            "gateway.attribution", AttributionProperties.class,
+            "gateway.limits", io.switchboard.proxy.BodyLimitProperties.class);
 
     @ParameterizedTest
     @CsvSource({
@@ -46,6 +47,12 @@ class SettingsValidationTest {
         "gateway.usage, retry-backoff, 0s",
         "gateway.usage, pricing-refresh, 0s",
         "gateway.ratelimit, command-timeout, 0s",
+        "gateway.ratelimit, defaults.rpm, -1",
+        "gateway.ratelimit, defaults.tpm, -1",
+        "gateway.ratelimit, defaults.max-concurrency, -1",
+        "gateway.ratelimit, defaults.budget-usd, -0.01",
+        "gateway.limits, max-body-size, 0",
+        "gateway.limits, body-idle-timeout, 0s",
         "gateway.attribution, title, Équipe",
         "gateway.attribution, referer, https://example.com/a\u0007b"
     })
