@@ -78,8 +78,11 @@ class UsageConfiguration {
             UsageProperties properties,
             GatewayMeters meters,
             StorageProperties storage) {
-        UsageLedger ledger =
-                new UsageLedger(usageRowWriter(repository, database), properties, usageJournal(properties, storage));
+        // The spill file beside the crash journal, under the storage path a volume is mounted at:
+        // left in ./data, the rows it held (and the journal had let go of) went with the container.
+        Path spillFile = properties.spillFileUnder(storage.path());
+        UsageLedger ledger = new UsageLedger(
+                usageRowWriter(repository, database), properties, usageJournal(properties, storage), spillFile);
         meters.usageQueue(ledger, UsageLedger::depth, UsageLedger::lost, UsageLedger::spilled);
         return ledger;
     }

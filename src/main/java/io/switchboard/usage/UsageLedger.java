@@ -1,6 +1,7 @@
 package io.switchboard.usage;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -112,9 +113,15 @@ public final class UsageLedger implements SmartLifecycle {
      * written, so a crash loses none.
      */
     public UsageLedger(UsageRowWriter rows, UsageProperties properties, @Nullable UsageJournal journal) {
+        this(rows, properties, journal, properties.spillFileUnder(Path.of("data")));
+    }
+
+    /** As above, the records the database could not take yet kept in {@code spillFile}. */
+    public UsageLedger(
+            UsageRowWriter rows, UsageProperties properties, @Nullable UsageJournal journal, Path spillFile) {
         this.rows = rows;
         this.journal = journal;
-        this.spill = new SpillFile(properties.spillFile());
+        this.spill = new SpillFile(spillFile);
         this.capacity = Math.max(1, properties.queueCapacity());
         this.spillThreshold = Math.max(1, Math.min(properties.spillThreshold(), capacity));
         this.batchSize = Math.max(1, properties.batchSize());

@@ -22,7 +22,8 @@ import org.springframework.util.unit.DataSize;
  * @param flushInterval the longest a record waits in the queue when batches are not full
  * @param retryBackoff first wait after a failed write, doubled up to {@code retryBackoffMax}
  * @param retryBackoffMax longest wait between two write attempts
- * @param spillFile the local append-only file that keeps records the database could not take yet
+ * @param spillFile the local append-only file that keeps records the database could not take yet; by
+ *     default {@code usage-spill.jsonl} under {@code gateway.storage.path}, beside the crash journal
  * @param settlementDelay wait before asking the upstream for a generation's final accounting
  * @param settlementAttempts look-ups tried before the estimate is kept: 10 over about six minutes with
  *     the default delay (the waits double from the delay up to 20 times it), as a generation still
@@ -43,7 +44,7 @@ public record UsageProperties(
         @DefaultValue("1s") Duration flushInterval,
         @DefaultValue("200ms") Duration retryBackoff,
         @DefaultValue("10s") Duration retryBackoffMax,
-        @DefaultValue("data/usage-spill.jsonl") Path spillFile,
+        @Nullable Path spillFile,
         @DefaultValue("3s") Duration settlementDelay,
         @DefaultValue("10") int settlementAttempts,
         @DefaultValue("24h") Duration settlementResumeWindow,
@@ -51,6 +52,11 @@ public record UsageProperties(
         @DefaultValue("1h") Duration pricingRefresh,
         @DefaultValue("true") boolean fetchPricing,
         @DefaultValue Journal journal) {
+
+    /** Where the spill file is: as set, else {@code usage-spill.jsonl} under {@code storagePath}. */
+    public Path spillFileUnder(Path storagePath) {
+        return spillFile != null ? spillFile : storagePath.resolve("usage-spill.jsonl");
+    }
 
     /** Refuses at start periods of 0, which made the ledger's writer or the price refresh spin on a core. */
     public UsageProperties {

@@ -92,6 +92,20 @@ class SettingsValidationTest {
                 .hasMessageContaining("gateway.attribution.title");
     }
 
+    /**
+     * The spill file lives beside the crash journal, under the storage path: left in ./data while
+     * gateway.storage.path named a mounted volume, the rows it held went with the container.
+     */
+    @Test
+    void theSpillFileIsUnderTheStoragePathUnlessItIsSet() {
+        java.nio.file.Path volume = java.nio.file.Path.of("/var/lib/switchboard");
+        UsageProperties unset = (UsageProperties) bind("gateway.usage", Map.of());
+        assertThat(unset.spillFileUnder(volume)).isEqualTo(volume.resolve("usage-spill.jsonl"));
+        UsageProperties set =
+                (UsageProperties) bind("gateway.usage", Map.of("gateway.usage.spill-file", "/spill/rows.jsonl"));
+        assertThat(set.spillFileUnder(volume)).isEqualTo(java.nio.file.Path.of("/spill/rows.jsonl"));
+    }
+
     private static Object bind(String prefix, Map<String, String> settings) {
         return new Binder(new MapConfigurationPropertySource(settings)).bindOrCreate(prefix, RECORDS.get(prefix));
     }
