@@ -15,6 +15,7 @@ import org.springframework.context.SmartLifecycle;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /**
  * Redis-backed limits that survive Redis failing. The first failed command switches every limit to
@@ -359,6 +360,11 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
                 .subscribe();
     }
 
+    /**
+     * Stops the probe, and gives Redis one last chance (a couple of seconds) to take what it missed:
+     * the spend kept in memory during an outage was otherwise dropped by a stop, and the budgets
+     * shared by every replica never counted it. What still cannot be written is logged.
+     */
     @Override
     public void stop() {
         Disposable current = probe;
@@ -366,6 +372,25 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             current.dispose();
         }
         probe = null;
+        if (redisMissedSomething()) {
+            try {
+                // Tried again while it reconnects: the connection an outage dropped refuses commands
+                // until its reconnect, which may come a moment after Redis is back.
+                redis.ping()
+                        .timeout(timeout)
+                        .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, Duration.ofMillis(100)))
+                        .then(Mono.defer(this::shareWhatRedisMissed))
+                        .block(timeout.plusSeconds(2));
+            } catch (RuntimeException unreachable) {
+                // Logged below with what it leaves unwritten.
+            }
+            if (redisMissedSomething()) {
+                log.warn(
+                        "Redis did not answer at stop: what was settled or given back while it was unreachable"
+                                + " (the spend of {} account(s), and kept slots and holds) is not in Redis",
+                        unsharedSpend.size() + unsharedSeeds.size());
+            }
+        }
         redis.close();
     }
 

@@ -249,11 +249,17 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     /** Connects, or checks the connection answers; completes empty when Redis is usable. */
     Mono<Void> ping() {
         StatefulRedisConnection<String, String> current = connection;
-        if (current == null) {
+        if (current == null || !current.isOpen()) {
+            // A connection an outage dropped waits for its own reconnect, which backs off to
+            // seconds apart: a new one answers as soon as Redis does (the probe, the last write at
+            // stop). The dropped one is closed once the new one is in place.
             return Mono.fromCompletionStage(() -> client.connectAsync(StringCodec.UTF8, uri))
                     .doOnNext(opened -> {
                         opened.setTimeout(uri.getTimeout());
                         connection = opened;
+                        if (current != null) {
+                            current.closeAsync();
+                        }
                     })
                     .flatMap(opened -> Mono.fromCompletionStage(opened.async().ping()))
                     .then();

@@ -337,6 +337,28 @@ class RedisLimitStoreIT {
         });
     }
 
+    /**
+     * A replica stopped just as Redis answers again (a rolling deploy during an outage): what it kept
+     * is written before it goes. The stop cancelled the probe that would have written it, and the
+     * shared budgets never counted that spend.
+     */
+    @Test
+    void spendKeptWhileRedisWasUnreachableIsWrittenByTheStopWhenRedisAnswers() throws Exception {
+        throughAFaultProxy((proxy, store, direct) -> {
+            store.spend("stopped", 100).block(Duration.ofSeconds(5));
+            proxy.refuse();
+            store.spend("stopped", 700).block(Duration.ofSeconds(5));
+            assertThat(store.degraded()).isTrue();
+
+            proxy.pass();
+            store.stop();
+
+            assertThat(direct.sync().hget(prefix + "budget:stopped", "spent"))
+                    .as("100 before the outage, 700 during it")
+                    .isEqualTo("800");
+        });
+    }
+
     @Test
     void budgetsSeededDuringAnOutageNoticeALaterLossOfRedissData() throws Exception {
         throughAFaultProxy((proxy, store, direct) -> {
