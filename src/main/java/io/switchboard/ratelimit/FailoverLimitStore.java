@@ -376,12 +376,16 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
             try {
                 // Tried again while it reconnects: the connection an outage dropped refuses commands
                 // until its reconnect, which may come a moment after Redis is back.
+                // On the stopping thread, never an event loop (as start's wait for the first ping).
                 redis.ping()
                         .timeout(timeout)
                         .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, Duration.ofMillis(100)))
                         .then(Mono.defer(this::shareWhatRedisMissed))
-                        .block(timeout.plusSeconds(2));
-            } catch (RuntimeException unreachable) {
+                        .toFuture()
+                        .get(timeout.plusSeconds(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException unreachable) {
                 // Logged below with what it leaves unwritten.
             }
             if (redisMissedSomething()) {

@@ -35,6 +35,7 @@ public final class ProviderRegistry implements AutoCloseable {
     /** @param loops the event loops the upstream clients run on; null for Reactor Netty's global ones */
     public ProviderRegistry(Map<String, ProviderProperties> configured, @Nullable LoopResources loops) {
         this.loops = loops;
+        refuseASecondCatchAll(configured);
         List<Provider> built = new ArrayList<>();
         configured.forEach((name, props) -> {
             // Refused, not left out: the requests for its models would go to another provider
@@ -49,6 +50,24 @@ public final class ProviderRegistry implements AutoCloseable {
         // declared anywhere without shadowing them; the sort is stable, keeping declaration order.
         built.sort(java.util.Comparator.comparing(Provider::isCatchAll));
         this.providers = Collections.unmodifiableList(built);
+    }
+
+    /**
+     * Two providers without {@code models} both claim every model, and only the one Spring's
+     * property order puts first was ever asked: one added on the command line silently took all of
+     * OpenRouter's traffic, or one added in a file silently got none.
+     */
+    private static void refuseASecondCatchAll(Map<String, ProviderProperties> configured) {
+        List<String> catchAll = configured.entrySet().stream()
+                .filter(entry -> entry.getValue().models().isEmpty())
+                .map(Map.Entry::getKey)
+                .sorted()
+                .toList();
+        if (catchAll.size() > 1) {
+            throw new IllegalStateException("gateway.providers." + String.join(", gateway.providers.", catchAll)
+                    + " set no models, so each would serve every model; only one provider may: give the"
+                    + " others their models (e.g. gateway.providers." + catchAll.get(1) + ".models=local/*)");
+        }
     }
 
     private Provider build(String name, ProviderProperties props) {

@@ -36,4 +36,20 @@ class ProviderRegistryTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("gateway.providers.internal.base-url");
     }
+    /**
+     * A second provider without models (a local server added on the command line beside OpenRouter)
+     * took every model, or none, by property order: refused at start, naming both.
+     */
+    @Test
+    void twoProvidersThatServeEveryModelAreRefusedAtStart() {
+        Map<String, ProviderProperties> configured = new LinkedHashMap<>();
+        configured.put("openrouter", TestProviders.properties("https://openrouter.ai/api/v1", "sk-or", null));
+        configured.put("local", TestProviders.properties("http://127.0.0.1:11434/v1", "", null));
+
+        assertThatThrownBy(() -> new ProviderRegistry(configured))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("gateway.providers.local")
+                .hasMessageContaining("gateway.providers.openrouter")
+                .hasMessageContaining("models");
+    }
 }
