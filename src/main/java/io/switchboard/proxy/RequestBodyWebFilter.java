@@ -116,6 +116,9 @@ public class RequestBodyWebFilter implements WebFilter {
                     new ScannedBody(new RequestBodyScanner(json), alloc.compositeBuffer(Integer.MAX_VALUE), alloc);
             return exchange.getRequest()
                     .getBody()
+                    // The server's inbound keeps its subscriber for as long as the connection is
+                    // open (a stream: minutes): cut there, so it keeps none of the read's operators.
+                    .onTerminateDetach()
                     // A client that stops sending its body: the server's own idle timeout runs only
                     // between requests, so its exchange and what it sent were held for good.
                     .timeout(bodyIdleTimeout, Mono.error(this::stalled), Schedulers.parallel())
