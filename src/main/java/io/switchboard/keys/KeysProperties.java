@@ -37,6 +37,8 @@ public record KeysProperties(
         Assert.isTrue(lookupTimeout.toMillis() >= 1, "lookup-timeout must be at least 1ms");
         Assert.isTrue(
                 lastUsedFlush.compareTo(Duration.ZERO) > 0, "last-used-flush must be more than 0 (0 is a busy loop)");
+        // Caffeine refuses a duration of 0 with a message naming neither setting.
+        Assert.isTrue(modelListTtl.compareTo(Duration.ZERO) > 0, "model-list-ttl must be more than 0");
     }
 
     /**
@@ -50,7 +52,14 @@ public record KeysProperties(
     public record Cache(
             @DefaultValue("15s") Duration refresh,
             @DefaultValue("15m") Duration maxStaleness,
-            @DefaultValue("100000") long maximumSize) {}
+            @DefaultValue("100000") long maximumSize) {
+
+        /** Caffeine refuses a duration of 0 with a message naming neither setting. */
+        public Cache {
+            Assert.isTrue(refresh.compareTo(Duration.ZERO) > 0, "cache.refresh must be more than 0");
+            Assert.isTrue(maxStaleness.compareTo(Duration.ZERO) > 0, "cache.max-staleness must be more than 0");
+        }
+    }
 
     /**
      * A key declared in configuration. Give either {@code secret} (e.g. {@code ${TEAM_A_KEY}} from the
@@ -68,6 +77,19 @@ public record KeysProperties(
             @Nullable String referer,
             @Nullable String title,
             @Nullable String categories) {
+
+        /**
+         * A negative limit refused every request of the key (429 or 402) for good; the admin API
+         * refuses them for database keys, and unset means no limit.
+         */
+        public StaticKey {
+            String key = "gateway.keys.static key '" + name + "': ";
+            Assert.isTrue(rpm == null || rpm >= 0, () -> key + "rpm must not be negative");
+            Assert.isTrue(tpm == null || tpm >= 0, () -> key + "tpm must not be negative");
+            Assert.isTrue(
+                    maxConcurrency == null || maxConcurrency >= 0, () -> key + "max-concurrency must not be negative");
+            Assert.isTrue(budgetUsd == null || budgetUsd.signum() >= 0, () -> key + "budget-usd must not be negative");
+        }
 
         /** Hides the secret from configuration dumps. */
         @Override

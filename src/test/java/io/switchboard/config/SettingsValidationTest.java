@@ -43,6 +43,9 @@ class SettingsValidationTest {
         "gateway.providers.x, max-connections, 0",
         "gateway.keys, lookup-timeout, 500us",
         "gateway.keys, last-used-flush, 0s",
+        "gateway.keys, cache.refresh, 0s",
+        "gateway.keys, cache.max-staleness, 0s",
+        "gateway.keys, model-list-ttl, 0s",
         "gateway.usage, flush-interval, 0s",
         "gateway.usage, retry-backoff, 0s",
         "gateway.usage, pricing-refresh, 0s",
@@ -104,6 +107,26 @@ class SettingsValidationTest {
         UsageProperties set =
                 (UsageProperties) bind("gateway.usage", Map.of("gateway.usage.spill-file", "/spill/rows.jsonl"));
         assertThat(set.spillFileUnder(volume)).isEqualTo(java.nio.file.Path.of("/spill/rows.jsonl"));
+    }
+
+    /** A static key with a negative limit: every request of that key refused, for good. */
+    @Test
+    void aStaticKeyWithANegativeLimitIsRefusedNamingTheKeyAndTheLimit() {
+        for (String limit : new String[] {"rpm", "tpm", "max-concurrency", "budget-usd"}) {
+            assertThatThrownBy(() -> bind(
+                            "gateway.keys",
+                            Map.of(
+                                    "gateway.keys.static[0].name",
+                                    "team-a",
+                                    "gateway.keys.static[0].secret",
+                                    "sk-gw-x",
+                                    "gateway.keys.static[0]." + limit,
+                                    "-1")))
+                    .isInstanceOf(BindException.class)
+                    .rootCause()
+                    .hasMessageContaining("team-a")
+                    .hasMessageContaining(limit);
+        }
     }
 
     private static Object bind(String prefix, Map<String, String> settings) {
