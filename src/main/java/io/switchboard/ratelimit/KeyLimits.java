@@ -68,14 +68,15 @@ record KeyLimits(
      * Redis's increments: two reservations of a near-{@code Long.MAX_VALUE} limit overflowed there.
      */
     static @Nullable Long nanos(@Nullable BigDecimal usd) {
-        return usd == null ? null : usd.multiply(NANOS).min(MAX_NANOS).longValue();
+        return usd == null ? null : spentNanos(usd);
     }
 
     private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE / 4);
 
     /**
-     * A spend (or a change of one) in nano-USD, within the same bound either way: a ledger cost of
-     * more than 9.2 billion USD made a long of its low 64 bits, any amount, negative ones included.
+     * A budget, a spend or a change of one in nano-USD, within the same bound either way: a ledger
+     * cost of more than 9.2 billion USD made a long of its low 64 bits, any amount, negative ones
+     * included.
      */
     static long spentNanos(BigDecimal usd) {
         return usd.multiply(NANOS).min(MAX_NANOS).max(MAX_NANOS.negate()).longValue();
