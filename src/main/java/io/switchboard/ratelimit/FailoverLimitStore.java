@@ -374,10 +374,10 @@ final class FailoverLimitStore implements LimitStore, SmartLifecycle {
         probe = null;
         if (redisMissedSomething()) {
             try {
-                // Tried again while it reconnects: the connection an outage dropped refuses commands
-                // until its reconnect, which may come a moment after Redis is back.
+                // On a new connection, tried again until Redis answers: the one the outage broke may
+                // still count as open, and a ping on it only times out.
                 // On the stopping thread, never an event loop (as start's wait for the first ping).
-                redis.ping()
+                redis.pingOnANewConnection()
                         .timeout(timeout)
                         .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, Duration.ofMillis(100)))
                         .then(Mono.defer(this::shareWhatRedisMissed))

@@ -247,6 +247,22 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
     }
 
     /** Connects, or checks the connection answers; completes empty when Redis is usable. */
+    /**
+     * As {@link #ping}, on a new connection whatever the state of the current one: the last write at
+     * stop. A connection through which Redis went silent can still count as open, and a ping on it
+     * only times out.
+     */
+    Mono<Void> pingOnANewConnection() {
+        return Mono.defer(() -> {
+            StatefulRedisConnection<String, String> old = connection;
+            connection = null;
+            if (old != null) {
+                old.closeAsync();
+            }
+            return ping();
+        });
+    }
+
     Mono<Void> ping() {
         StatefulRedisConnection<String, String> current = connection;
         if (current == null || !current.isOpen()) {
