@@ -26,16 +26,19 @@
 # --async does the same with async-profiler (Maven Central's tools.profiler:async-profiler, fetched
 # once into bench/.build): CPU samples every 1 ms with whole Java stacks, which JFR undersamples on
 # busy event loops; cpu.collapsed (flame-graph input) and bench/stacks_top.py's summary.
+# --alloc does the same for allocations (async-profiler's alloc event, a sample every 512 KiB):
+# alloc.collapsed, weighted by bytes, and the bytes allocated per request by the measured run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=$BENCH/.build
-JFR=0 ASYNC=0 SYSCALLS=0 ACTIVE=0 ACTIVE_ROUNDS=3 JDK="" WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
+JFR=0 ASYNC=0 ALLOC=0 SYSCALLS=0 ACTIVE=0 ACTIVE_ROUNDS=3 JDK="" WARMUP=60000 DURATION=15 C1_ROUNDS=1 GW_ARGS="" GW_OPTS=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jfr) JFR=1 ;;
         --async) ASYNC=1 ;;
+        --alloc) ASYNC=1 ALLOC=1 ;;
         --syscalls) SYSCALLS=1 ;;
         --warmup) WARMUP=$2; shift ;;
         --duration) DURATION=$2; shift ;;
@@ -123,7 +126,11 @@ if [[ $ASYNC == 1 ]]; then
         (cd "$BUILD/async-profiler" && unzip -o -q async-profiler-4.2-linux-x64.jar 'linux-x64/*')
     fi
     # jcmd reads name=value pairs itself: the agent's options go quoted.
-    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=cpu,interval=1000000,threads"' >/dev/null
+    if [[ $ALLOC == 1 ]]; then
+        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=alloc,alloc=524288,total"' >/dev/null
+    else
+        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=cpu,interval=1000000,threads"' >/dev/null
+    fi
 fi
 gc0=$(grep -c 'Pause Young' "$RUN/gc.log" || true)
 c0=$(ticks) j0=$(jit_ticks)
@@ -134,7 +141,9 @@ if [[ $JFR == 1 ]]; then
     jcmd "$GW_PID" JFR.stop name=profile filename="$RUN/gateway.jfr" >/dev/null
 fi
 if [[ $ASYNC == 1 ]]; then
-    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/cpu.collapsed,collapsed\"" >/dev/null
+    PROFILE=$RUN/cpu.collapsed
+    [[ $ALLOC == 0 ]] || PROFILE=$RUN/alloc.collapsed
+    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$PROFILE,collapsed\"" >/dev/null
 fi
 # bench/slow_requests.py reads the one-connection rounds from here on in the gateway's access log.
 date -u +%Y-%m-%dT%H:%M:%S.%3N >"$RUN/c1-start"
@@ -219,5 +228,9 @@ print(f"c=1:  {lat['rps']:.0f} req/s, p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_
 EOF
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg); run directory $RUN" >&2
 if [[ $JFR == 1 ]]; then python3 "$BENCH/jfr_top.py" "$RUN/gateway.jfr" >"$RUN/jfr-top.md" && echo "JFR: $RUN/gateway.jfr, $RUN/jfr-top.md" >&2; fi
-if [[ $ASYNC == 1 ]]; then python3 "$BENCH/stacks_top.py" "$RUN/cpu.collapsed" >"$RUN/stacks-top.md" && echo "async-profiler: $RUN/cpu.collapsed, $RUN/stacks-top.md" >&2; fi
+if [[ $ALLOC == 1 ]]; then
+    awk -v n="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests"])' "$RPS")" \
+        '{b += $NF} END {printf "allocated %.1f KiB per request (sampled, all threads): %s\n", b / n / 1024, FILENAME}' \
+        "$RUN/alloc.collapsed" >&2
+elif [[ $ASYNC == 1 ]]; then python3 "$BENCH/stacks_top.py" "$RUN/cpu.collapsed" >"$RUN/stacks-top.md" && echo "async-profiler: $RUN/cpu.collapsed, $RUN/stacks-top.md" >&2; fi
 if [[ $ASYNC == 1 && -s $RUN/active.collapsed ]]; then python3 "$BENCH/stacks_top.py" "$RUN/active.collapsed" >"$RUN/active-top.md" && echo "async-profiler, active streams: $RUN/active.collapsed, $RUN/active-top.md" >&2; fi
