@@ -30,6 +30,9 @@ public final class KeyCache {
                 .maximumSize(settings.maximumSize())
                 .refreshAfterWrite(settings.refresh())
                 .expireAfterWrite(settings.maxStaleness())
+                // Upkeep on the calling thread, not a wake-up of the common pool every few requests
+                // (LocalLimitStore); the loader below never uses this executor.
+                .executor(Runnable::run)
                 // The read never runs inside the cache's own bookkeeping or on the caller's event
                 // loop: the embedded H2 driver does its file I/O on the subscribing thread.
                 // A read that timed out leaves the cache as a failed entry: the next request reads again.

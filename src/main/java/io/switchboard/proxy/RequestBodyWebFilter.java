@@ -28,13 +28,11 @@ import org.springframework.core.io.buffer.NettyDataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.server.reactive.ServerHttpRequest;
-import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.server.HttpServerRequest;
 import tools.jackson.core.json.JsonFactory;
@@ -59,15 +57,22 @@ public class RequestBodyWebFilter implements WebFilter {
     private final ModelRewrite models;
     private final ProviderRegistry providers;
     private final ByteBufAllocator alloc;
+    private final LoopTimers timers;
 
     @Autowired
-    public RequestBodyWebFilter(BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers) {
-        this(limits, models, providers, ByteBufAllocator.DEFAULT);
+    RequestBodyWebFilter(
+            BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers, LoopTimers timers) {
+        this(limits, models, providers, timers, ByteBufAllocator.DEFAULT);
     }
 
     RequestBodyWebFilter(
-            BodyLimitProperties limits, ModelRewrite models, ProviderRegistry providers, ByteBufAllocator alloc) {
+            BodyLimitProperties limits,
+            ModelRewrite models,
+            ProviderRegistry providers,
+            LoopTimers timers,
+            ByteBufAllocator alloc) {
         this.alloc = alloc;
+        this.timers = timers;
         this.maxBodySize = limits.maxBodySize().toBytes();
         this.bodyIdleTimeout = limits.bodyIdleTimeout();
         this.json = RequestBodyScanner.factory(limits);
@@ -120,8 +125,13 @@ public class RequestBodyWebFilter implements WebFilter {
                     // open (a stream: minutes): cut there, so it keeps none of the read's operators.
                     .onTerminateDetach()
                     // A client that stops sending its body: the server's own idle timeout runs only
-                    // between requests, so its exchange and what it sent were held for good.
-                    .timeout(bodyIdleTimeout, Mono.error(this::stalled), Schedulers.parallel())
+                    // between requests, so its exchange and what it sent were held for good. The
+                    // timer is the serving loop's own: Reactor's shared timer takes a lock to
+                    // cancel, on every chunk (LoopTimers).
+                    .timeout(
+                            bodyIdleTimeout,
+                            Mono.error(this::stalled),
+                            timers.on(ServingLoop.of(exchange.getRequest())))
                     .doOnNext(chunk -> scanned.add(chunk, maxBodySize))
                     .doOnDiscard(DataBuffer.class, DataBufferUtils::release)
                     .then(Mono.fromCallable(scanned::finish))
@@ -276,7 +286,7 @@ public class RequestBodyWebFilter implements WebFilter {
      * reached the upstream, or (read later for the attribution) failed the upstream call with a 502.
      */
     private static boolean forwardable(ServerHttpRequest request) {
-        if (nettyRequest(request) instanceof HttpServerRequest server) {
+        if (ServingLoop.nativeRequest(request) instanceof HttpServerRequest server) {
             // Netty's own entries: no list per name, no copy of the names (Spring's view builds both).
             Iterator<Map.Entry<CharSequence, CharSequence>> entries =
                     server.requestHeaders().iteratorCharSequence();
@@ -295,15 +305,6 @@ public class RequestBodyWebFilter implements WebFilter {
             }
         }
         return true;
-    }
-
-    /** The server's own request; null for one that has none (a test's mock). */
-    private static @Nullable Object nettyRequest(ServerHttpRequest request) {
-        try {
-            return ServerHttpRequestDecorator.getNativeRequest(request);
-        } catch (IllegalStateException noServer) {
-            return null;
-        }
     }
 
     /** Reactor Netty ends the body of a client that hung up with a plain {@link AbortedException}. */

@@ -13,9 +13,17 @@ final class ServingLoop {
 
     /** Null when the request is not served by Reactor Netty (a test's mock exchange). */
     static @Nullable EventLoop of(ServerHttpRequest request) {
-        Object nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
-        return nativeRequest instanceof Connection connection
+        return nativeRequest(request) instanceof Connection connection
                 ? connection.channel().eventLoop()
                 : null;
+    }
+
+    /** Reactor Netty's request under Spring's; null for a test's mock request, which has none. */
+    static @Nullable Object nativeRequest(ServerHttpRequest request) {
+        try {
+            return ServerHttpRequestDecorator.getNativeRequest(request);
+        } catch (IllegalStateException noServer) {
+            return null;
+        }
     }
 }

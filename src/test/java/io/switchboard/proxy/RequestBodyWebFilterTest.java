@@ -52,7 +52,8 @@ class RequestBodyWebFilterTest {
         RequestBodyWebFilter filter = new RequestBodyWebFilter(
                 new BodyLimitProperties(DataSize.ofKilobytes(64), 16, java.time.Duration.ofSeconds(30)),
                 new ModelRewrite(new ModelProperties(Map.of("fast", "openai/gpt-5-nano"), defaultModel)),
-                providers);
+                providers,
+                new LoopTimers());
         MockServerWebExchange exchange = MockServerWebExchange.from(
                 MockServerHttpRequest.post("/v1/chat/completions").body(body));
         GatewayExchange state = new GatewayExchange(
@@ -106,6 +107,7 @@ class RequestBodyWebFilterTest {
                 new BodyLimitProperties(DataSize.ofKilobytes(64), 16, Duration.ofSeconds(30)),
                 new ModelRewrite(new ModelProperties(Map.of(), null)),
                 providers,
+                new LoopTimers(),
                 counting);
         MockServerWebExchange exchange = MockServerWebExchange.from(
                 MockServerHttpRequest.post("/v1/chat/completions").body(oneByteChunks));
