@@ -81,6 +81,45 @@ class UsageRepositoryPostgresIT {
     }
 
     /**
+     * A batch larger than one statement's rows goes out in several multi-row statements: every row
+     * lands whole (its own values, not a neighbour's), and a replay that mixes stored and new rows
+     * writes the new ones only.
+     */
+    @Test
+    void aBatchOfManyStatementsKeepsEachRowsOwnValuesAndAReplayAddsOnlyNewRows() {
+        Instant now = Instant.now();
+        int rows = 2 * UsageRepository.ROWS_PER_STATEMENT + 50;
+        List<UsageRecord> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            batch.add(UsageFixtures.record(
+                    "entry-" + i, "req-" + i, "multi-key", "openai/gpt-5-nano", i, 2L * i, i + ".5", now));
+        }
+        try {
+            repository.insert(batch).block(Duration.ofSeconds(20));
+
+            List<UsageRecord> stored = repository
+                    .find("multi-key", null, now.minusSeconds(5), now.plusSeconds(5), 1000)
+                    .collectList()
+                    .block(Duration.ofSeconds(10));
+            assertThat(stored).hasSize(rows).allSatisfy(row -> {
+                int i = Integer.parseInt(row.entryId().substring("entry-".length()));
+                assertThat(row.requestId()).isEqualTo("req-" + i);
+                assertThat(row.promptTokens()).isEqualTo(i);
+                assertThat(row.completionTokens()).isEqualTo(2L * i);
+                assertThat(row.costUsd()).isEqualByComparingTo(i + ".5");
+            });
+
+            UsageRecord fresh =
+                    UsageFixtures.record("entry-new", "req-new", "multi-key", "openai/gpt-5-nano", 7, 7, "1", now);
+            repository.insert(List.of(batch.get(0), fresh, batch.get(rows - 1))).block(Duration.ofSeconds(10));
+            assertThat(db.count("SELECT COUNT(*) FROM usage WHERE key_id = 'multi-key'"))
+                    .isEqualTo(rows + 1);
+        } finally {
+            db.execute("DELETE FROM usage WHERE key_id = 'multi-key'");
+        }
+    }
+
+    /**
      * The admin API lists the newest rows by id, so ids must follow the order rows were written
      * even when several connections (or replicas) write: no per-session cache of ids on PostgreSQL.
      */
