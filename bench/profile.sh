@@ -127,7 +127,7 @@ if [[ $ASYNC == 1 ]]; then
     fi
     # jcmd reads name=value pairs itself: the agent's options go quoted.
     if [[ $ALLOC == 1 ]]; then
-        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=alloc,alloc=524288,total"' >/dev/null
+        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=alloc,alloc=524288"' >/dev/null
     else
         jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" '"start,event=cpu,interval=1000000,threads"' >/dev/null
     fi
@@ -141,9 +141,12 @@ if [[ $JFR == 1 ]]; then
     jcmd "$GW_PID" JFR.stop name=profile filename="$RUN/gateway.jfr" >/dev/null
 fi
 if [[ $ASYNC == 1 ]]; then
-    PROFILE=$RUN/cpu.collapsed
-    [[ $ALLOC == 0 ]] || PROFILE=$RUN/alloc.collapsed
-    jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$PROFILE,collapsed\"" >/dev/null
+    if [[ $ALLOC == 1 ]]; then
+        # total: each stack weighted by the bytes its samples stand for, not by their number.
+        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/alloc.collapsed,collapsed,total\"" >/dev/null
+    else
+        jcmd "$GW_PID" JVMTI.agent_load "$AP_LIB" "\"stop,file=$RUN/cpu.collapsed,collapsed\"" >/dev/null
+    fi
 fi
 # bench/slow_requests.py reads the one-connection rounds from here on in the gateway's access log.
 date -u +%Y-%m-%dT%H:%M:%S.%3N >"$RUN/c1-start"
