@@ -79,7 +79,7 @@ final class UsageColumns {
 
     /**
      * The append of {@code rows} rows in one statement, their parameters numbered on from one row to
-     * the next (row 2's first is {@code $28}).
+     * the next (with 26 columns, row 2's first is {@code $27}).
      */
     static String insertSql(int rows, IntFunction<String> marker) {
         StringJoiner tuples = new StringJoiner(", ");

@@ -29,7 +29,7 @@ public final class UsageRepository {
     private static final String INSERT = UsageColumns.insertSql(i -> "$" + i);
 
     /**
-     * Rows per insert statement: PostgreSQL takes at most 65535 parameters in one, 27 per row here. A
+     * Rows per insert statement: PostgreSQL takes at most 65535 parameters in one, 26 per row here. A
      * bounded number of statement texts (one per row count up to this), each prepared once.
      */
     static final int ROWS_PER_STATEMENT = 100;
