@@ -22,6 +22,7 @@ import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Limits shared by every replica through Redis. Each check-and-change is one Lua script, so it is
@@ -246,7 +247,6 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
                 .build());
     }
 
-    /** Connects, or checks the connection answers; completes empty when Redis is usable. */
     /**
      * As {@link #ping}, on a new connection whatever the state of the current one: the last write at
      * stop. A connection through which Redis went silent can still count as open, and a ping on it
@@ -263,6 +263,7 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
         });
     }
 
+    /** Connects, or checks the connection answers; completes empty when Redis is usable. */
     Mono<Void> ping() {
         StatefulRedisConnection<String, String> current = connection;
         if (current == null || !current.isOpen()) {
@@ -270,6 +271,9 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             // seconds apart: a new one answers as soon as Redis does (the probe, the last write at
             // stop). The dropped one is closed once the new one is in place.
             return Mono.fromCompletionStage(() -> client.connectAsync(StringCodec.UTF8, uri))
+                    // Lettuce builds a new connection's command proxies behind a lock, which BlockHound
+                    // caught waiting on the timer thread that retries the probe.
+                    .subscribeOn(Schedulers.boundedElastic())
                     .doOnNext(opened -> {
                         opened.setTimeout(uri.getTimeout());
                         connection = opened;
