@@ -99,24 +99,10 @@ public final class UsageLedger implements SmartLifecycle {
     private volatile @Nullable Consumer<UsageRecord> onRecovered;
     private final @Nullable UsageJournal journal;
 
-    public UsageLedger(UsageRepository repository, UsageProperties properties) {
-        this(repository, properties, null);
-    }
-
-    /** A ledger that writes through {@code repository} (R2DBC), its rows also kept in {@code journal} until written. */
-    public UsageLedger(UsageRepository repository, UsageProperties properties, @Nullable UsageJournal journal) {
-        this(UsageRowWriter.of(repository), properties, journal);
-    }
-
     /**
      * A ledger that writes through {@code rows}, whose rows are also kept in {@code journal} until
-     * written, so a crash loses none.
+     * written, so a crash loses none; records the database cannot take yet wait in {@code spillFile}.
      */
-    public UsageLedger(UsageRowWriter rows, UsageProperties properties, @Nullable UsageJournal journal) {
-        this(rows, properties, journal, properties.spillFileUnder(Path.of("data")));
-    }
-
-    /** As above, the records the database could not take yet kept in {@code spillFile}. */
     public UsageLedger(
             UsageRowWriter rows, UsageProperties properties, @Nullable UsageJournal journal, Path spillFile) {
         this.rows = rows;

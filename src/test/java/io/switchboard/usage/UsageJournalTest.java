@@ -103,7 +103,8 @@ class UsageJournalTest {
      */
     /** A ledger writing through {@code rows}, journaled in {@link #file()}, stopped after the test. */
     private UsageLedger journaledLedger(UsageRowWriter rows, UsageProperties properties) {
-        UsageLedger ledger = new UsageLedger(rows, properties, new UsageJournal(file(), properties.journal(), 1000));
+        UsageLedger ledger = new UsageLedger(
+                rows, properties, new UsageJournal(file(), properties.journal(), 1000), properties.spillFileUnder(dir));
         ledgers.add(ledger);
         return ledger;
     }

@@ -38,8 +38,11 @@ class UsageLedgerTest {
     }
 
     private UsageLedger ledger(String... settings) {
-        UsageLedger ledger =
-                new UsageLedger(rowWriter(), UsageFixtures.properties(dir.resolve("spill.jsonl"), settings), null);
+        UsageLedger ledger = new UsageLedger(
+                rowWriter(),
+                UsageFixtures.properties(dir.resolve("spill.jsonl"), settings),
+                null,
+                dir.resolve("spill.jsonl"));
         started.add(ledger);
         return ledger;
     }
@@ -178,7 +181,8 @@ class UsageLedgerTest {
                         "10000",
                         "spill-threshold",
                         "10000"),
-                null);
+                null,
+                dir.resolve("spill.jsonl"));
         started.add(ledger);
         try {
             for (int i = 0; i < 20; i++) {
@@ -248,7 +252,8 @@ class UsageLedgerTest {
                         "5",
                         "flush-interval",
                         "20ms"),
-                null);
+                null,
+                dir.resolve("spill.jsonl"));
         started.add(ledger);
         ledger.start();
         for (int i = 0; i < 400; i++) {
@@ -276,7 +281,8 @@ class UsageLedgerTest {
                     }
                 }),
                 UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "1h", "batch-size", "10"),
-                null);
+                null,
+                dir.resolve("spill.jsonl"));
         started.add(first);
         first.start();
         for (int i = 0; i < 1000; i++) {

@@ -42,8 +42,10 @@ class UsageRepositoryPostgresIT {
     @Test
     void ledgerWritesBatchesCorrectsRowsAndReportsSpendOnPostgres() {
         UsageLedger ledger = new UsageLedger(
-                repository,
-                UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "1h", "batch-size", "50"));
+                UsageRowWriter.of(repository),
+                UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "1h", "batch-size", "50"),
+                null,
+                dir.resolve("spill.jsonl"));
         ledger.start();
         Instant now = Instant.now();
         UsageRecord estimate = UsageFixtures.record("pg-key", "openai/gpt-5-nano", 10, 2, null, now);

@@ -44,9 +44,10 @@ class UsageRepositoryTest {
     @Test
     void theLedgerRetriesABatchTheDatabaseDidNotConfirmUntilItIsStored() {
         UsageLedger ledger = new UsageLedger(
-                new UsageRepository(losingResults(db.connections())),
-                UsageFixtures.properties(
-                        dir.resolve("spill.jsonl"), "flush-interval", "20ms", "retry-backoff", "20ms"));
+                UsageRowWriter.of(new UsageRepository(losingResults(db.connections()))),
+                UsageFixtures.properties(dir.resolve("spill.jsonl"), "flush-interval", "20ms", "retry-backoff", "20ms"),
+                null,
+                dir.resolve("spill.jsonl"));
         ledger.start();
         try {
             ledger.record(record(5));
