@@ -1,5 +1,6 @@
 package io.switchboard.keys;
 
+import io.switchboard.exchange.LimitSettings;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
@@ -78,17 +79,10 @@ public record KeysProperties(
             @Nullable String title,
             @Nullable String categories) {
 
-        /**
-         * A negative limit refused every request of the key (429 or 402) for good; the admin API
-         * refuses them for database keys, and unset means no limit.
-         */
+        /** Negative limits are refused at start, as for the defaults ({@link LimitSettings}). */
         public StaticKey {
-            String key = "gateway.keys.static key '" + name + "': ";
-            Assert.isTrue(rpm == null || rpm >= 0, () -> key + "rpm must not be negative");
-            Assert.isTrue(tpm == null || tpm >= 0, () -> key + "tpm must not be negative");
-            Assert.isTrue(
-                    maxConcurrency == null || maxConcurrency >= 0, () -> key + "max-concurrency must not be negative");
-            Assert.isTrue(budgetUsd == null || budgetUsd.signum() >= 0, () -> key + "budget-usd must not be negative");
+            LimitSettings.refuseNegative(
+                    "gateway.keys.static key '" + name + "': ", rpm, tpm, maxConcurrency, budgetUsd);
         }
 
         /** Hides the secret from configuration dumps. */

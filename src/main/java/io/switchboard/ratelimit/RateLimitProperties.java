@@ -1,5 +1,6 @@
 package io.switchboard.ratelimit;
 
+import io.switchboard.exchange.LimitSettings;
 import java.math.BigDecimal;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -54,22 +55,9 @@ public record RateLimitProperties(
             @Nullable Integer maxConcurrency,
             @Nullable BigDecimal budgetUsd) {
 
-        /**
-         * A negative limit (a way to write "unlimited" elsewhere) refused every request without its
-         * own limit, 429 or 402, for good; unset means no limit. The admin API refuses them too.
-         */
+        /** Negative limits are refused at start ({@link LimitSettings}). */
         public Defaults {
-            notNegative("rpm", rpm);
-            notNegative("tpm", tpm);
-            notNegative("max-concurrency", maxConcurrency);
-            notNegative("budget-usd", budgetUsd == null ? null : budgetUsd.signum());
-        }
-
-        private static void notNegative(String name, @Nullable Number value) {
-            if (value != null && value.longValue() < 0) {
-                throw new IllegalArgumentException(
-                        "gateway.ratelimit.defaults." + name + " must not be negative; leave it unset for no limit");
-            }
+            LimitSettings.refuseNegative("gateway.ratelimit.defaults.", rpm, tpm, maxConcurrency, budgetUsd);
         }
     }
 
