@@ -42,52 +42,24 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 600); do grep -q '^PORT=' "$1" 2>/dev/null && break; sleep 0.2; done; sed -n 's/^PORT=//p' "$1"; }
+source "$BENCH/lib.sh"
 JVM=(-XX:+UseParallelGC -Xms512m -Xmx512m $GW_OPTS)
 
 taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 -cp "$CP" FakeUpstreamServer 0 \
     >"$RUN/fake.log" 2>&1 &
 PIDS+=($!)
-FAKE_PORT=$(wait_port "$RUN/fake.log")
+FAKE_PORT=$(logged_port "$RUN/fake.log")
 BASE=http://127.0.0.1:$FAKE_PORT/api/v1
 
 NGINX_PORT=$(free_port)
-mkdir -p "$RUN/nginx"
-cat >"$RUN/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $RUN/nginx.pid;
-error_log $RUN/nginx-error.log warn;
-events { worker_connections 4000; multi_accept on; }
-http {
-    access_log off;
-    client_body_temp_path $RUN/nginx/body;
-    proxy_temp_path $RUN/nginx/proxy;
-    fastcgi_temp_path $RUN/nginx/fastcgi;
-    uwsgi_temp_path $RUN/nginx/uwsgi;
-    scgi_temp_path $RUN/nginx/scgi;
-    keepalive_requests 1000000;
-    upstream fake { server 127.0.0.1:$FAKE_PORT; keepalive 256; keepalive_requests 1000000; }
-    server {
-        listen 127.0.0.1:$NGINX_PORT backlog=4096;
-        location / {
-            proxy_pass http://fake;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            proxy_request_buffering off;
-        }
-    }
-}
-EOF
+write_nginx_conf "$RUN" "$FAKE_PORT" "$NGINX_PORT"
 taskset -c 1 nginx -e "$RUN/nginx-error.log" -p "$RUN/nginx" -c "$RUN/nginx.conf" &
 NGINX_PID=$!; PIDS+=("$NGINX_PID")
 
 (cd "$RUN" && exec taskset -c 1 java "${JVM[@]}" -Dreactor.netty.ioWorkerCount=1 -cp "$CP" BareRelay 0 "$BASE" \
     >"$RUN/relay.log" 2>&1) &
 RELAY_PID=$!; PIDS+=("$RELAY_PID")
-RELAY_PORT=$(wait_port "$RUN/relay.log")
+RELAY_PORT=$(logged_port "$RUN/relay.log")
 
 GW_PORT=$(free_port)
 ADMIN_KEY="floor-admin-$RANDOM$RANDOM"

@@ -70,13 +70,12 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$BENCH/lib.sh"
 
 taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 \
     -cp "$BUILD/classes:$BUILD/lib/*" FakeUpstreamServer 0 >"$RUN/fake.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do grep -q '^PORT=' "$RUN/fake.log" 2>/dev/null && break; sleep 0.2; done
-FAKE_PORT=$(sed -n 's/^PORT=//p' "$RUN/fake.log")
+FAKE_PORT=$(logged_port "$RUN/fake.log")
 GW_PORT=$(free_port)
 ADMIN_KEY="profile-admin-$RANDOM$RANDOM"
 (cd "$RUN" && exec taskset -c 1 java -XX:+UseParallelGC -Xms512m -Xmx512m -Xlog:gc:file="$RUN/gc.log" $GW_OPTS \

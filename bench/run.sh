@@ -136,7 +136,7 @@ fi
 TOOL_JVM=(-XX:+UseParallelGC -Xms256m -Xmx1g -XX:TieredStopAtLevel=1 -Dreactor.netty.ioWorkerCount=1)
 FAKE_JVM=(-XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$BENCH/lib.sh"
 
 wait_http() { # url seconds
     local deadline=$((SECONDS + $2))
@@ -152,46 +152,12 @@ log "run directory $RUN"
 # process itself (taskset execs it) and the exit trap stops the right pid.
 taskset -c "$LOAD_CPU" java "${FAKE_JVM[@]}" -cp "$CP" FakeUpstreamServer 0 >"$RUN/fake.log" 2>&1 &
 FAKE_PID=$!; PIDS+=("$FAKE_PID")
-for _ in $(seq 1 100); do grep -q '^PORT=' "$RUN/fake.log" 2>/dev/null && break; sleep 0.2; done
-FAKE_PORT=$(sed -n 's/^PORT=//p' "$RUN/fake.log")
+FAKE_PORT=$(logged_port "$RUN/fake.log")
 [[ -n $FAKE_PORT ]] || { cat "$RUN/fake.log" >&2; exit 1; }
 DIRECT=http://127.0.0.1:$FAKE_PORT/api/v1/chat/completions
 
 NGINX_PORT=$(free_port)
-mkdir -p "$RUN/nginx" && chmod 777 "$RUN/nginx"
-cat >"$RUN/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-daemon off;
-pid $RUN/nginx.pid;
-error_log $RUN/nginx-error.log warn;
-events { worker_connections 19000; multi_accept on; }
-http {
-    access_log off;
-    client_body_temp_path $RUN/nginx/body;
-    proxy_temp_path $RUN/nginx/proxy;
-    fastcgi_temp_path $RUN/nginx/fastcgi;
-    uwsgi_temp_path $RUN/nginx/uwsgi;
-    scgi_temp_path $RUN/nginx/scgi;
-    keepalive_requests 1000000;
-    upstream fake {
-        server 127.0.0.1:$FAKE_PORT;
-        keepalive 256;
-        keepalive_requests 1000000;
-    }
-    server {
-        listen 127.0.0.1:$NGINX_PORT backlog=4096;
-        location / {
-            proxy_pass http://fake;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-            proxy_request_buffering off;
-            proxy_read_timeout 600s;
-        }
-    }
-}
-EOF
+write_nginx_conf "$RUN" "$FAKE_PORT" "$NGINX_PORT"
 taskset -c "$PROXY_CPU" nginx -e "$RUN/nginx-error.log" -p "$RUN/nginx" -c "$RUN/nginx.conf" &
 NGINX_PID=$!; PIDS+=("$NGINX_PID")
 VIA_NGINX=http://127.0.0.1:$NGINX_PORT/api/v1/chat/completions
