@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
 
 /**
@@ -52,8 +51,6 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
         this.uri = uri;
         this.timeout = timeout;
         this.subscription = Mono.fromCompletionStage(() -> client.connectPubSubAsync(StringCodec.UTF8, uri))
-                // Each attempt off the retry's timer thread, as the publisher's connect below.
-                .subscribeOn(Schedulers.boundedElastic())
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(200))
                         .maxBackoff(Duration.ofSeconds(5))
                         .doBeforeRetry(signal -> log.warn(
@@ -102,9 +99,6 @@ public final class RedisKeyChangeBus implements KeyChangeBus, AutoCloseable {
             return Mono.just(current);
         }
         return Mono.fromCompletionStage(() -> client.connectAsync(StringCodec.UTF8, uri))
-                // Off the caller's thread (an event loop): Lettuce builds a new connection's command
-                // proxies behind a lock (RedisLimitStore.ping).
-                .subscribeOn(Schedulers.boundedElastic())
                 .map(opened -> {
                     if (publisher.compareAndSet(current, opened)) {
                         return opened;

@@ -22,7 +22,6 @@ import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Limits shared by every replica through Redis. Each check-and-change is one Lua script, so it is
@@ -271,9 +270,6 @@ final class RedisLimitStore implements LimitStore, AutoCloseable {
             // seconds apart: a new one answers as soon as Redis does (the probe, the last write at
             // stop). The dropped one is closed once the new one is in place.
             return Mono.fromCompletionStage(() -> client.connectAsync(StringCodec.UTF8, uri))
-                    // Lettuce builds a new connection's command proxies behind a lock, which BlockHound
-                    // caught waiting on the timer thread that retries the probe.
-                    .subscribeOn(Schedulers.boundedElastic())
                     .doOnNext(opened -> {
                         opened.setTimeout(uri.getTimeout());
                         connection = opened;

@@ -23,6 +23,10 @@ public final class GatewayBlockHoundIntegration implements BlockHoundIntegration
         // Lettuce (the Redis client of shared rate limits) guards each connection's command queue
         // with a lock held for a few instructions; a contended acquire parks for that long. An
         // error thrown from inside it would leave the lock held and hang every later command.
+        // Lettuce builds a new connection's command proxies once per interface behind a short lock;
+        // the Redis limit store's probe opens connections on Reactor's timer thread and once waited
+        // there while another connection was being built (seen in CI).
+        builder.allowBlockingCallsInside("io.lettuce.core.internal.AbstractInvocationHandler$MethodTranslator", "of");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "decrementWriters");
         builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "lockWritersExclusive");
