@@ -74,11 +74,23 @@ final class UsageColumns {
 
     /** The append, with parameters written by {@code marker} (1-based: {@code $1} for R2DBC, {@code ?} for JDBC). */
     static String insertSql(IntFunction<String> marker) {
-        StringJoiner values = new StringJoiner(", ", "(", ")");
-        for (int i = 1; i <= APPENDED.size(); i++) {
-            values.add(marker.apply(i));
+        return insertSql(1, marker);
+    }
+
+    /**
+     * The append of {@code rows} rows in one statement, their parameters numbered on from one row to
+     * the next (with 26 columns, row 2's first is {@code $27}).
+     */
+    static String insertSql(int rows, IntFunction<String> marker) {
+        StringJoiner tuples = new StringJoiner(", ");
+        for (int row = 0; row < rows; row++) {
+            StringJoiner values = new StringJoiner(", ", "(", ")");
+            for (int i = 1; i <= APPENDED.size(); i++) {
+                values.add(marker.apply(row * APPENDED.size() + i));
+            }
+            tuples.add(values.toString());
         }
-        return "INSERT INTO usage (" + NAMES + ") VALUES " + values;
+        return "INSERT INTO usage (" + NAMES + ") VALUES " + tuples;
     }
 
     /** The correction of one row's numbers, by entry id (the last of {@link #CORRECTION_PARAMETERS}). */

@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -25,6 +27,14 @@ import reactor.core.scheduler.Schedulers;
 public final class UsageRepository {
 
     private static final String INSERT = UsageColumns.insertSql(i -> "$" + i);
+
+    /**
+     * Rows per insert statement: PostgreSQL takes at most 65535 parameters in one, 26 per row here. A
+     * bounded number of statement texts (one per row count up to this), each prepared once.
+     */
+    static final int ROWS_PER_STATEMENT = 100;
+
+    private static final Map<Integer, String> INSERTS = new ConcurrentHashMap<>();
 
     private static final String CORRECT = UsageColumns.correctSql(i -> "$" + i);
 
@@ -42,16 +52,10 @@ public final class UsageRepository {
         if (records.isEmpty()) {
             return Mono.empty();
         }
-        return one(connection -> inTransaction(connection, Flux.defer(() -> {
-                    Statement statement = connection.createStatement(INSERT);
-                    for (int i = 0; i < records.size(); i++) {
-                        if (i > 0) {
-                            statement.add();
-                        }
-                        bindInsert(statement, records.get(i));
-                    }
-                    return confirmed(statement, records.size());
-                })))
+        return one(connection -> inTransaction(
+                        connection,
+                        Flux.defer(() -> Flux.fromIterable(chunks(records))
+                                .concatMap(chunk -> confirmed(multiRowInsert(connection, chunk), chunk.size())))))
                 .onErrorResume(
                         R2dbcDataIntegrityViolationException.class,
                         e -> Flux.fromIterable(records)
@@ -62,6 +66,29 @@ public final class UsageRepository {
                                         })
                                         .onErrorResume(R2dbcDataIntegrityViolationException.class, dup -> Mono.empty()))
                                 .then());
+    }
+
+    /**
+     * The batch in statements of at most {@link #ROWS_PER_STATEMENT} rows each. One statement of many
+     * rows, not one row bound {@code add()} times: r2dbc-postgresql sends such a batch as a Bind and an
+     * Execute per row and decodes a result for each, which made the ledger's writes on PostgreSQL
+     * cost the gateway more CPU per row than embedded H2 running in its own process (docs/benchmarks.md).
+     */
+    private static List<List<UsageRecord>> chunks(List<UsageRecord> records) {
+        List<List<UsageRecord>> chunks = new ArrayList<>(records.size() / ROWS_PER_STATEMENT + 1);
+        for (int from = 0; from < records.size(); from += ROWS_PER_STATEMENT) {
+            chunks.add(records.subList(from, Math.min(records.size(), from + ROWS_PER_STATEMENT)));
+        }
+        return chunks;
+    }
+
+    private static Statement multiRowInsert(Connection connection, List<UsageRecord> rows) {
+        Statement statement = connection.createStatement(
+                INSERTS.computeIfAbsent(rows.size(), n -> UsageColumns.insertSql(n, i -> "$" + i)));
+        for (int row = 0; row < rows.size(); row++) {
+            bind(statement, UsageColumns.APPENDED, rows.get(row), row * UsageColumns.APPENDED.size());
+        }
+        return statement;
     }
 
     /**
@@ -249,13 +276,18 @@ public final class UsageRepository {
     }
 
     private static void bind(Statement statement, List<UsageColumns.Column> parameters, UsageRecord record) {
+        bind(statement, parameters, record, 0);
+    }
+
+    /** Binds the record's values from parameter index {@code first} on. */
+    private static void bind(Statement statement, List<UsageColumns.Column> parameters, UsageRecord record, int first) {
         for (int i = 0; i < parameters.size(); i++) {
             UsageColumns.Column parameter = parameters.get(i);
             Object value = parameter.value().apply(record);
             if (value == null) {
-                statement.bindNull(i, parameter.type());
+                statement.bindNull(first + i, parameter.type());
             } else {
-                statement.bind(i, value);
+                statement.bind(first + i, value);
             }
         }
     }

@@ -83,13 +83,14 @@ class UsageRepositoryPostgresIT {
     }
 
     /**
-     * A large batch: every row lands whole (its own values, not a neighbour's), and a replay that
-     * mixes stored and new rows writes the new ones only.
+     * A batch larger than one statement's rows goes out in several multi-row statements: every row
+     * lands whole (its own values, not a neighbour's), and a replay that mixes stored and new rows
+     * writes the new ones only.
      */
     @Test
-    void aLargeBatchKeepsEachRowsOwnValuesAndAReplayAddsOnlyNewRows() {
+    void aBatchOfManyStatementsKeepsEachRowsOwnValuesAndAReplayAddsOnlyNewRows() {
         Instant now = Instant.now();
-        int rows = 250;
+        int rows = 2 * UsageRepository.ROWS_PER_STATEMENT + 50;
         List<UsageRecord> batch = new java.util.ArrayList<>();
         for (int i = 0; i < rows; i++) {
             batch.add(UsageFixtures.record(
