@@ -439,7 +439,11 @@ public final class UsageJournal {
         ByteArrayOutputStream lines = new ByteArrayOutputStream();
         live.writeTo(lines);
         byte[] entries = lines.toByteArray();
-        JournalSegment next = JournalSegment.create(nextFile, entries.length + 2 * maxBytes);
+        // Room for max-size of appends and a quarter more: the writer replaces the file within a group
+        // (flush-interval) of it passing max-size, and appends that find no room go through the writer
+        // instead. Every page of a new file is touched up front (see JournalSegment#create), so room
+        // that is never used costs page faults: twice max-size spent half of them for nothing.
+        JournalSegment next = JournalSegment.create(nextFile, entries.length + maxBytes + maxBytes / 4);
         afterReplacementCreated.run();
         next.appendLines(entries); // sized for them, and no one else appends to it yet
         beforeReplacementTakesAppends.run();
