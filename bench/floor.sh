@@ -37,18 +37,11 @@ if [[ -n $JDK ]]; then
 fi
 ulimit -n 20000 2>/dev/null || true
 
-RUN=$(mktemp -d /tmp/switchboard-floor.XXXXXX)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 source "$BENCH/lib.sh"
+begin_run floor
 JVM=(-XX:+UseParallelGC -Xms512m -Xmx512m $GW_OPTS)
 
-taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 -cp "$CP" FakeUpstreamServer 0 \
-    >"$RUN/fake.log" 2>&1 &
-PIDS+=($!)
-FAKE_PORT=$(logged_port "$RUN/fake.log")
+start_fake "$RUN" "$CP"
 BASE=http://127.0.0.1:$FAKE_PORT/api/v1
 
 NGINX_PORT=$(free_port)

@@ -1,5 +1,13 @@
 # Shared by bench/run.sh, bench/profile.sh and bench/floor.sh (sourced, not run).
 
+# A run directory (RUN, /tmp/switchboard-NAME.*) and the pids (PIDS) stopped when the script exits.
+begin_run() { # name
+    RUN=$(mktemp -d "/tmp/switchboard-$1.XXXXXX")
+    PIDS=()
+    trap 'for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+    trap 'exit 130' INT TERM
+}
+
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -7,6 +15,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 logged_port() { # log
     for _ in $(seq 1 600); do grep -q '^PORT=' "$1" 2>/dev/null && break; sleep 0.2; done
     sed -n 's/^PORT=//p' "$1"
+}
+
+# Starts the fake upstream on CPU 0, its log in DIR/fake.log: sets FAKE_PORT and adds its pid to PIDS.
+start_fake() { # dir classpath
+    taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 -cp "$2" FakeUpstreamServer 0 \
+        >"$1/fake.log" 2>&1 &
+    PIDS+=($!)
+    FAKE_PORT=$(logged_port "$1/fake.log")
 }
 
 # Writes DIR/nginx.conf: nginx as a plain reverse proxy to the fake upstream, the way the benchmark

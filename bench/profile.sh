@@ -65,17 +65,10 @@ if [[ -n $JDK ]]; then
     export PATH=$JDK/bin:$PATH
 fi
 
-RUN=$(mktemp -d /tmp/switchboard-profile.XXXXXX)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 source "$BENCH/lib.sh"
+begin_run profile
 
-taskset -c 0 java -XX:+UseParallelGC -Xms512m -Xmx1g -Dreactor.netty.ioWorkerCount=1 \
-    -cp "$BUILD/classes:$BUILD/lib/*" FakeUpstreamServer 0 >"$RUN/fake.log" 2>&1 &
-PIDS+=($!)
-FAKE_PORT=$(logged_port "$RUN/fake.log")
+start_fake "$RUN" "$BUILD/classes:$BUILD/lib/*"
 GW_PORT=$(free_port)
 ADMIN_KEY="profile-admin-$RANDOM$RANDOM"
 (cd "$RUN" && exec taskset -c 1 java -XX:+UseParallelGC -Xms512m -Xmx512m -Xlog:gc:file="$RUN/gc.log" $GW_OPTS \
