@@ -55,6 +55,9 @@ public record DatabaseLocation(
      */
     private static final List<String> H2_FILE_DEFAULTS = List.of(WRITE_ON_COMMIT, SMALL_PAGE_CACHE);
 
+    /** H2's setting that closes a database from a JVM shutdown hook, as r2dbc-h2 takes it by name. */
+    private static final Option<String> CLOSE_ON_EXIT = Option.valueOf("DB_CLOSE_ON_EXIT");
+
     /** r2dbc-h2 passes only the settings it knows by name; the rest go through "options". */
     private static final Option<String> H2_OPTIONS = Option.valueOf("options");
 
@@ -100,6 +103,11 @@ public record DatabaseLocation(
                     withH2FileDefaults(
                             stringOption(parsed, H2_OPTIONS),
                             settingsInName(stringOption(parsed, ConnectionFactoryOptions.DATABASE))));
+            if (!setsCloseOnExit(parsed)) {
+                // As for the embedded database: closed with the connection pool, not by H2's own
+                // shutdown hook while a graceful stop still drains the usage ledger into it.
+                options.option(CLOSE_ON_EXIT, "FALSE");
+            }
         }
         ConnectionFactoryOptions built = options.build();
         return new DatabaseLocation(built, jdbcUrlFor(built), user, pass);
@@ -113,7 +121,7 @@ public record DatabaseLocation(
                 .option(ConnectionFactoryOptions.PROTOCOL, "file")
                 .option(ConnectionFactoryOptions.DATABASE, interruptSafe(file))
                 .option(ConnectionFactoryOptions.USER, "sa")
-                .option(Option.valueOf("DB_CLOSE_ON_EXIT"), "FALSE")
+                .option(CLOSE_ON_EXIT, "FALSE")
                 .option(H2_OPTIONS, withH2FileDefaults(null, ""))
                 .build();
         return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
@@ -156,6 +164,14 @@ public record DatabaseLocation(
     private static String settingsInName(@Nullable String database) {
         int start = database == null ? -1 : database.indexOf(';');
         return start < 0 ? "" : database.substring(start + 1);
+    }
+
+    /** Whether the URL sets DB_CLOSE_ON_EXIT itself (by name, in its options or after its path): H2 refuses it twice. */
+    private static boolean setsCloseOnExit(ConnectionFactoryOptions parsed) {
+        String written =
+                stringOption(parsed, H2_OPTIONS) + ";" + stringOption(parsed, ConnectionFactoryOptions.DATABASE);
+        return parsed.hasOption(CLOSE_ON_EXIT)
+                || written.toUpperCase(Locale.ROOT).replace(" ", "").contains("DB_CLOSE_ON_EXIT=");
     }
 
     private static boolean isH2File(ConnectionFactoryOptions options) {

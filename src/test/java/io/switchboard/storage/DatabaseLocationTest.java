@@ -74,6 +74,33 @@ class DatabaseLocationTest {
     }
 
     @Test
+    void anH2FileDatabaseOfYourOwnIsClosedByTheGatewayNotByH2sShutdownHook() {
+        io.r2dbc.spi.Option<Object> closeOnExit = io.r2dbc.spi.Option.valueOf("DB_CLOSE_ON_EXIT");
+        assertThat(DatabaseLocation.resolve("r2dbc:h2:file:////srv/own", null, null, Path.of("unused"))
+                        .r2dbc()
+                        .getValue(closeOnExit))
+                .isEqualTo("FALSE");
+        assertThat(DatabaseLocation.resolve("r2dbc:h2:file:////srv/own;WRITE_DELAY=100", null, null, Path.of("unused"))
+                        .r2dbc()
+                        .getValue(closeOnExit))
+                .isEqualTo("FALSE");
+        // Set by the URL itself (after the path, or in its options): not named a second time.
+        assertThat(DatabaseLocation.resolve(
+                                "r2dbc:h2:file:////srv/own;db_close_on_exit=true", null, null, Path.of("unused"))
+                        .r2dbc()
+                        .getValue(closeOnExit))
+                .isNull();
+        assertThat(DatabaseLocation.resolve(
+                                "r2dbc:h2:file:////srv/own?options=DB_CLOSE_ON_EXIT=TRUE",
+                                null,
+                                null,
+                                Path.of("unused"))
+                        .r2dbc()
+                        .getValue(closeOnExit))
+                .isNull();
+    }
+
+    @Test
     void aPostgresUrlKeepsHostPortDatabaseSchemaAndCredentials() {
         DatabaseLocation location = DatabaseLocation.resolve(
                 "r2dbc:postgresql://db.internal:6543/gateway?schema=sb", "app", "s3cret", Path.of("unused"));

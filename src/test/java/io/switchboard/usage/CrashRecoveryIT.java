@@ -123,10 +123,28 @@ class CrashRecoveryIT {
 
     @Test
     void aGatewayStoppedWithSigtermUnderLoadHasWrittenEveryRowToTheDatabaseBeforeItExits() throws Exception {
+        stopWithSigtermUnderLoadAndCheckTheDatabase(Map.of());
+    }
+
+    /**
+     * The same with an H2 file named in {@code spring.r2dbc.url} rather than the embedded default: its
+     * r2dbc connections once lacked {@code DB_CLOSE_ON_EXIT=FALSE}, so H2's own shutdown hook closed
+     * the database while the ledger still drained into it, and the last batches went to the spill file.
+     */
+    @Test
+    void aGatewayOnAnH2FileOfItsOwnStoppedWithSigtermUnderLoadHasWrittenEveryRowToIt() throws Exception {
+        Path own = Files.createDirectories(Path.of("target", "own-h2-" + UUID.randomUUID()))
+                .toAbsolutePath();
+        stopWithSigtermUnderLoadAndCheckTheDatabase(
+                Map.of("spring.r2dbc.url", "r2dbc:h2:file:///" + own.resolve("ledger")));
+    }
+
+    private void stopWithSigtermUnderLoadAndCheckTheDatabase(Map<String, String> extra) throws Exception {
         Path data = Files.createDirectories(Path.of("target", "sigterm-it-" + UUID.randomUUID()));
         try (FakeUpstream upstream = FakeUpstream.start()) {
             enqueueReplies(upstream);
             Map<String, String> settings = settings(upstream, data);
+            settings.putAll(extra);
 
             stopUnderLoad(upstream, settings, data, GatewayProcess::close);
             Map<String, Integer> seenUpstream = upstreamRequestIds(upstream);
