@@ -28,7 +28,7 @@ public record DatabaseLocation(
      * draining its last batch (seen in the bench: "Connection validation failed" at shutdown, the rows
      * spilled to the file). The database now closes when the connection pool does, after the ledger.
      */
-    private static final String KEEP_OPEN_UNTIL_CLOSED = ";DB_CLOSE_ON_EXIT=FALSE";
+    private static final String KEEP_OPEN_UNTIL_CLOSED = "DB_CLOSE_ON_EXIT=FALSE";
 
     /**
      * H2 acknowledges a commit and writes it to its file up to 500 ms later (its default write delay),
@@ -51,11 +51,13 @@ public record DatabaseLocation(
 
     /**
      * What every H2 file database the gateway opens gets, the embedded one and one named in
-     * {@code spring.r2dbc.url}, unless that URL's {@code options} set the same setting themselves.
+     * {@code spring.r2dbc.url}, through R2DBC and JDBC (migrations, the ledger's writer) alike, unless
+     * that URL sets the same setting itself.
      */
-    private static final List<String> H2_FILE_DEFAULTS = List.of(WRITE_ON_COMMIT, SMALL_PAGE_CACHE);
+    private static final List<String> H2_FILE_DEFAULTS =
+            List.of(KEEP_OPEN_UNTIL_CLOSED, WRITE_ON_COMMIT, SMALL_PAGE_CACHE);
 
-    /** H2's setting that closes a database from a JVM shutdown hook, as r2dbc-h2 takes it by name. */
+    /** r2dbc-h2 also takes this setting by name ({@code ?DB_CLOSE_ON_EXIT=...}), not only in "options". */
     private static final Option<String> CLOSE_ON_EXIT = Option.valueOf("DB_CLOSE_ON_EXIT");
 
     /** r2dbc-h2 passes only the settings it knows by name; the rest go through "options". */
@@ -99,15 +101,7 @@ public record DatabaseLocation(
                     ConnectionFactoryOptions.DATABASE,
                     interruptSafe(stringOption(parsed, ConnectionFactoryOptions.DATABASE)));
             options.option(
-                    H2_OPTIONS,
-                    withH2FileDefaults(
-                            stringOption(parsed, H2_OPTIONS),
-                            settingsInName(stringOption(parsed, ConnectionFactoryOptions.DATABASE))));
-            if (!setsCloseOnExit(parsed)) {
-                // As for the embedded database: closed with the connection pool, not by H2's own
-                // shutdown hook while a graceful stop still drains the usage ledger into it.
-                options.option(CLOSE_ON_EXIT, "FALSE");
-            }
+                    H2_OPTIONS, withH2FileDefaults(stringOption(parsed, H2_OPTIONS), settingsSetBesideOptions(parsed)));
         }
         ConnectionFactoryOptions built = options.build();
         return new DatabaseLocation(built, jdbcUrlFor(built), user, pass);
@@ -121,7 +115,6 @@ public record DatabaseLocation(
                 .option(ConnectionFactoryOptions.PROTOCOL, "file")
                 .option(ConnectionFactoryOptions.DATABASE, interruptSafe(file))
                 .option(ConnectionFactoryOptions.USER, "sa")
-                .option(CLOSE_ON_EXIT, "FALSE")
                 .option(H2_OPTIONS, withH2FileDefaults(null, ""))
                 .build();
         return new DatabaseLocation(options, jdbcUrlFor(options), "sa", null);
@@ -166,12 +159,11 @@ public record DatabaseLocation(
         return start < 0 ? "" : database.substring(start + 1);
     }
 
-    /** Whether the URL sets DB_CLOSE_ON_EXIT itself (by name, in its options or after its path): H2 refuses it twice. */
-    private static boolean setsCloseOnExit(ConnectionFactoryOptions parsed) {
-        String written =
-                stringOption(parsed, H2_OPTIONS) + ";" + stringOption(parsed, ConnectionFactoryOptions.DATABASE);
-        return parsed.hasOption(CLOSE_ON_EXIT)
-                || written.toUpperCase(Locale.ROOT).replace(" ", "").contains("DB_CLOSE_ON_EXIT=");
+    /** The H2 settings a URL sets outside its "options": after its path, and the one r2dbc-h2 takes by name. */
+    private static String settingsSetBesideOptions(ConnectionFactoryOptions parsed) {
+        String inName = settingsInName(stringOption(parsed, ConnectionFactoryOptions.DATABASE));
+        String closeOnExit = stringOption(parsed, CLOSE_ON_EXIT);
+        return closeOnExit == null ? inName : inName + ";" + CLOSE_ON_EXIT.name() + "=" + closeOnExit;
     }
 
     private static boolean isH2File(ConnectionFactoryOptions options) {
@@ -196,7 +188,10 @@ public record DatabaseLocation(
             if ("file".equals(protocol)) {
                 // Flyway opens the database with the same settings the gateway serves requests with.
                 String settings = stringOption(options, H2_OPTIONS);
-                return "jdbc:h2:file:" + database + KEEP_OPEN_UNTIL_CLOSED + (hasText(settings) ? ";" + settings : "");
+                String closeOnExit = stringOption(options, CLOSE_ON_EXIT);
+                return "jdbc:h2:file:" + database
+                        + (closeOnExit == null ? "" : ";" + CLOSE_ON_EXIT.name() + "=" + closeOnExit)
+                        + (hasText(settings) ? ";" + settings : "");
             }
         }
         if ("postgresql".equals(driver) || "postgres".equals(driver)) {

@@ -21,8 +21,8 @@ class DatabaseLocationTest {
         assertThat(location.r2dbc().getValue(ConnectionFactoryOptions.DATABASE))
                 .isEqualTo("retry:/var/lib/switchboard/switchboard");
         // Closed with the connection pool, not by H2's own shutdown hook while the ledger drains.
-        assertThat(location.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("DB_CLOSE_ON_EXIT")))
-                .isEqualTo("FALSE");
+        assertThat(location.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
+                .isEqualTo("DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
     }
 
     @Test
@@ -47,19 +47,19 @@ class DatabaseLocationTest {
     void anH2FileDatabaseOfYourOwnGetsTheSameSettingsUnlessItsOptionsSetThemThemselves() {
         DatabaseLocation plain = DatabaseLocation.resolve("r2dbc:h2:file:////srv/own", null, null, Path.of("unused"));
         assertThat(plain.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
-                .isEqualTo("WRITE_DELAY=0;CACHE_SIZE=1024");
+                .isEqualTo("DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
         assertThat(plain.jdbcUrl())
                 .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
 
         DatabaseLocation otherOptions = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=MAX_LOG_SIZE=8", null, null, Path.of("unused"));
         assertThat(otherOptions.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
-                .isEqualTo("MAX_LOG_SIZE=8;WRITE_DELAY=0;CACHE_SIZE=1024");
+                .isEqualTo("MAX_LOG_SIZE=8;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=1024");
 
         DatabaseLocation ownCache = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=cache_size=65536", null, null, Path.of("unused"));
         assertThat(ownCache.r2dbc().getValue(io.r2dbc.spi.Option.valueOf("options")))
-                .isEqualTo("cache_size=65536;WRITE_DELAY=0");
+                .isEqualTo("cache_size=65536;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
 
         // H2 also takes settings after the path; naming one twice would stop it from opening.
         DatabaseLocation delayInPath =
@@ -70,34 +70,31 @@ class DatabaseLocationTest {
         DatabaseLocation ownDelay = DatabaseLocation.resolve(
                 "r2dbc:h2:file:////srv/own?options=WRITE_DELAY=100", null, null, Path.of("unused"));
         assertThat(ownDelay.jdbcUrl())
-                .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=100;CACHE_SIZE=1024");
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;WRITE_DELAY=100;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=1024");
     }
 
     @Test
-    void anH2FileDatabaseOfYourOwnIsClosedByTheGatewayNotByH2sShutdownHook() {
-        io.r2dbc.spi.Option<Object> closeOnExit = io.r2dbc.spi.Option.valueOf("DB_CLOSE_ON_EXIT");
+    void anH2FileDatabaseOfYourOwnIsClosedByTheGatewayNotByH2sShutdownHookUnlessItsUrlSaysOtherwise() {
+        io.r2dbc.spi.Option<Object> options = io.r2dbc.spi.Option.valueOf("options");
         assertThat(DatabaseLocation.resolve("r2dbc:h2:file:////srv/own", null, null, Path.of("unused"))
                         .r2dbc()
-                        .getValue(closeOnExit))
-                .isEqualTo("FALSE");
-        assertThat(DatabaseLocation.resolve("r2dbc:h2:file:////srv/own;WRITE_DELAY=100", null, null, Path.of("unused"))
-                        .r2dbc()
-                        .getValue(closeOnExit))
-                .isEqualTo("FALSE");
-        // Set by the URL itself (after the path, or in its options): not named a second time.
-        assertThat(DatabaseLocation.resolve(
-                                "r2dbc:h2:file:////srv/own;db_close_on_exit=true", null, null, Path.of("unused"))
-                        .r2dbc()
-                        .getValue(closeOnExit))
-                .isNull();
-        assertThat(DatabaseLocation.resolve(
-                                "r2dbc:h2:file:////srv/own?options=DB_CLOSE_ON_EXIT=TRUE",
-                                null,
-                                null,
-                                Path.of("unused"))
-                        .r2dbc()
-                        .getValue(closeOnExit))
-                .isNull();
+                        .getValue(options))
+                .asString()
+                .startsWith("DB_CLOSE_ON_EXIT=FALSE;");
+        // Set by the URL itself (after the path, in its options, or by name): never named twice.
+        DatabaseLocation inPath =
+                DatabaseLocation.resolve("r2dbc:h2:file:////srv/own;db_close_on_exit=true", null, null, Path.of("x"));
+        assertThat(inPath.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;db_close_on_exit=true;WRITE_DELAY=0;CACHE_SIZE=1024");
+        DatabaseLocation inOptions = DatabaseLocation.resolve(
+                "r2dbc:h2:file:////srv/own?options=DB_CLOSE_ON_EXIT=TRUE", null, null, Path.of("x"));
+        assertThat(inOptions.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=TRUE;WRITE_DELAY=0;CACHE_SIZE=1024");
+        DatabaseLocation byName =
+                DatabaseLocation.resolve("r2dbc:h2:file:////srv/own?DB_CLOSE_ON_EXIT=TRUE", null, null, Path.of("x"));
+        assertThat(byName.r2dbc().getValue(options)).isEqualTo("WRITE_DELAY=0;CACHE_SIZE=1024");
+        assertThat(byName.jdbcUrl())
+                .isEqualTo("jdbc:h2:file:retry:/srv/own;DB_CLOSE_ON_EXIT=TRUE;WRITE_DELAY=0;CACHE_SIZE=1024");
     }
 
     @Test
